@@ -1,0 +1,60 @@
+package io.switchboard.hub;
+
+import io.helidon.metrics.api.Counter;
+import io.helidon.metrics.api.Gauge;
+import io.helidon.metrics.api.MeterRegistry;
+import io.switchboard.hub.etcd.EtcdProbe;
+import io.switchboard.hub.view.InstanceView;
+
+/**
+ * The hub's meters, exported at {@code /observe/metrics} in Prometheus text. Thread safe.
+ */
+final class HubMetrics {
+    private final Counter registrations;
+    private final Counter keepalives;
+    private final Counter deregistrations;
+    private final Counter etcdErrors;
+
+    HubMetrics(MeterRegistry registry) {
+        registrations = registry.getOrCreate(Counter.builder("switchboard.hub.registrations")
+                                                     .description("Instances registered (leases granted)"));
+        keepalives = registry.getOrCreate(Counter.builder("switchboard.hub.keepalives")
+                                                  .description("Leases renewed through KeepAlive"));
+        deregistrations = registry.getOrCreate(Counter.builder("switchboard.hub.deregistrations")
+                                                       .description("Leases revoked through Deregister"));
+        etcdErrors = registry.getOrCreate(Counter.builder("switchboard.hub.etcd.errors")
+                                                  .description("etcd operations that failed or timed out"));
+    }
+
+    /**
+     * Adds the gauges that read live state.
+     *
+     * @param registry registry
+     * @param view     the instance view
+     * @param probe    the etcd probe
+     */
+    static void gauges(MeterRegistry registry, InstanceView view, EtcdProbe probe) {
+        registry.getOrCreate(Gauge.builder("switchboard.hub.watches.open", view, v -> v.subscriberCount())
+                                     .description("Watch streams open on this replica"));
+        registry.getOrCreate(Gauge.builder("switchboard.hub.instances", view, v -> v.size())
+                                     .description("Instances in this replica's view"));
+        registry.getOrCreate(Gauge.builder("switchboard.hub.etcd.up", probe, p -> p.reachable() ? 1 : 0)
+                                     .description("1 while etcd answers, else 0"));
+    }
+
+    void registered() {
+        registrations.increment();
+    }
+
+    void renewed(int leases) {
+        keepalives.increment(leases);
+    }
+
+    void deregistered() {
+        deregistrations.increment();
+    }
+
+    void etcdError() {
+        etcdErrors.increment();
+    }
+}

@@ -1,0 +1,149 @@
+package io.switchboard.hub;
+
+import java.lang.System.Logger.Level;
+import java.time.Duration;
+
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.helidon.config.Config;
+import io.helidon.health.HealthCheckResponse;
+import io.helidon.health.HealthCheckType;
+import io.helidon.metrics.api.MeterRegistry;
+import io.helidon.metrics.api.Metrics;
+import io.helidon.webserver.WebServer;
+import io.helidon.webserver.grpc.GrpcReflectionFeature;
+import io.helidon.webserver.grpc.GrpcRouting;
+import io.helidon.webserver.observe.ObserveFeature;
+import io.helidon.webserver.observe.health.HealthObserver;
+import io.helidon.webserver.observe.metrics.MetricsObserver;
+import io.switchboard.hub.etcd.EtcdProbe;
+import io.switchboard.hub.etcd.EtcdStore;
+import io.switchboard.hub.view.InstanceView;
+
+/**
+ * A running hub: the gRPC API, {@code grpc.health.v1}, reflection and the observe endpoints on one port.
+ * <p>
+ * Ready while etcd answers and the instance view is synced. {@link #close()} shuts down in order: not ready,
+ * Watch streams ended (clients move to another replica), in-flight calls drained, etcd client closed.
+ */
+public final class HubServer implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(HubServer.class.getName());
+
+    private final WebServer server;
+    private final EtcdStore store;
+    private final EtcdProbe probe;
+    private final InstanceView view;
+    private final HealthStatusManager grpcHealth;
+    private volatile boolean stopping;
+
+    private HubServer(WebServer server, EtcdStore store, EtcdProbe probe, InstanceView view,
+                      HealthStatusManager grpcHealth) {
+        this.server = server;
+        this.store = store;
+        this.probe = probe;
+        this.view = view;
+        this.grpcHealth = grpcHealth;
+    }
+
+    /**
+     * Starts a hub from configuration: {@code server.*} (port 8004 by default), {@code etcd.endpoints}
+     * (comma-separated URLs). Returns once the server listens; etcd may come later.
+     *
+     * @param config root configuration
+     * @return the running hub
+     */
+    public static HubServer start(Config config) {
+        String endpoints = config.get("etcd.endpoints").asString().orElse("http://127.0.0.1:2379");
+        int queue = config.get("hub.watch-queue").asInt().orElse(4096);
+        EtcdStore store = EtcdStore.connect(endpoints);
+        MeterRegistry registry = Metrics.globalRegistry();
+        HubMetrics metrics = new HubMetrics(registry);
+        store.onError(metrics::etcdError);
+        EtcdProbe probe = EtcdProbe.start(store, Duration.ofSeconds(1));
+        InstanceView view = InstanceView.start(store, queue);
+        HubMetrics.gauges(registry, view, probe);
+        HealthStatusManager grpcHealth = new HealthStatusManager();
+
+        HubServer[] self = new HubServer[1];
+        WebServer server = WebServer.builder()
+                .config(config.get("server"))
+                .shutdownHook(false)
+                .addFeature(GrpcReflectionFeature.builder().enabled(true).build())
+                .addFeature(ObserveFeature.builder()
+                                    .addObserver(HealthObserver.builder()
+                                                         .details(true)
+                                                         .addCheck(() -> self[0].readiness(),
+                                                                   HealthCheckType.READINESS, "etcd")
+                                                         .build())
+                                    .addObserver(MetricsObserver.create())
+                                    .build())
+                .addRouting(routing(new HubService(store, view, metrics), grpcHealth))
+                .build();
+        HubServer hub = new HubServer(server, store, probe, view, grpcHealth);
+        self[0] = hub;
+        server.start();
+        grpcHealth.setStatus("", ServingStatus.SERVING);
+        LOG.log(Level.INFO, "hub listening on port " + server.port() + ", etcd " + endpoints);
+        return hub;
+    }
+
+    /**
+     * The gRPC routing, shared by production and tests.
+     *
+     * @param hub        the hub API
+     * @param grpcHealth {@code grpc.health.v1}
+     * @return routing builder
+     */
+    static GrpcRouting.Builder routing(HubService hub, HealthStatusManager grpcHealth) {
+        return GrpcRouting.builder()
+                .service(hub)
+                .service(grpcHealth.getHealthService());
+    }
+
+    /**
+     * The port the server listens on.
+     *
+     * @return port
+     */
+    public int port() {
+        return server.port();
+    }
+
+    /**
+     * Whether the hub can serve: etcd answers and the view is synced.
+     *
+     * @return true when ready
+     */
+    public boolean ready() {
+        return !stopping && probe.reachable() && view.synced();
+    }
+
+    /**
+     * Instances in this replica's view of etcd.
+     *
+     * @return instance count
+     */
+    public int instanceCount() {
+        return view.size();
+    }
+
+    private HealthCheckResponse readiness() {
+        return HealthCheckResponse.builder()
+                .status(ready())
+                .detail("etcd", probe.reachable() ? "reachable" : "unreachable")
+                .detail("view", view.synced() ? "synced" : "not synced")
+                .detail("instances", view.size())
+                .build();
+    }
+
+    @Override
+    public void close() {
+        stopping = true;
+        grpcHealth.enterTerminalState();
+        view.close();
+        server.stop();
+        probe.close();
+        store.close();
+        LOG.log(Level.INFO, "hub stopped");
+    }
+}

@@ -1,0 +1,162 @@
+package io.switchboard.hub;
+
+import java.lang.System.Logger.Level;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+import io.etcd.jetcd.KeyValue;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import io.switchboard.api.hub.v1.DeregisterRequest;
+import io.switchboard.api.hub.v1.DeregisterResponse;
+import io.switchboard.api.hub.v1.GetServiceRequest;
+import io.switchboard.api.hub.v1.GetServiceResponse;
+import io.switchboard.api.hub.v1.HubGrpc;
+import io.switchboard.api.hub.v1.Instance;
+import io.switchboard.api.hub.v1.KeepAliveRequest;
+import io.switchboard.api.hub.v1.KeepAliveResponse;
+import io.switchboard.api.hub.v1.LeaseStatus;
+import io.switchboard.api.hub.v1.ListServicesRequest;
+import io.switchboard.api.hub.v1.ListServicesResponse;
+import io.switchboard.api.hub.v1.RegisterRequest;
+import io.switchboard.api.hub.v1.RegisterResponse;
+import io.switchboard.api.hub.v1.WatchRequest;
+import io.switchboard.api.hub.v1.WatchResponse;
+import io.switchboard.hub.etcd.EtcdStore;
+import io.switchboard.hub.view.InstanceView;
+
+/**
+ * The hub's gRPC API: validates every request, then reads or writes etcd. Holds no state of its own, so any
+ * replica answers for a lease granted through another. Thread safe.
+ */
+final class HubService extends HubGrpc.HubImplBase {
+    private static final System.Logger LOG = System.getLogger(HubService.class.getName());
+
+    private final EtcdStore store;
+    private final InstanceView view;
+    private final HubMetrics metrics;
+
+    HubService(EtcdStore store, InstanceView view, HubMetrics metrics) {
+        this.store = store;
+        this.view = view;
+        this.metrics = metrics;
+    }
+
+    @Override
+    public void register(RegisterRequest request, StreamObserver<RegisterResponse> responses) {
+        unary(responses, () -> {
+            Instance instance = request.getInstance();
+            InstanceRules.checkRegistration(instance, request.getTtlSeconds());
+            EtcdStore.Registered registered = store.register(InstanceRecords.key(instance.getService(), instance.getId()),
+                                                             InstanceRecords.encode(instance),
+                                                             request.getTtlSeconds());
+            metrics.registered();
+            LOG.log(Level.INFO, "registered " + instance.getService() + "/" + instance.getId() + " at "
+                                + instance.getHost() + ":" + instance.getPort() + " lease "
+                                + Long.toHexString(registered.leaseId()) + " ttl " + request.getTtlSeconds() + "s");
+            return RegisterResponse.newBuilder()
+                    .setLeaseId(registered.leaseId())
+                    .setTtlSeconds(request.getTtlSeconds())
+                    .setRevision(registered.revision())
+                    .build();
+        });
+    }
+
+    @Override
+    public void keepAlive(KeepAliveRequest request, StreamObserver<KeepAliveResponse> responses) {
+        unary(responses, () -> {
+            Set<Long> leases = new LinkedHashSet<>(request.getLeaseIdsList());
+            if (leases.isEmpty() || leases.size() > InstanceRules.MAX_LEASES_PER_KEEPALIVE) {
+                throw Status.INVALID_ARGUMENT.withDescription("lease_ids must hold 1.."
+                                                              + InstanceRules.MAX_LEASES_PER_KEEPALIVE
+                                                              + " distinct lease ids, got " + leases.size())
+                        .asRuntimeException();
+            }
+            leases.forEach(InstanceRules::checkLease);
+            KeepAliveResponse response = KeepAliveResponse.newBuilder().addAllLeases(renew(leases)).build();
+            metrics.renewed(leases.size());
+            return response;
+        });
+    }
+
+    @Override
+    public void deregister(DeregisterRequest request, StreamObserver<DeregisterResponse> responses) {
+        unary(responses, () -> {
+            InstanceRules.checkLease(request.getLeaseId());
+            long revision = store.revoke(request.getLeaseId());
+            metrics.deregistered();
+            LOG.log(Level.INFO, "deregistered lease " + Long.toHexString(request.getLeaseId()));
+            return DeregisterResponse.newBuilder().setRevision(revision).build();
+        });
+    }
+
+    @Override
+    public void getService(GetServiceRequest request, StreamObserver<GetServiceResponse> responses) {
+        unary(responses, () -> {
+            InstanceRules.checkService(request.getService());
+            EtcdStore.Range range = store.range(InstanceRecords.servicePrefix(request.getService()), false);
+            GetServiceResponse.Builder response = GetServiceResponse.newBuilder().setRevision(range.revision());
+            for (KeyValue kv : range.kvs()) {
+                InstanceRecords.parse(key(kv), kv.getValue().getBytes()).ifPresent(response::addInstances);
+            }
+            return response.build();
+        });
+    }
+
+    @Override
+    public void listServices(ListServicesRequest request, StreamObserver<ListServicesResponse> responses) {
+        unary(responses, () -> {
+            EtcdStore.Range range = store.range(EtcdStore.PREFIX, true);
+            Set<String> names = new TreeSet<>();
+            range.kvs().forEach(kv -> InstanceRecords.idOf(key(kv)).ifPresent(id -> names.add(id.service())));
+            return ListServicesResponse.newBuilder().addAllServices(names).setRevision(range.revision()).build();
+        });
+    }
+
+    @Override
+    public void watch(WatchRequest request, StreamObserver<WatchResponse> responses) {
+        try {
+            if (!request.getService().isEmpty()) {
+                InstanceRules.checkService(request.getService());
+            }
+        } catch (StatusRuntimeException e) {
+            responses.onError(e);
+            return;
+        }
+        view.subscribe(request.getService(), (ServerCallStreamObserver<WatchResponse>) responses);
+    }
+
+    private List<LeaseStatus> renew(Set<Long> leases) {
+        List<LeaseStatus> statuses = new ArrayList<>(leases.size());
+        store.keepAlive(leases).forEach((lease, ttl) -> statuses.add(
+                LeaseStatus.newBuilder().setLeaseId(lease).setAlive(ttl > 0).setTtlSeconds(Math.max(ttl, 0)).build()));
+        return statuses;
+    }
+
+    private static String key(KeyValue kv) {
+        return kv.getKey().toString(StandardCharsets.UTF_8);
+    }
+
+    private static <T> void unary(StreamObserver<T> responses, Call<T> call) {
+        T response;
+        try {
+            response = call.run();
+        } catch (StatusRuntimeException e) {
+            responses.onError(e);
+            return;
+        }
+        responses.onNext(response);
+        responses.onCompleted();
+    }
+
+    @FunctionalInterface
+    private interface Call<T> {
+        T run();
+    }
+}

@@ -1,0 +1,71 @@
+package io.switchboard.hub.etcd;
+
+import java.lang.System.Logger.Level;
+import java.time.Duration;
+
+/**
+ * Tells whether etcd answers, by a small read every interval on a virtual thread. The hub is ready only while it
+ * does. Logs one line when etcd is lost and one when it is back. Thread safe.
+ */
+public final class EtcdProbe implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(EtcdProbe.class.getName());
+
+    private final EtcdStore store;
+    private final Duration interval;
+    private final Thread thread;
+    private volatile boolean reachable;
+    private volatile boolean closed;
+
+    private EtcdProbe(EtcdStore store, Duration interval) {
+        this.store = store;
+        this.interval = interval;
+        this.thread = Thread.ofVirtual().name("etcd-probe").unstarted(this::run);
+    }
+
+    /**
+     * Starts probing.
+     *
+     * @param store    the store to probe
+     * @param interval time between probes; each probe waits at most this long
+     * @return the running probe
+     */
+    public static EtcdProbe start(EtcdStore store, Duration interval) {
+        EtcdProbe probe = new EtcdProbe(store, interval);
+        probe.reachable = store.ping(interval.toMillis());
+        probe.thread.start();
+        return probe;
+    }
+
+    /**
+     * Whether etcd answered the last probe.
+     *
+     * @return true when reachable
+     */
+    public boolean reachable() {
+        return reachable;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        thread.interrupt();
+    }
+
+    private void run() {
+        if (!reachable) {
+            LOG.log(Level.WARNING, "etcd unreachable at start; the hub is not ready until it answers");
+        }
+        while (!closed) {
+            try {
+                Thread.sleep(interval);
+            } catch (InterruptedException e) {
+                return;
+            }
+            boolean now = store.ping(interval.toMillis());
+            if (now != reachable) {
+                LOG.log(now ? Level.INFO : Level.WARNING, now ? "etcd reachable again" : "etcd unreachable");
+            }
+            reachable = now;
+        }
+    }
+}

@@ -1,0 +1,244 @@
+package io.switchboard.hub.etcd;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.Watch;
+import io.etcd.jetcd.common.exception.EtcdException;
+import io.etcd.jetcd.kv.GetResponse;
+import io.etcd.jetcd.lease.LeaseKeepAliveResponse;
+import io.etcd.jetcd.options.GetOption;
+import io.etcd.jetcd.options.PutOption;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+
+/**
+ * The hub's only state: instance records in etcd under {@value #PREFIX}, each attached to a lease.
+ * <p>
+ * Every operation is bounded by a timeout and fails with a gRPC {@link StatusRuntimeException}: UNAVAILABLE when
+ * etcd cannot be reached or does not answer in time, NOT_FOUND for a lease etcd does not know. Thread safe.
+ */
+public final class EtcdStore implements AutoCloseable {
+    /** Root of all instance records: {@code /switchboard/services/<service>/<instance-id>}. */
+    public static final String PREFIX = "/switchboard/services/";
+
+    private static final long TIMEOUT_MILLIS = 3000;
+
+    private final Client client;
+    private final List<Runnable> errorListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    private EtcdStore(Client client) {
+        this.client = client;
+    }
+
+    /**
+     * A store over the given etcd endpoints. Does not connect yet: etcd may come up later.
+     *
+     * @param endpoints comma-separated URLs such as {@code http://127.0.0.1:2379}
+     * @return the store
+     */
+    public static EtcdStore connect(String endpoints) {
+        Client client = Client.builder()
+                .endpoints(endpoints.split("\\s*,\\s*"))
+                // fail fast while etcd is away instead of queueing calls: the caller decides to retry
+                .waitForReady(false)
+                .connectTimeout(java.time.Duration.ofSeconds(2))
+                .keepaliveTime(java.time.Duration.ofSeconds(10))
+                .keepaliveTimeout(java.time.Duration.ofSeconds(3))
+                .build();
+        return new EtcdStore(client);
+    }
+
+    /**
+     * Called after every failed etcd operation, for metrics.
+     *
+     * @param listener runs on the failing thread
+     */
+    public void onError(Runnable listener) {
+        errorListeners.add(listener);
+    }
+
+    /**
+     * Grants a lease and writes the record attached to it.
+     *
+     * @param key        full key
+     * @param value      record bytes
+     * @param ttlSeconds lease TTL
+     * @return the lease id and the revision of the write
+     */
+    public Registered register(String key, byte[] value, long ttlSeconds) {
+        long leaseId = await(client.getLeaseClient().grant(ttlSeconds)).getID();
+        long revision = await(client.getKVClient().put(bytes(key), ByteSequence.from(value),
+                                                       PutOption.builder().withLeaseId(leaseId).build()))
+                .getHeader().getRevision();
+        return new Registered(leaseId, revision);
+    }
+
+    /**
+     * Renews leases once each, all at the same time, so that a batch costs about one etcd round trip.
+     *
+     * @param leaseIds leases
+     * @return for each lease, in the given order, the TTL it was renewed to; 0 when etcd no longer has it
+     */
+    public Map<Long, Long> keepAlive(Collection<Long> leaseIds) {
+        Map<Long, CompletableFuture<LeaseKeepAliveResponse>> calls = new LinkedHashMap<>();
+        leaseIds.forEach(id -> calls.put(id, client.getLeaseClient().keepAliveOnce(id)));
+        Map<Long, Long> ttls = new LinkedHashMap<>();
+        calls.forEach((id, call) -> {
+            try {
+                ttls.put(id, await(call).getTTL());
+            } catch (StatusRuntimeException e) {
+                if (e.getStatus().getCode() != Status.Code.NOT_FOUND) {
+                    throw e;
+                }
+                ttls.put(id, 0L);
+            }
+        });
+        return ttls;
+    }
+
+    /**
+     * Revokes a lease, deleting the records attached to it.
+     *
+     * @param leaseId lease
+     * @return the revision after the revoke
+     */
+    public long revoke(long leaseId) {
+        return await(client.getLeaseClient().revoke(leaseId)).getHeader().getRevision();
+    }
+
+    /**
+     * All key-values under a prefix, at one revision.
+     *
+     * @param prefix   key prefix
+     * @param keysOnly whether values are needed
+     * @return the entries and the revision they were read at
+     */
+    public Range range(String prefix, boolean keysOnly) {
+        GetResponse response = await(client.getKVClient().get(bytes(prefix), GetOption.builder()
+                .isPrefix(true)
+                .withKeysOnly(keysOnly)
+                .build()));
+        return new Range(new ArrayList<>(response.getKvs()), response.getHeader().getRevision());
+    }
+
+    /**
+     * A cheap linearizable read, to tell whether etcd answers.
+     *
+     * @param timeoutMillis how long to wait
+     * @return true when etcd answered in time
+     */
+    public boolean ping(long timeoutMillis) {
+        try {
+            client.getKVClient().get(bytes(PREFIX + ".ping"), GetOption.builder().withCountOnly(true).build())
+                    .get(timeoutMillis, TimeUnit.MILLISECONDS);
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } catch (ExecutionException | TimeoutException e) {
+            return false;
+        }
+    }
+
+    /**
+     * jetcd's watch client, for the view.
+     *
+     * @return watch client
+     */
+    public Watch watchClient() {
+        return client.getWatchClient();
+    }
+
+    /**
+     * UTF-8 bytes of a key.
+     *
+     * @param key key
+     * @return bytes
+     */
+    public static ByteSequence bytes(String key) {
+        return ByteSequence.from(key, StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public void close() {
+        client.close();
+    }
+
+    private <T> T await(CompletableFuture<T> future) {
+        try {
+            return future.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw Status.CANCELLED.withDescription("interrupted").asRuntimeException();
+        } catch (TimeoutException e) {
+            future.cancel(true);
+            throw failed(Status.UNAVAILABLE.withDescription("etcd did not answer within " + TIMEOUT_MILLIS + " ms"));
+        } catch (ExecutionException e) {
+            throw failed(toStatus(e.getCause()));
+        }
+    }
+
+    private StatusRuntimeException failed(Status status) {
+        if (status.getCode() != Status.Code.NOT_FOUND) {
+            errorListeners.forEach(Runnable::run);
+        }
+        return status.asRuntimeException();
+    }
+
+    /*
+     * jetcd reports etcd's answers as EtcdException or as a gRPC status, depending on the call and on whether its
+     * retry wrapper was involved: look through the whole cause chain.
+     */
+    private static Status toStatus(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            String message = String.valueOf(t.getMessage());
+            if (message.contains("lease not found")) {
+                return Status.NOT_FOUND.withDescription("lease not found");
+            }
+            if (t instanceof EtcdException etcd) {
+                return switch (etcd.getErrorCode()) {
+                    case NOT_FOUND -> Status.NOT_FOUND.withDescription(message);
+                    case INVALID_ARGUMENT, OUT_OF_RANGE -> Status.INVALID_ARGUMENT.withDescription(message);
+                    default -> Status.UNAVAILABLE.withDescription("etcd: " + message);
+                };
+            }
+            if (t instanceof StatusRuntimeException || t instanceof io.grpc.StatusException) {
+                Status status = Status.fromThrowable(t);
+                return status.getCode() == Status.Code.NOT_FOUND
+                        ? status
+                        : Status.UNAVAILABLE.withDescription("etcd: " + status.getCode() + " " + status.getDescription());
+            }
+        }
+        return Status.UNAVAILABLE.withDescription("etcd: " + cause);
+    }
+
+    /**
+     * A lease granted with its record written.
+     *
+     * @param leaseId  lease
+     * @param revision revision of the write
+     */
+    public record Registered(long leaseId, long revision) {
+    }
+
+    /**
+     * Entries read under a prefix.
+     *
+     * @param kvs      entries
+     * @param revision revision they were read at
+     */
+    public record Range(List<KeyValue> kvs, long revision) {
+    }
+}

@@ -1,0 +1,31 @@
+package io.switchboard.registry;
+
+import io.grpc.ManagedChannel;
+
+/**
+ * Finds services through the hub and calls them.
+ * <p>
+ * {@link #endpoints(String)} follows a service's instances; {@link #channel(String, Balancing)} gives a grpc-java
+ * channel whose name resolver is fed by those endpoints, so new instances receive calls as soon as they register
+ * and removed ones none after the change arrives. Thread safe.
+ */
+public interface Discovery {
+    /**
+     * The live endpoint set of a service; the first call starts its watch, later calls share it.
+     *
+     * @param service service name
+     * @return live endpoints
+     */
+    ServiceEndpoints endpoints(String service);
+
+    /**
+     * A channel that balances calls over the service's live instances with one connection per instance.
+     * Calls made before the first snapshot wait for it (bounded by their deadline); calls made while the service
+     * has no instance fail at once with UNAVAILABLE. The caller owns the channel and shuts it down.
+     *
+     * @param service   service name
+     * @param balancing balancing policy
+     * @return a new channel
+     */
+    ManagedChannel channel(String service, Balancing balancing);
+}

@@ -1,0 +1,84 @@
+package io.switchboard.registry;
+
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+
+import io.helidon.config.Config;
+import io.switchboard.api.hub.v1.Instance;
+import io.switchboard.registry.impl.HubConnection;
+import io.switchboard.registry.impl.LeaseKeeper;
+import io.switchboard.registry.impl.WatchingDiscovery;
+
+/**
+ * A process's link to the service hub: registrations and discovery over one channel to the hub replicas.
+ * <p>
+ * The hub endpoints are a comma-separated {@code host:port} list; calls are spread over the replicas that are
+ * up, so a dying replica costs a retry, not a lease. Thread safe; close it when the process stops.
+ */
+public final class RegistryClient implements AutoCloseable {
+    /** Default lease TTL. */
+    public static final Duration DEFAULT_TTL = Duration.ofSeconds(10);
+
+    private final HubConnection hub;
+    private final WatchingDiscovery discovery;
+
+    private RegistryClient(HubConnection hub) {
+        this.hub = hub;
+        this.discovery = new WatchingDiscovery(hub);
+    }
+
+    /**
+     * A client of the given hub replicas.
+     *
+     * @param hubEndpoints comma-separated {@code host:port}, for example {@code 127.0.0.1:8004}
+     * @return the client
+     * @throws IllegalArgumentException when an endpoint is not {@code host:port}
+     */
+    public static RegistryClient create(String hubEndpoints) {
+        List<String> endpoints = Arrays.stream(hubEndpoints.split(",")).map(String::trim).filter(s -> !s.isEmpty())
+                .toList();
+        return new RegistryClient(HubConnection.open(endpoints));
+    }
+
+    /**
+     * A client configured from {@code hub.endpoints} (default {@code 127.0.0.1:8004}).
+     *
+     * @param config root configuration
+     * @return the client
+     */
+    public static RegistryClient create(Config config) {
+        return create(config.get("hub.endpoints").asString().orElse("127.0.0.1:8004"));
+    }
+
+    /**
+     * Registers an instance and keeps it registered until the registration is closed. Returns at once; the
+     * first registration happens in the background (see {@link Registration#healthy()}).
+     *
+     * @param instance the record
+     * @param ttl      lease TTL, 2..300 s
+     * @return the registration
+     */
+    public Registration register(Instance instance, Duration ttl) {
+        return LeaseKeeper.start(hub, instance, ttl);
+    }
+
+    /**
+     * Service discovery through this client's hub connection.
+     *
+     * @return discovery
+     */
+    public Discovery discovery() {
+        return discovery;
+    }
+
+    /**
+     * Stops every watch and closes the hub channel. Registrations should be closed first, so that they
+     * deregister.
+     */
+    @Override
+    public void close() {
+        discovery.close();
+        hub.close();
+    }
+}

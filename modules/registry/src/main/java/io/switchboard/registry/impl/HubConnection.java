@@ -1,0 +1,164 @@
+package io.switchboard.registry.impl;
+
+import java.lang.System.Logger.Level;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+import io.grpc.EquivalentAddressGroup;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.switchboard.api.hub.v1.HubGrpc;
+import io.switchboard.registry.balancing.AddressSource;
+import io.switchboard.registry.balancing.SourceResolverProvider;
+
+/**
+ * One grpc-java channel to all hub replicas, balanced round robin over those that accept connections, so that a
+ * replica that dies costs the calls in flight on it and nothing more. Thread safe.
+ */
+public final class HubConnection implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(HubConnection.class.getName());
+
+    private final ManagedChannel channel;
+    private final SourceResolverProvider.Target target;
+    private final HubGrpc.HubStub async;
+
+    private HubConnection(ManagedChannel channel, SourceResolverProvider.Target target) {
+        this.channel = channel;
+        this.target = target;
+        this.async = HubGrpc.newStub(channel);
+    }
+
+    /**
+     * Opens a channel to the hub replicas. Does not connect yet: the hub may start later.
+     *
+     * @param endpoints {@code host:port} of each replica
+     * @return the connection
+     * @throws IllegalArgumentException when the list is empty or an endpoint is not {@code host:port}
+     */
+    public static HubConnection open(List<String> endpoints) {
+        if (endpoints.isEmpty()) {
+            throw new IllegalArgumentException("hub.endpoints is empty: give at least one host:port");
+        }
+        List<HostPort> parsed = endpoints.stream().map(HostPort::parse).toList();
+        SourceResolverProvider.Target target = SourceResolverProvider.register("hub", new HubAddresses(parsed));
+        ManagedChannel channel = NettyChannelBuilder.forTarget(target.uri())
+                .usePlaintext()
+                .defaultLoadBalancingPolicy("round_robin")
+                .keepAliveTime(30, TimeUnit.SECONDS)
+                .keepAliveTimeout(5, TimeUnit.SECONDS)
+                .build();
+        return new HubConnection(channel, target);
+    }
+
+    /**
+     * A blocking stub whose calls end within the deadline.
+     *
+     * @param deadline per-call deadline
+     * @return stub
+     */
+    public HubGrpc.HubBlockingStub blocking(Duration deadline) {
+        return HubGrpc.newBlockingStub(channel).withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * An async stub, for Watch streams.
+     *
+     * @return stub
+     */
+    public HubGrpc.HubStub async() {
+        return async;
+    }
+
+    /**
+     * Makes the channel try failed replicas again on the next call. Our retry loops pace themselves with their own
+     * jittered backoff, and grpc-java's reconnect backoff (up to two minutes) would otherwise keep a replica
+     * that came back unused long after it returned.
+     */
+    public void reconnectNow() {
+        channel.resetConnectBackoff();
+    }
+
+    @Override
+    public void close() {
+        channel.shutdown();
+        try {
+            if (!channel.awaitTermination(2, TimeUnit.SECONDS)) {
+                channel.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            channel.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
+        target.close();
+    }
+
+    record HostPort(String host, int port) {
+        static HostPort parse(String endpoint) {
+            int colon = endpoint.lastIndexOf(':');
+            if (colon <= 0 || colon == endpoint.length() - 1) {
+                throw new IllegalArgumentException("hub endpoint must be host:port, got \"" + endpoint + "\"");
+            }
+            String host = endpoint.substring(0, colon);
+            if (host.startsWith("[") && host.endsWith("]")) {
+                host = host.substring(1, host.length() - 1);
+            }
+            try {
+                int port = Integer.parseInt(endpoint.substring(colon + 1));
+                if (port < 1 || port > 65535) {
+                    throw new NumberFormatException();
+                }
+                return new HostPort(host, port);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("hub endpoint port must be 1..65535, got \"" + endpoint + "\"");
+            }
+        }
+    }
+
+    /*
+     * The replicas' addresses, looked up again whenever grpc-java asks (a hub Service name in Kubernetes may move).
+     * Lookups run on a virtual thread: grpc-java must never block in its synchronization context.
+     */
+    private static final class HubAddresses implements AddressSource {
+        private final List<HostPort> endpoints;
+        private volatile Consumer<List<EquivalentAddressGroup>> listener = addresses -> { };
+
+        private HubAddresses(List<HostPort> endpoints) {
+            this.endpoints = endpoints;
+        }
+
+        @Override
+        public AutoCloseable subscribe(Consumer<List<EquivalentAddressGroup>> listener) {
+            this.listener = listener;
+            refresh();
+            return () -> this.listener = addresses -> { };
+        }
+
+        @Override
+        public void refresh() {
+            Thread.ofVirtual().start(() -> listener.accept(resolve()));
+        }
+
+        private List<EquivalentAddressGroup> resolve() {
+            List<EquivalentAddressGroup> groups = new ArrayList<>();
+            for (HostPort endpoint : endpoints) {
+                try {
+                    List<SocketAddress> addresses = Arrays.stream(InetAddress.getAllByName(endpoint.host()))
+                            .map(address -> (SocketAddress) new InetSocketAddress(address, endpoint.port()))
+                            .toList();
+                    groups.add(new EquivalentAddressGroup(addresses));
+                } catch (UnknownHostException e) {
+                    LOG.log(Level.WARNING, "hub endpoint " + endpoint.host() + " does not resolve; skipping it for now");
+                }
+            }
+            return groups;
+        }
+    }
+}

@@ -1,0 +1,202 @@
+package io.switchboard.registry.impl;
+
+import java.lang.System.Logger.Level;
+import java.time.Duration;
+
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.switchboard.api.hub.v1.DeregisterRequest;
+import io.switchboard.api.hub.v1.Instance;
+import io.switchboard.api.hub.v1.KeepAliveRequest;
+import io.switchboard.api.hub.v1.KeepAliveResponse;
+import io.switchboard.api.hub.v1.RegisterRequest;
+import io.switchboard.api.hub.v1.RegisterResponse;
+import io.switchboard.registry.Registration;
+
+/**
+ * Keeps one instance registered: a loop on a virtual thread that registers, renews about every TTL/3, and
+ * registers again with a new lease when the old one is lost.
+ * <p>
+ * The loop owns the lease rather than trusting a keepalive stream to resume by itself (jetcd's does not after an
+ * etcd outage). A lease whose last renewal is older than its TTL is treated as lost even if etcd still lists it:
+ * etcd refreshes every lease's TTL when it restarts, so an old lease can look alive for a TTL while nobody renews
+ * it. Failures are retried with jittered exponential backoff, without limit, until {@link #close()}.
+ */
+public final class LeaseKeeper implements Registration {
+    private static final System.Logger LOG = System.getLogger(LeaseKeeper.class.getName());
+    private static final Duration CALL_DEADLINE = Duration.ofSeconds(3);
+
+    private final HubConnection hub;
+    private final Instance instance;
+    private final int ttlSeconds;
+    private final long ttlNanos;
+    private final Thread thread;
+    private final Backoff backoff;
+    private volatile long leaseId;
+    private volatile long confirmedNanos;
+    private volatile boolean closed;
+    private boolean failing;
+    private int registrations;
+
+    private LeaseKeeper(HubConnection hub, Instance instance, int ttlSeconds) {
+        this.hub = hub;
+        this.instance = instance;
+        this.ttlSeconds = ttlSeconds;
+        this.ttlNanos = Duration.ofSeconds(ttlSeconds).toNanos();
+        this.backoff = new Backoff(Duration.ofMillis(100), Duration.ofMillis(Math.min(3000, ttlSeconds * 1000L / 3)));
+        this.thread = Thread.ofVirtual().name("lease-" + instance.getService() + "-" + instance.getId())
+                .unstarted(this::run);
+    }
+
+    /**
+     * Starts keeping an instance registered.
+     *
+     * @param hub      hub connection
+     * @param instance the record
+     * @param ttl      lease TTL, whole seconds in 2..300
+     * @return the registration
+     * @throws IllegalArgumentException for a TTL out of range
+     */
+    public static LeaseKeeper start(HubConnection hub, Instance instance, Duration ttl) {
+        if (ttl.toSeconds() < 2 || ttl.toSeconds() > 300) {
+            throw new IllegalArgumentException("registry TTL must be 2..300 seconds, got " + ttl.toSeconds());
+        }
+        LeaseKeeper keeper = new LeaseKeeper(hub, instance, (int) ttl.toSeconds());
+        keeper.thread.start();
+        return keeper;
+    }
+
+    @Override
+    public boolean healthy() {
+        // "renewed on time": one renewal may fail and be retried, two missed in a row are not on time
+        return !closed && leaseId != 0 && System.nanoTime() - confirmedNanos < ttlNanos * 2 / 3;
+    }
+
+    @Override
+    public long leaseId() {
+        return leaseId;
+    }
+
+    @Override
+    public Instance instance() {
+        return instance;
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        thread.interrupt();
+        try {
+            thread.join(Duration.ofSeconds(2));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        long lease = leaseId;
+        leaseId = 0;
+        if (lease == 0) {
+            return;
+        }
+        try {
+            hub.blocking(Duration.ofSeconds(2)).deregister(DeregisterRequest.newBuilder().setLeaseId(lease).build());
+            LOG.log(Level.INFO, "deregistered " + name() + " (lease " + Long.toHexString(lease) + ")");
+        } catch (StatusRuntimeException e) {
+            LOG.log(Level.WARNING, "could not deregister " + name() + " (" + describe(e)
+                                   + "); its lease expires within " + ttlSeconds + " s");
+        }
+    }
+
+    private void run() {
+        // first renewal at a random point of the first interval, so that a fleet started together spreads out
+        long delay = 0;
+        while (!closed) {
+            if (!sleep(delay)) {
+                return;
+            }
+            try {
+                if (leaseId == 0 || System.nanoTime() - confirmedNanos >= ttlNanos) {
+                    register();
+                    delay = Backoff.jitter(renewIntervalMillis());
+                } else {
+                    renew();
+                    delay = leaseId == 0 ? 0 : renewIntervalMillis() * 9 / 10 + Backoff.jitter(renewIntervalMillis() / 5);
+                }
+                backoff.reset();
+                if (failing) {
+                    failing = false;
+                    LOG.log(Level.INFO, "hub reachable again for " + name());
+                }
+            } catch (StatusRuntimeException e) {
+                if (closed) {
+                    return;
+                }
+                if (e.getStatus().getCode() == Status.Code.INVALID_ARGUMENT) {
+                    LOG.log(Level.ERROR, "hub rejected the registration of " + name() + ": " + describe(e)
+                                         + "; fix the instance record, not retrying");
+                    return;
+                }
+                if (!failing) {
+                    failing = true;
+                    LOG.log(Level.WARNING, "cannot reach the hub for " + name() + " (" + describe(e) + "); retrying");
+                }
+                hub.reconnectNow();
+                delay = backoff.nextMillis();
+            }
+        }
+    }
+
+    private void register() {
+        RegisterResponse response = hub.blocking(CALL_DEADLINE).register(RegisterRequest.newBuilder()
+                .setInstance(instance)
+                .setTtlSeconds(ttlSeconds)
+                .build());
+        leaseId = response.getLeaseId();
+        confirmedNanos = System.nanoTime();
+        LOG.log(Level.INFO, (registrations++ == 0 ? "registered " : "registered again ") + name() + " at "
+                            + instance.getHost() + ":" + instance.getPort() + " with lease "
+                            + Long.toHexString(leaseId) + ", ttl " + ttlSeconds + " s");
+    }
+
+    private void renew() {
+        long lease = leaseId;
+        long sent = System.nanoTime();
+        KeepAliveResponse response = hub.blocking(CALL_DEADLINE).keepAlive(KeepAliveRequest.newBuilder()
+                .addLeaseIds(lease)
+                .build());
+        boolean alive = response.getLeasesCount() == 1 && response.getLeases(0).getAlive();
+        if (alive) {
+            // the lease was renewed no earlier than the request was sent
+            confirmedNanos = sent;
+        } else {
+            LOG.log(Level.WARNING, "lease " + Long.toHexString(lease) + " of " + name() + " was lost; registering again");
+            leaseId = 0;
+        }
+    }
+
+    private long renewIntervalMillis() {
+        return ttlSeconds * 1000L / 3;
+    }
+
+    private String name() {
+        return instance.getService() + "/" + instance.getId();
+    }
+
+    private boolean sleep(long millis) {
+        if (millis <= 0) {
+            return !closed;
+        }
+        try {
+            Thread.sleep(millis);
+            return !closed;
+        } catch (InterruptedException e) {
+            return false;
+        }
+    }
+
+    static String describe(StatusRuntimeException e) {
+        Status status = e.getStatus();
+        return status.getCode() + (status.getDescription() == null ? "" : ": " + status.getDescription());
+    }
+}

@@ -1,0 +1,180 @@
+package io.switchboard.registry.impl;
+
+import java.lang.System.Logger.Level;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+import io.grpc.Attributes;
+import io.grpc.CallOptions;
+import io.grpc.ClientCall;
+import io.grpc.ConnectivityState;
+import io.grpc.EquivalentAddressGroup;
+import io.grpc.ManagedChannel;
+import io.grpc.MethodDescriptor;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.switchboard.api.hub.v1.Instance;
+import io.switchboard.registry.Balancing;
+import io.switchboard.registry.Discovery;
+import io.switchboard.registry.ServiceEndpoints;
+import io.switchboard.registry.balancing.AddressSource;
+import io.switchboard.registry.balancing.LeastOutstandingLoadBalancer;
+import io.switchboard.registry.balancing.SourceResolverProvider;
+
+/**
+ * Discovery through hub Watch streams, one per service, shared by every caller in the process. Thread safe.
+ */
+public final class WatchingDiscovery implements Discovery, AutoCloseable {
+    /** Attribute carrying the instance id on each address, for logs and metrics. */
+    public static final Attributes.Key<String> INSTANCE_ID = Attributes.Key.create("switchboard.instance-id");
+
+    private static final System.Logger LOG = System.getLogger(WatchingDiscovery.class.getName());
+
+    private final HubConnection hub;
+    private final Map<String, ServiceWatch> watches = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().name("registry-watch").daemon().factory());
+
+    /**
+     * Discovery over a hub connection.
+     *
+     * @param hub hub connection
+     */
+    public WatchingDiscovery(HubConnection hub) {
+        this.hub = hub;
+        LeastOutstandingLoadBalancer.register();
+    }
+
+    @Override
+    public ServiceEndpoints endpoints(String service) {
+        return watches.computeIfAbsent(service, name -> {
+            ServiceWatch watch = new ServiceWatch(hub, name, scheduler);
+            watch.start();
+            return watch;
+        });
+    }
+
+    @Override
+    public ManagedChannel channel(String service, Balancing balancing) {
+        ServiceEndpoints endpoints = endpoints(service);
+        SourceResolverProvider.Target target = SourceResolverProvider.register(service, new InstanceAddresses(endpoints));
+        ManagedChannel channel = NettyChannelBuilder.forTarget(target.uri())
+                .usePlaintext()
+                .defaultLoadBalancingPolicy(balancing.policy())
+                .keepAliveTime(30, TimeUnit.SECONDS)
+                .build();
+        return new ReleasingChannel(channel, target);
+    }
+
+    @Override
+    public void close() {
+        watches.values().forEach(ServiceWatch::close);
+        scheduler.shutdownNow();
+    }
+
+    /**
+     * One address group per instance.
+     *
+     * @param instances live instances
+     * @return address groups, skipping hosts that do not resolve
+     */
+    static List<EquivalentAddressGroup> addresses(List<Instance> instances) {
+        List<EquivalentAddressGroup> groups = new ArrayList<>(instances.size());
+        for (Instance instance : instances) {
+            InetSocketAddress address = new InetSocketAddress(instance.getHost(), instance.getPort());
+            if (address.isUnresolved()) {
+                LOG.log(Level.WARNING, "instance " + instance.getService() + "/" + instance.getId() + " has host "
+                                       + instance.getHost() + " which does not resolve; skipping it");
+                continue;
+            }
+            groups.add(new EquivalentAddressGroup(address,
+                                                  Attributes.newBuilder().set(INSTANCE_ID, instance.getId()).build()));
+        }
+        return groups;
+    }
+
+    private record InstanceAddresses(ServiceEndpoints endpoints) implements AddressSource {
+        @Override
+        public AutoCloseable subscribe(Consumer<List<EquivalentAddressGroup>> listener) {
+            return endpoints.subscribe(instances -> listener.accept(addresses(instances)));
+        }
+    }
+
+    /*
+     * A channel that forgets its address source when shut down.
+     */
+    private static final class ReleasingChannel extends ManagedChannel {
+        private final ManagedChannel delegate;
+        private final SourceResolverProvider.Target target;
+
+        private ReleasingChannel(ManagedChannel delegate, SourceResolverProvider.Target target) {
+            this.delegate = delegate;
+            this.target = target;
+        }
+
+        @Override
+        public ManagedChannel shutdown() {
+            delegate.shutdown();
+            target.close();
+            return this;
+        }
+
+        @Override
+        public ManagedChannel shutdownNow() {
+            delegate.shutdownNow();
+            target.close();
+            return this;
+        }
+
+        @Override
+        public boolean isShutdown() {
+            return delegate.isShutdown();
+        }
+
+        @Override
+        public boolean isTerminated() {
+            return delegate.isTerminated();
+        }
+
+        @Override
+        public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
+            return delegate.awaitTermination(timeout, unit);
+        }
+
+        @Override
+        public ConnectivityState getState(boolean requestConnection) {
+            return delegate.getState(requestConnection);
+        }
+
+        @Override
+        public void notifyWhenStateChanged(ConnectivityState source, Runnable callback) {
+            delegate.notifyWhenStateChanged(source, callback);
+        }
+
+        @Override
+        public void resetConnectBackoff() {
+            delegate.resetConnectBackoff();
+        }
+
+        @Override
+        public void enterIdle() {
+            delegate.enterIdle();
+        }
+
+        @Override
+        public <Q, R> ClientCall<Q, R> newCall(MethodDescriptor<Q, R> method, CallOptions options) {
+            return delegate.newCall(method, options);
+        }
+
+        @Override
+        public String authority() {
+            return delegate.authority();
+        }
+    }
+}

@@ -1,0 +1,149 @@
+package io.switchboard.testkit;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A component started as its own JVM, as an operator would start it: with the same {@code java} as the tests,
+ * environment variables for configuration, and its output in a log file. It can be stopped with SIGTERM or
+ * killed with SIGKILL. Not thread safe.
+ */
+public final class JavaProcess implements AutoCloseable {
+    private final Process process;
+    private final Path log;
+
+    private JavaProcess(Process process, Path log) {
+        this.process = process;
+        this.log = log;
+    }
+
+    /**
+     * Starts {@code java -jar <jar>}.
+     *
+     * @param jar runnable jar
+     * @param env extra environment
+     * @return the running process
+     */
+    public static JavaProcess jar(Path jar, Map<String, String> env) {
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalStateException(jar + " does not exist: build it first (./mvnw package)");
+        }
+        return start(List.of("-jar", jar.toString()), env, jar.getFileName().toString());
+    }
+
+    /**
+     * Starts a main class on the tests' own classpath.
+     *
+     * @param mainClass class with a main method
+     * @param env       extra environment
+     * @param args      program arguments
+     * @return the running process
+     */
+    public static JavaProcess mainClass(Class<?> mainClass, Map<String, String> env, String... args) {
+        List<String> command = new ArrayList<>(List.of("-cp", System.getProperty("java.class.path"),
+                                                       mainClass.getName()));
+        command.addAll(List.of(args));
+        return start(command, env, mainClass.getSimpleName());
+    }
+
+    private static JavaProcess start(List<String> arguments, Map<String, String> env, String name) {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        List<String> command = new ArrayList<>();
+        command.add(java);
+        command.add("-Xmx128m");
+        command.add("-XX:+UseSerialGC");
+        command.add("-XX:TieredStopAtLevel=1");
+        command.addAll(arguments);
+        try {
+            Path log = Files.createTempFile("switchboard-" + name + "-", ".log");
+            ProcessBuilder builder = new ProcessBuilder(command)
+                    .redirectErrorStream(true)
+                    .redirectOutput(log.toFile());
+            Map<String, String> environment = new HashMap<>(builder.environment());
+            environment.putAll(env);
+            builder.environment().putAll(environment);
+            return new JavaProcess(builder.start(), log);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start " + name, e);
+        }
+    }
+
+    /**
+     * Process id.
+     *
+     * @return pid
+     */
+    public long pid() {
+        return process.pid();
+    }
+
+    /**
+     * Whether the process runs.
+     *
+     * @return true while alive
+     */
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
+    /**
+     * Sends SIGTERM and waits for the exit.
+     *
+     * @param timeout how long to wait
+     * @return the exit code
+     * @throws IllegalStateException when the process does not exit in time (it is then killed)
+     */
+    public int stop(Duration timeout) {
+        process.destroy();
+        return awaitExit(timeout);
+    }
+
+    /**
+     * Sends SIGKILL and waits for the exit.
+     */
+    public void kill() {
+        process.destroyForcibly();
+        awaitExit(Duration.ofSeconds(10));
+    }
+
+    /**
+     * The process output so far.
+     *
+     * @return log text
+     */
+    public String output() {
+        try {
+            return Files.readString(log);
+        } catch (IOException e) {
+            return "(cannot read " + log + ": " + e.getMessage() + ")";
+        }
+    }
+
+    @Override
+    public void close() {
+        if (process.isAlive()) {
+            kill();
+        }
+    }
+
+    private int awaitExit(Duration timeout) {
+        try {
+            if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                process.destroyForcibly();
+                throw new IllegalStateException("process did not exit within " + timeout + ":\n" + output());
+            }
+            return process.exitValue();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+}

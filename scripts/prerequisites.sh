@@ -1,0 +1,43 @@
+# Sourced by scripts/test.sh and scripts/run-local.sh: finds a JDK 21+ and makes sure etcd is installed.
+
+# Sets JAVA_HOME to a JDK 21 or newer: $JAVA_HOME if it is one, else the newest under /usr/lib/jvm.
+find_jdk() {
+    local candidate version best="" best_version=0
+    for candidate in "${JAVA_HOME:-}" /usr/lib/jvm/*; do
+        [ -n "$candidate" ] && [ -x "$candidate/bin/javac" ] || continue
+        version=$("$candidate/bin/java" -XshowSettings:properties -version 2>&1 \
+                  | sed -n 's/^ *java.specification.version = \([0-9]*\).*/\1/p')
+        [ -n "$version" ] || continue
+        if [ "$candidate" = "${JAVA_HOME:-}" ] && [ "$version" -ge 21 ]; then
+            best="$candidate"; best_version="$version"; break
+        fi
+        if [ "$version" -ge 21 ] && [ "$version" -gt "$best_version" ]; then
+            best="$candidate"; best_version="$version"
+        fi
+    done
+    if [ -z "$best" ]; then
+        echo "error: Switchboard needs a JDK 21 or newer (Helidon 4)." >&2
+        echo "       Set JAVA_HOME to one, or install one, e.g. apt-get install -y openjdk-21-jdk-headless" >&2
+        echo "       (Temurin: https://adoptium.net)." >&2
+        return 1
+    fi
+    export JAVA_HOME="$best"
+    export PATH="$JAVA_HOME/bin:$PATH"
+    echo "using JDK $best_version at $JAVA_HOME"
+}
+
+# Makes sure an etcd binary is on PATH: installs Debian's etcd-server when missing and running as root.
+ensure_etcd() {
+    if command -v etcd >/dev/null 2>&1; then
+        return 0
+    fi
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "etcd not found: installing Debian's etcd-server and etcd-client"
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server etcd-client >/dev/null
+        command -v etcd >/dev/null 2>&1 && return 0
+    fi
+    echo "error: etcd is not installed. Install it with:" >&2
+    echo "       sudo apt-get install -y etcd-server etcd-client   (Debian/Ubuntu)" >&2
+    echo "       or put an etcd 3.4+ binary on PATH (https://github.com/etcd-io/etcd/releases)." >&2
+    return 1
+}
