@@ -137,7 +137,10 @@ public final class HubServer implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (stopping) {
+            return;
+        }
         stopping = true;
         grpcHealth.enterTerminalState();
         view.close();

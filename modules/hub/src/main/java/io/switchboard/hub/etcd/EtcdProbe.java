@@ -5,7 +5,9 @@ import java.time.Duration;
 
 /**
  * Tells whether etcd answers, by a small read every interval on a virtual thread. The hub is ready only while it
- * does. Logs one line when etcd is lost and one when it is back. Thread safe.
+ * does. When etcd accepts connections again but the client still fails, it replaces the client, so that the hub
+ * recovers within about one interval of etcd's return however long the outage was. Logs one line when etcd is
+ * lost and one when it is back. Thread safe.
  */
 public final class EtcdProbe implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(EtcdProbe.class.getName());
@@ -62,6 +64,12 @@ public final class EtcdProbe implements AutoCloseable {
                 return;
             }
             boolean now = store.ping(interval.toMillis());
+            if (!now && store.acceptsConnections(300)) {
+                // etcd is back but the client is still waiting out its reconnect backoff
+                LOG.log(Level.INFO, "etcd accepts connections again; reconnecting the etcd client");
+                store.reconnect();
+                now = store.ping(interval.toMillis());
+            }
             if (now != reachable) {
                 LOG.log(now ? Level.INFO : Level.WARNING, now ? "etcd reachable again" : "etcd unreachable");
             }

@@ -1,7 +1,12 @@
 package io.switchboard.hub.etcd;
 
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -35,11 +40,14 @@ public final class EtcdStore implements AutoCloseable {
 
     private static final long TIMEOUT_MILLIS = 3000;
 
-    private final Client client;
+    private final List<URI> endpoints;
     private final List<Runnable> errorListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<Runnable> reconnectListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private volatile Client client;
 
-    private EtcdStore(Client client) {
-        this.client = client;
+    private EtcdStore(List<URI> endpoints) {
+        this.endpoints = endpoints;
+        this.client = newClient(endpoints);
     }
 
     /**
@@ -49,15 +57,68 @@ public final class EtcdStore implements AutoCloseable {
      * @return the store
      */
     public static EtcdStore connect(String endpoints) {
-        Client client = Client.builder()
-                .endpoints(endpoints.split("\\s*,\\s*"))
+        List<URI> uris = Arrays.stream(endpoints.split(",")).map(String::trim).filter(e -> !e.isEmpty())
+                .map(URI::create).toList();
+        if (uris.isEmpty() || uris.stream().anyMatch(u -> u.getHost() == null || u.getPort() < 0)) {
+            throw new IllegalArgumentException("etcd.endpoints must be URLs such as http://127.0.0.1:2379, got \""
+                                               + endpoints + "\"");
+        }
+        return new EtcdStore(uris);
+    }
+
+    /**
+     * Replaces the etcd client with a new one that connects at once. jetcd's channel backs off its reconnects
+     * (up to two minutes) after an outage and offers no way to reset that; the probe calls this when etcd accepts
+     * connections again but the old client still fails. Calls in flight on the old client fail with UNAVAILABLE.
+     */
+    public void reconnect() {
+        Client old = client;
+        client = newClient(endpoints);
+        old.close();
+        reconnectListeners.forEach(Runnable::run);
+    }
+
+    /**
+     * Called after {@link #reconnect()}: watches made on the old client are gone.
+     *
+     * @param listener runs on the reconnecting thread
+     */
+    public void onReconnect(Runnable listener) {
+        reconnectListeners.add(listener);
+    }
+
+    /**
+     * Whether some etcd endpoint accepts a TCP connection.
+     *
+     * @param timeoutMillis connect timeout per endpoint
+     * @return true when one does
+     */
+    public boolean acceptsConnections(int timeoutMillis) {
+        for (URI endpoint : endpoints) {
+            try (Socket socket = new Socket()) {
+                socket.connect(new InetSocketAddress(endpoint.getHost(), endpoint.getPort()), timeoutMillis);
+                return true;
+            } catch (IOException e) {
+                // try the next one
+            }
+        }
+        return false;
+    }
+
+    private static Client newClient(List<URI> endpoints) {
+        return Client.builder()
+                .endpoints(endpoints)
                 // fail fast while etcd is away instead of queueing calls: the caller decides to retry
                 .waitForReady(false)
+                // callers of the hub retry with their own jittered backoff: jetcd's retries only add latency
+                .retryDelay(100)
+                .retryMaxDelay(400)
+                .retryMaxAttempts(2)
+                .retryMaxDuration(java.time.Duration.ofSeconds(2))
                 .connectTimeout(java.time.Duration.ofSeconds(2))
                 .keepaliveTime(java.time.Duration.ofSeconds(10))
                 .keepaliveTimeout(java.time.Duration.ofSeconds(3))
                 .build();
-        return new EtcdStore(client);
     }
 
     /**

@@ -66,6 +66,7 @@ public final class InstanceView implements AutoCloseable {
      */
     public static InstanceView start(EtcdStore store, int queueCapacity) {
         InstanceView view = new InstanceView(store, queueCapacity);
+        store.onReconnect(view::resync);
         view.rebuilder.start();
         return view;
     }
@@ -167,6 +168,19 @@ public final class InstanceView implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /*
+     * The etcd client was replaced, and its watch with it: read etcd again.
+     */
+    private void resync() {
+        synchronized (lock) {
+            if (closed) {
+                return;
+            }
+            synced = false;
+        }
+        requestRebuild();
     }
 
     private void requestRebuild() {

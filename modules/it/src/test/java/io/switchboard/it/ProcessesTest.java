@@ -1,0 +1,103 @@
+package io.switchboard.it;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.switchboard.testkit.EtcdServer;
+import io.switchboard.testkit.FreePorts;
+import io.switchboard.testkit.JavaProcess;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import static java.util.concurrent.TimeUnit.SECONDS;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The hub as built (java -jar hub.jar) and services as separate processes, stopped and killed as in production.
+ */
+@Timeout(value = 120, unit = SECONDS)
+class ProcessesTest {
+    private static final Path HUB_JAR = Path.of("..", "hub", "target", "hub.jar");
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    @Test
+    void aKilledServiceDisappearsWithinTtlAndAStoppedOneAtOnce() throws Exception {
+        int ttl = 3;
+        int hubPort = FreePorts.next();
+        try (EtcdServer etcd = EtcdServer.start();
+             Client client = Client.builder().endpoints(etcd.endpoint()).build();
+             JavaProcess hub = JavaProcess.jar(HUB_JAR, Map.of("ETCD_ENDPOINTS", etcd.endpoint(),
+                                                               "SERVER_PORT", String.valueOf(hubPort)))) {
+            await().atMost(Duration.ofSeconds(20)).until(() -> ready(hubPort));
+            Map<String, String> env = Map.of("HUB_ENDPOINTS", "127.0.0.1:" + hubPort, "SERVICE", "orders",
+                                             "TTL_SECONDS", String.valueOf(ttl));
+
+            try (JavaProcess killed = registrant(env, "killed"); JavaProcess stopped = registrant(env, "stopped")) {
+                await().atMost(Duration.ofSeconds(20)).until(() -> exists(client, "killed") && exists(client, "stopped"));
+
+                killed.kill();
+                long start = System.nanoTime();
+                await().atMost(Duration.ofSeconds(ttl + 2)).pollInterval(Duration.ofMillis(100))
+                        .until(() -> !exists(client, "killed"));
+                System.out.printf("killed registrant gone after %d ms (ttl %d s)%n",
+                                  Duration.ofNanos(System.nanoTime() - start).toMillis(), ttl);
+                assertThat(exists(client, "stopped")).isTrue();
+
+                assertThat(stopped.stop(Duration.ofSeconds(10))).isZero();
+                assertThat(exists(client, "stopped")).as("deregistered before exit").isFalse();
+            }
+            assertThat(hub.stop(Duration.ofSeconds(15))).as(hub.output()).isZero();
+            assertThat(hub.output()).contains("hub stopped").doesNotContain("Exception");
+        }
+    }
+
+    @Test
+    void theHubJarStartsBeforeEtcdAndBecomesReadyWhenEtcdArrives() throws Exception {
+        int hubPort = FreePorts.next();
+        try (EtcdServer etcd = EtcdServer.start()) {
+            etcd.kill();
+            try (JavaProcess hub = JavaProcess.jar(HUB_JAR, Map.of("ETCD_ENDPOINTS", etcd.endpoint(),
+                                                                   "SERVER_PORT", String.valueOf(hubPort)))) {
+                await().atMost(Duration.ofSeconds(20)).until(() -> status(hubPort, "/observe/health/live") == 200);
+                assertThat(status(hubPort, "/observe/health/ready")).isEqualTo(503);
+                etcd.restart();
+                await().atMost(Duration.ofSeconds(15)).until(() -> ready(hubPort));
+                assertThat(hub.output()).contains("etcd unreachable at start").contains("etcd reachable again");
+            }
+        }
+    }
+
+    private static JavaProcess registrant(Map<String, String> env, String id) {
+        Map<String, String> withId = new java.util.HashMap<>(env);
+        withId.put("INSTANCE_ID", id);
+        return JavaProcess.mainClass(Registrant.class, withId);
+    }
+
+    private static boolean exists(Client client, String id) throws Exception {
+        return client.getKVClient().get(ByteSequence.from("/switchboard/services/orders/" + id, StandardCharsets.UTF_8))
+                .get().getCount() == 1;
+    }
+
+    private static boolean ready(int port) {
+        return status(port, "/observe/health/ready") == 200;
+    }
+
+    private static int status(int port, String path) {
+        try {
+            return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                                     .timeout(Duration.ofSeconds(2)).build(),
+                             HttpResponse.BodyHandlers.discarding()).statusCode();
+        } catch (Exception e) {
+            return -1;
+        }
+    }
+}

@@ -1,0 +1,148 @@
+package io.switchboard.registry;
+
+import java.time.Duration;
+
+import io.etcd.jetcd.Client;
+import io.switchboard.hub.HubServer;
+import io.switchboard.testkit.EtcdServer;
+import io.switchboard.testkit.FreePorts;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import static io.switchboard.registry.Hubs.instance;
+import static io.switchboard.registry.Hubs.leaseOf;
+import static java.util.concurrent.TimeUnit.SECONDS;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+@Timeout(value = 120, unit = SECONDS)
+class RegistrationTest {
+    private static final Duration TTL = Duration.ofSeconds(2);
+
+    @Test
+    void keepaliveHoldsTheLeasePastThreeTtlsAndCloseRemovesTheRecordAtOnce() throws Exception {
+        try (EtcdServer etcd = EtcdServer.start();
+             Client client = Client.builder().endpoints(etcd.endpoint()).build()) {
+            int port = FreePorts.next();
+            HubServer hub = Hubs.start(etcd.endpoint(), port);
+            try (RegistryClient registry = RegistryClient.create("127.0.0.1:" + port)) {
+                Registration registration = registry.register(instance("orders", "orders-1", 9001), TTL);
+                await().atMost(Duration.ofSeconds(5)).until(registration::healthy);
+                long lease = registration.leaseId();
+                assertThat(leaseOf(client, "orders", "orders-1")).isEqualTo(lease);
+
+                Thread.sleep(TTL.multipliedBy(3).plusMillis(500).toMillis());
+                assertThat(leaseOf(client, "orders", "orders-1")).isEqualTo(lease);
+                assertThat(registration.healthy()).isTrue();
+                assertThat(registration.leaseId()).isEqualTo(lease);
+
+                long before = System.nanoTime();
+                registration.close();
+                assertThat(leaseOf(client, "orders", "orders-1")).isZero();
+                assertThat(Duration.ofNanos(System.nanoTime() - before)).isLessThan(Duration.ofSeconds(1));
+                assertThat(registration.healthy()).isFalse();
+            } finally {
+                hub.close();
+            }
+        }
+    }
+
+    @Test
+    void reRegistersByItselfAfterEveryEtcdOutageShortOrLong() throws Exception {
+        try (EtcdServer etcd = EtcdServer.start();
+             Client client = Client.builder().endpoints(etcd.endpoint()).build()) {
+            int port = FreePorts.next();
+            HubServer hub = Hubs.start(etcd.endpoint(), port);
+            try (RegistryClient registry = RegistryClient.create("127.0.0.1:" + port)) {
+                Registration registration = registry.register(instance("orders", "orders-1", 9001), TTL);
+                await().atMost(Duration.ofSeconds(5)).until(registration::healthy);
+
+                // longer than the TTL, shorter than it, and much longer: it never gives up
+                for (Duration outage : new Duration[] {Duration.ofSeconds(5), Duration.ofMillis(800), Duration.ofSeconds(9)}) {
+                    etcd.kill();
+                    long killed = System.nanoTime();
+                    if (outage.compareTo(TTL) > 0) {
+                        await().atMost(TTL.plusSeconds(1)).until(() -> !registration.healthy());
+                    }
+                    Thread.sleep(Math.max(0, outage.toMillis() - Duration.ofNanos(System.nanoTime() - killed).toMillis()));
+                    assertThat(outage.compareTo(TTL) <= 0 || !registration.healthy())
+                            .as("unhealthy while etcd is down for %s", outage).isTrue();
+
+                    etcd.restart();
+                    long back = System.nanoTime();
+                    await().atMost(TTL.plusSeconds(5)).pollInterval(Duration.ofMillis(50))
+                            .until(() -> registration.healthy()
+                                         && leaseOf(client, "orders", "orders-1") == registration.leaseId());
+                    System.out.printf("outage %s: healthy again %d ms after etcd returned%n", outage,
+                                      Duration.ofNanos(System.nanoTime() - back).toMillis());
+                }
+                // and the record stays: the lease really is renewed, not only refreshed by etcd's restart
+                long lease = registration.leaseId();
+                Thread.sleep(TTL.multipliedBy(2).toMillis());
+                assertThat(leaseOf(client, "orders", "orders-1")).isEqualTo(lease);
+                registration.close();
+            } finally {
+                hub.close();
+            }
+        }
+    }
+
+    @Test
+    void keepaliveCarriesOnThroughTheOtherHubWhenOneStops() throws Exception {
+        try (EtcdServer etcd = EtcdServer.start();
+             Client client = Client.builder().endpoints(etcd.endpoint()).build()) {
+            int portA = FreePorts.next();
+            int portB = FreePorts.next();
+            HubServer hubA = Hubs.start(etcd.endpoint(), portA);
+            HubServer hubB = Hubs.start(etcd.endpoint(), portB);
+            try (RegistryClient registry = RegistryClient.create("127.0.0.1:" + portA + ", 127.0.0.1:" + portB)) {
+                Registration registration = registry.register(instance("orders", "orders-1", 9001), TTL);
+                await().atMost(Duration.ofSeconds(5)).until(registration::healthy);
+                long lease = registration.leaseId();
+
+                hubA.close();
+                long until = System.nanoTime() + TTL.multipliedBy(3).toNanos();
+                while (System.nanoTime() < until) {
+                    assertThat(leaseOf(client, "orders", "orders-1")).isEqualTo(lease);
+                    assertThat(registration.healthy()).isTrue();
+                    Thread.sleep(100);
+                }
+                assertThat(registration.leaseId()).isEqualTo(lease);
+
+                // and back the other way once the first replica returns
+                hubA = Hubs.start(etcd.endpoint(), portA);
+                hubB.close();
+                until = System.nanoTime() + TTL.multipliedBy(3).toNanos();
+                while (System.nanoTime() < until) {
+                    assertThat(leaseOf(client, "orders", "orders-1")).isEqualTo(lease);
+                    Thread.sleep(100);
+                }
+                assertThat(registration.leaseId()).isEqualTo(lease);
+                registration.close();
+            } finally {
+                hubA.close();
+            }
+        }
+    }
+
+    @Test
+    void registersOnceTheHubAppearsWhateverTheStartOrder() throws Exception {
+        try (EtcdServer etcd = EtcdServer.start();
+             Client client = Client.builder().endpoints(etcd.endpoint()).build()) {
+            int port = FreePorts.next();
+            try (RegistryClient registry = RegistryClient.create("127.0.0.1:" + port)) {
+                Registration registration = registry.register(instance("orders", "orders-1", 9001), TTL);
+                Thread.sleep(3000);
+                assertThat(registration.healthy()).isFalse();
+                HubServer hub = Hubs.start(etcd.endpoint(), port);
+                try {
+                    await().atMost(Duration.ofSeconds(5)).until(registration::healthy);
+                    assertThat(leaseOf(client, "orders", "orders-1")).isEqualTo(registration.leaseId());
+                    registration.close();
+                } finally {
+                    hub.close();
+                }
+            }
+        }
+    }
+}
