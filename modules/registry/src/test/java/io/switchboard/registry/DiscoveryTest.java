@@ -13,15 +13,12 @@ import io.grpc.Status;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthGrpc;
 import io.switchboard.api.hub.v1.Instance;
-import io.switchboard.hub.HubServer;
 import io.switchboard.testkit.EtcdServer;
-import io.switchboard.testkit.FreePorts;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import static io.switchboard.registry.Hubs.instance;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -44,71 +41,51 @@ class DiscoveryTest {
 
     @Test
     void endpointsFollowRegistrationsAndNotifyListeners() throws Exception {
-        int port = FreePorts.next();
-        HubServer hub = Hubs.start(etcd.endpoint(), port);
-        try (RegistryClient registry = RegistryClient.create("127.0.0.1:" + port)) {
+        try (SingleHub hub = SingleHub.start(etcd.endpoint())) {
+            RegistryClient registry = hub.registry;
             ServiceEndpoints endpoints = registry.discovery().endpoints("listen");
             List<List<Instance>> seen = new CopyOnWriteArrayList<>();
             endpoints.subscribe(seen::add);
             await().atMost(Duration.ofSeconds(5)).until(endpoints::synced);
             assertThat(endpoints.instances()).isEmpty();
 
-            Registration a = registry.register(instance("listen", "a", 9001), TTL);
-            Registration b = registry.register(instance("listen", "b", 9002), TTL);
+            Registration a = hub.register("listen", "a", 9001, TTL);
+            hub.register("listen", "b", 9002, TTL);
             await().atMost(Duration.ofSeconds(5)).until(() -> ids(endpoints).equals(List.of("a", "b")));
             a.close();
             await().atMost(Duration.ofSeconds(5)).until(() -> ids(endpoints).equals(List.of("b")));
             assertThat(seen.get(seen.size() - 1)).extracting(Instance::getId).containsExactly("b");
             assertThat(registry.discovery().endpoints("listen")).isSameAs(endpoints);
-            b.close();
-        } finally {
-            hub.close();
         }
     }
 
     @Test
     void keepsLastKnownEndpointsWhileTheHubIsDownAndResyncsAfterItsRestart() throws Exception {
-        int watchedPort = FreePorts.next();
-        int otherPort = FreePorts.next();
-        HubServer watched = Hubs.start(etcd.endpoint(), watchedPort);
-        HubServer other = Hubs.start(etcd.endpoint(), otherPort);
-        try (RegistryClient watcher = RegistryClient.create("127.0.0.1:" + watchedPort);
-             RegistryClient registrar = RegistryClient.create("127.0.0.1:" + otherPort)) {
-            ServiceEndpoints endpoints = watcher.discovery().endpoints("resync");
-            Registration one = registrar.register(instance("resync", "one", 9001), TTL);
-            Registration two = registrar.register(instance("resync", "two", 9002), TTL);
+        try (SingleHub watched = SingleHub.start(etcd.endpoint()); SingleHub other = SingleHub.start(etcd.endpoint())) {
+            ServiceEndpoints endpoints = watched.registry.discovery().endpoints("resync");
+            Registration one = other.register("resync", "one", 9001, TTL);
+            other.register("resync", "two", 9002, TTL);
             await().atMost(Duration.ofSeconds(5)).until(() -> ids(endpoints).equals(List.of("one", "two")));
 
-            watched.close();
+            watched.stopHub();
             // changes while the watcher's hub is gone
             one.close();
-            Registration three = registrar.register(instance("resync", "three", 9003), TTL);
-            await().atMost(Duration.ofSeconds(5)).until(three::healthy);
+            other.registerHealthy("resync", "three", 9003, TTL);
             Thread.sleep(1000);
             assertThat(ids(endpoints)).as("last known while the hub is down").containsExactly("one", "two");
 
-            watched = Hubs.start(etcd.endpoint(), watchedPort);
+            watched.startHub();
             await().atMost(Duration.ofSeconds(10)).until(() -> ids(endpoints).equals(List.of("three", "two")));
-            two.close();
-            three.close();
-        } finally {
-            watched.close();
-            other.close();
         }
     }
 
     @Test
     void roundRobinSpreadsCallsAndSkipsAnInstanceThatRefusesConnections() throws Exception {
-        int port = FreePorts.next();
-        HubServer hub = Hubs.start(etcd.endpoint(), port);
-        try (RegistryClient registry = RegistryClient.create("127.0.0.1:" + port);
+        try (SingleHub hub = SingleHub.start(etcd.endpoint());
              Backend first = Backend.start(0);
              Backend second = Backend.start(0)) {
-            Registration r1 = registry.register(instance("rr", "first", first.port), TTL);
-            Registration r2 = registry.register(instance("rr", "second", second.port), TTL);
-            ManagedChannel channel = registry.discovery().channel("rr", Balancing.ROUND_ROBIN);
+            ManagedChannel channel = channelTo(hub, "rr", Balancing.ROUND_ROBIN, first, second);
             try {
-                await().atMost(Duration.ofSeconds(5)).until(() -> registry.discovery().endpoints("rr").instances().size() == 2);
                 call(channel, 10);
                 first.calls.set(0);
                 second.calls.set(0);
@@ -123,26 +100,17 @@ class DiscoveryTest {
                 assertThat(second.calls.get()).isEqualTo(100);
             } finally {
                 channel.shutdownNow();
-                r1.close();
-                r2.close();
             }
-        } finally {
-            hub.close();
         }
     }
 
     @Test
     void leastOutstandingSendsMoreCallsToTheFasterInstance() throws Exception {
-        int port = FreePorts.next();
-        HubServer hub = Hubs.start(etcd.endpoint(), port);
-        try (RegistryClient registry = RegistryClient.create("127.0.0.1:" + port);
+        try (SingleHub hub = SingleHub.start(etcd.endpoint());
              Backend slow = Backend.start(100);
              Backend fast = Backend.start(0)) {
-            Registration r1 = registry.register(instance("lor", "slow", slow.port), TTL);
-            Registration r2 = registry.register(instance("lor", "fast", fast.port), TTL);
-            ManagedChannel channel = registry.discovery().channel("lor", Balancing.LEAST_OUTSTANDING);
+            ManagedChannel channel = channelTo(hub, "lor", Balancing.LEAST_OUTSTANDING, slow, fast);
             try (var pool = Executors.newVirtualThreadPerTaskExecutor()) {
-                await().atMost(Duration.ofSeconds(5)).until(() -> registry.discovery().endpoints("lor").instances().size() == 2);
                 call(channel, 4);
                 slow.calls.set(0);
                 fast.calls.set(0);
@@ -156,19 +124,14 @@ class DiscoveryTest {
                         .isGreaterThan(slow.calls.get() * 3);
             } finally {
                 channel.shutdownNow();
-                r1.close();
-                r2.close();
             }
-        } finally {
-            hub.close();
         }
     }
 
     @Test
     void aServiceWithNoInstanceFailsFastWithUnavailable() throws Exception {
-        int port = FreePorts.next();
-        HubServer hub = Hubs.start(etcd.endpoint(), port);
-        try (RegistryClient registry = RegistryClient.create("127.0.0.1:" + port)) {
+        try (SingleHub hub = SingleHub.start(etcd.endpoint())) {
+            RegistryClient registry = hub.registry;
             ManagedChannel channel = registry.discovery().channel("nobody", Balancing.ROUND_ROBIN);
             await().atMost(Duration.ofSeconds(5)).until(() -> registry.discovery().endpoints("nobody").synced());
             long start = System.nanoTime();
@@ -177,8 +140,6 @@ class DiscoveryTest {
                     .satisfies(e -> assertThat(Status.fromThrowable(e).getCode()).isEqualTo(Status.Code.UNAVAILABLE));
             assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(1));
             channel.shutdownNow();
-        } finally {
-            hub.close();
         }
     }
 
@@ -187,6 +148,16 @@ class DiscoveryTest {
         assertThatThrownBy(() -> RegistryClient.create("")).hasMessageContaining("hub.endpoints");
         assertThatThrownBy(() -> RegistryClient.create("localhost")).hasMessageContaining("host:port");
         assertThatThrownBy(() -> RegistryClient.create("localhost:99999")).hasMessageContaining("1..65535");
+    }
+
+    /** Registers each backend as an instance of the service and returns a channel once both are discovered. */
+    private static ManagedChannel channelTo(SingleHub hub, String service, Balancing balancing, Backend... backends) {
+        for (int i = 0; i < backends.length; i++) {
+            hub.register(service, service + "-" + i, backends[i].port, TTL);
+        }
+        await().atMost(Duration.ofSeconds(5))
+                .until(() -> hub.registry.discovery().endpoints(service).instances().size() == backends.length);
+        return hub.registry.discovery().channel(service, balancing);
     }
 
     private static int call(ManagedChannel channel, int count) {

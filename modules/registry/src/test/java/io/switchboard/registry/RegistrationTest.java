@@ -22,68 +22,54 @@ class RegistrationTest {
     @Test
     void keepaliveHoldsTheLeasePastThreeTtlsAndCloseRemovesTheRecordAtOnce() throws Exception {
         try (EtcdServer etcd = EtcdServer.start();
-             Client client = Client.builder().endpoints(etcd.endpoint()).build()) {
-            int port = FreePorts.next();
-            HubServer hub = Hubs.start(etcd.endpoint(), port);
-            try (RegistryClient registry = RegistryClient.create("127.0.0.1:" + port)) {
-                Registration registration = registry.register(instance("orders", "orders-1", 9001), TTL);
-                await().atMost(Duration.ofSeconds(5)).until(registration::healthy);
-                long lease = registration.leaseId();
-                assertThat(leaseOf(client, "orders", "orders-1")).isEqualTo(lease);
+             Client client = Client.builder().endpoints(etcd.endpoint()).build();
+             SingleHub hub = SingleHub.start(etcd.endpoint())) {
+            Registration registration = hub.registerHealthy("orders", "orders-1", 9001, TTL);
+            long lease = registration.leaseId();
+            assertThat(leaseOf(client, "orders", "orders-1")).isEqualTo(lease);
 
-                Thread.sleep(TTL.multipliedBy(3).plusMillis(500).toMillis());
-                assertThat(leaseOf(client, "orders", "orders-1")).isEqualTo(lease);
-                assertThat(registration.healthy()).isTrue();
-                assertThat(registration.leaseId()).isEqualTo(lease);
+            Thread.sleep(TTL.multipliedBy(3).plusMillis(500).toMillis());
+            assertThat(leaseOf(client, "orders", "orders-1")).isEqualTo(lease);
+            assertThat(registration.healthy()).isTrue();
+            assertThat(registration.leaseId()).isEqualTo(lease);
 
-                long before = System.nanoTime();
-                registration.close();
-                assertThat(leaseOf(client, "orders", "orders-1")).isZero();
-                assertThat(Duration.ofNanos(System.nanoTime() - before)).isLessThan(Duration.ofSeconds(1));
-                assertThat(registration.healthy()).isFalse();
-            } finally {
-                hub.close();
-            }
+            long before = System.nanoTime();
+            registration.close();
+            assertThat(leaseOf(client, "orders", "orders-1")).isZero();
+            assertThat(Duration.ofNanos(System.nanoTime() - before)).isLessThan(Duration.ofSeconds(1));
+            assertThat(registration.healthy()).isFalse();
         }
     }
 
     @Test
     void reRegistersByItselfAfterEveryEtcdOutageShortOrLong() throws Exception {
         try (EtcdServer etcd = EtcdServer.start();
-             Client client = Client.builder().endpoints(etcd.endpoint()).build()) {
-            int port = FreePorts.next();
-            HubServer hub = Hubs.start(etcd.endpoint(), port);
-            try (RegistryClient registry = RegistryClient.create("127.0.0.1:" + port)) {
-                Registration registration = registry.register(instance("orders", "orders-1", 9001), TTL);
-                await().atMost(Duration.ofSeconds(5)).until(registration::healthy);
-
-                // longer than the TTL, shorter than it, and much longer: it never gives up
-                for (Duration outage : new Duration[] {Duration.ofSeconds(5), Duration.ofMillis(800), Duration.ofSeconds(9)}) {
-                    etcd.kill();
-                    long killed = System.nanoTime();
-                    if (outage.compareTo(TTL) > 0) {
-                        await().atMost(TTL.plusSeconds(1)).until(() -> !registration.healthy());
-                    }
-                    Thread.sleep(Math.max(0, outage.toMillis() - Duration.ofNanos(System.nanoTime() - killed).toMillis()));
-                    assertThat(outage.compareTo(TTL) <= 0 || !registration.healthy())
-                            .as("unhealthy while etcd is down for %s", outage).isTrue();
-
-                    etcd.restart();
-                    long back = System.nanoTime();
-                    await().atMost(TTL.plusSeconds(5)).pollInterval(Duration.ofMillis(50))
-                            .until(() -> registration.healthy()
-                                         && leaseOf(client, "orders", "orders-1") == registration.leaseId());
-                    System.out.printf("outage %s: healthy again %d ms after etcd returned%n", outage,
-                                      Duration.ofNanos(System.nanoTime() - back).toMillis());
+             Client client = Client.builder().endpoints(etcd.endpoint()).build();
+             SingleHub hub = SingleHub.start(etcd.endpoint())) {
+            Registration registration = hub.registerHealthy("orders", "orders-1", 9001, TTL);
+            // longer than the TTL, shorter than it, and much longer: it never gives up
+            for (Duration outage : new Duration[] {Duration.ofSeconds(5), Duration.ofMillis(800), Duration.ofSeconds(9)}) {
+                etcd.kill();
+                long killed = System.nanoTime();
+                if (outage.compareTo(TTL) > 0) {
+                    await().atMost(TTL.plusSeconds(1)).until(() -> !registration.healthy());
                 }
-                // and the record stays: the lease really is renewed, not only refreshed by etcd's restart
-                long lease = registration.leaseId();
-                Thread.sleep(TTL.multipliedBy(2).toMillis());
-                assertThat(leaseOf(client, "orders", "orders-1")).isEqualTo(lease);
-                registration.close();
-            } finally {
-                hub.close();
+                Thread.sleep(Math.max(0, outage.toMillis() - Duration.ofNanos(System.nanoTime() - killed).toMillis()));
+                assertThat(outage.compareTo(TTL) <= 0 || !registration.healthy())
+                        .as("unhealthy while etcd is down for %s", outage).isTrue();
+
+                etcd.restart();
+                long back = System.nanoTime();
+                await().atMost(TTL.plusSeconds(5)).pollInterval(Duration.ofMillis(50))
+                        .until(() -> registration.healthy()
+                                     && leaseOf(client, "orders", "orders-1") == registration.leaseId());
+                System.out.printf("outage %s: healthy again %d ms after etcd returned%n", outage,
+                                  Duration.ofNanos(System.nanoTime() - back).toMillis());
             }
+            // and the record stays: the lease really is renewed, not only refreshed by etcd's restart
+            long lease = registration.leaseId();
+            Thread.sleep(TTL.multipliedBy(2).toMillis());
+            assertThat(leaseOf(client, "orders", "orders-1")).isEqualTo(lease);
         }
     }
 
@@ -128,21 +114,14 @@ class RegistrationTest {
     @Test
     void registersOnceTheHubAppearsWhateverTheStartOrder() throws Exception {
         try (EtcdServer etcd = EtcdServer.start();
-             Client client = Client.builder().endpoints(etcd.endpoint()).build()) {
-            int port = FreePorts.next();
-            try (RegistryClient registry = RegistryClient.create("127.0.0.1:" + port)) {
-                Registration registration = registry.register(instance("orders", "orders-1", 9001), TTL);
-                Thread.sleep(3000);
-                assertThat(registration.healthy()).isFalse();
-                HubServer hub = Hubs.start(etcd.endpoint(), port);
-                try {
-                    await().atMost(Duration.ofSeconds(5)).until(registration::healthy);
-                    assertThat(leaseOf(client, "orders", "orders-1")).isEqualTo(registration.leaseId());
-                    registration.close();
-                } finally {
-                    hub.close();
-                }
-            }
+             Client client = Client.builder().endpoints(etcd.endpoint()).build();
+             SingleHub hub = SingleHub.clientOnly(etcd.endpoint())) {
+            Registration registration = hub.register("orders", "orders-1", 9001, TTL);
+            Thread.sleep(3000);
+            assertThat(registration.healthy()).isFalse();
+            hub.startHub();
+            await().atMost(Duration.ofSeconds(5)).until(registration::healthy);
+            assertThat(leaseOf(client, "orders", "orders-1")).isEqualTo(registration.leaseId());
         }
     }
 }
