@@ -27,5 +27,21 @@ public interface Discovery {
      * @param balancing balancing policy
      * @return a new channel
      */
-    ManagedChannel channel(String service, Balancing balancing);
+    default ManagedChannel channel(String service, Balancing balancing) {
+        return channel(service, balancing, java.util.Set.of());
+    }
+
+    /**
+     * A channel as {@link #channel(String, Balancing)} that also retries calls to the given gRPC services or
+     * methods once, on another instance, when their instance went away under them: UNAVAILABLE or CANCELLED by
+     * the server (grpc-java's retry policy). Only name calls that are safe to repeat: such a call may have reached
+     * the server before it died.
+     * Calls that never left the client are retried for every method, by grpc-java itself.
+     *
+     * @param service            service name
+     * @param balancing          balancing policy
+     * @param retryOnUnavailable full gRPC service names ({@code pkg.Service}) or methods ({@code pkg.Service/Method})
+     * @return a new channel
+     */
+    ManagedChannel channel(String service, Balancing balancing, java.util.Set<String> retryOnUnavailable);
 }

@@ -3,6 +3,7 @@ package io.switchboard.registry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
@@ -84,7 +85,8 @@ class DiscoveryTest {
         try (SingleHub hub = SingleHub.start(etcd.endpoint());
              Backend first = Backend.start(0);
              Backend second = Backend.start(0)) {
-            ManagedChannel channel = channelTo(hub, "rr", Balancing.ROUND_ROBIN, first, second);
+            ManagedChannel channel = channelTo(hub, "rr", Balancing.ROUND_ROBIN, Set.of(HealthGrpc.SERVICE_NAME),
+                                               first, second);
             try {
                 call(channel, 10);
                 first.calls.set(0);
@@ -93,8 +95,17 @@ class DiscoveryTest {
                 assertThat(first.calls.get()).isBetween(40, 60);
                 assertThat(second.calls.get()).isBetween(40, 60);
 
-                // the first instance dies without deregistering: its lease is still alive, yet no call fails
-                first.close();
+                // the first instance dies without deregistering, with calls in flight: its lease is still alive,
+                // yet no call fails (idempotent calls cut by the death are retried on the other instance)
+                try (var pool = Executors.newVirtualThreadPerTaskExecutor()) {
+                    List<CompletableFuture<Integer>> workers = new ArrayList<>();
+                    for (int i = 0; i < 4; i++) {
+                        workers.add(CompletableFuture.supplyAsync(() -> call(channel, 200), pool));
+                    }
+                    Thread.sleep(50);
+                    first.close();
+                    assertThat(workers.stream().mapToInt(CompletableFuture::join).sum()).isEqualTo(800);
+                }
                 second.calls.set(0);
                 assertThat(call(channel, 100)).isEqualTo(100);
                 assertThat(second.calls.get()).isEqualTo(100);
@@ -109,7 +120,7 @@ class DiscoveryTest {
         try (SingleHub hub = SingleHub.start(etcd.endpoint());
              Backend slow = Backend.start(100);
              Backend fast = Backend.start(0)) {
-            ManagedChannel channel = channelTo(hub, "lor", Balancing.LEAST_OUTSTANDING, slow, fast);
+            ManagedChannel channel = channelTo(hub, "lor", Balancing.LEAST_OUTSTANDING, Set.of(), slow, fast);
             try (var pool = Executors.newVirtualThreadPerTaskExecutor()) {
                 call(channel, 4);
                 slow.calls.set(0);
@@ -151,13 +162,14 @@ class DiscoveryTest {
     }
 
     /** Registers each backend as an instance of the service and returns a channel once both are discovered. */
-    private static ManagedChannel channelTo(SingleHub hub, String service, Balancing balancing, Backend... backends) {
+    private static ManagedChannel channelTo(SingleHub hub, String service, Balancing balancing, Set<String> idempotent,
+                                            Backend... backends) {
         for (int i = 0; i < backends.length; i++) {
             hub.register(service, service + "-" + i, backends[i].port, TTL);
         }
         await().atMost(Duration.ofSeconds(5))
                 .until(() -> hub.registry.discovery().endpoints(service).instances().size() == backends.length);
-        return hub.registry.discovery().channel(service, balancing);
+        return hub.registry.discovery().channel(service, balancing, idempotent);
     }
 
     private static int call(ManagedChannel channel, int count) {

@@ -5,6 +5,7 @@ import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -61,15 +62,38 @@ public final class WatchingDiscovery implements Discovery, AutoCloseable {
     }
 
     @Override
-    public ManagedChannel channel(String service, Balancing balancing) {
+    public ManagedChannel channel(String service, Balancing balancing, Set<String> retryOnUnavailable) {
         ServiceEndpoints endpoints = endpoints(service);
         SourceResolverProvider.Target target = SourceResolverProvider.register(service, new InstanceAddresses(endpoints));
-        ManagedChannel channel = NettyChannelBuilder.forTarget(target.uri())
+        NettyChannelBuilder builder = NettyChannelBuilder.forTarget(target.uri())
                 .usePlaintext()
                 .defaultLoadBalancingPolicy(balancing.policy())
                 .keepAliveTime(30, TimeUnit.SECONDS)
-                .build();
-        return new ReleasingChannel(channel, target);
+                .enableRetry();
+        if (!retryOnUnavailable.isEmpty()) {
+            builder.defaultServiceConfig(retryConfig(retryOnUnavailable));
+        }
+        return new ReleasingChannel(builder.build(), target);
+    }
+
+    /*
+     * grpc-java's service config, as the parsed-JSON map it expects (numbers as Double): one more attempt, almost
+     * at once, when the call failed because its instance went away: UNAVAILABLE (connection lost) or CANCELLED
+     * (the dying server cancelled its streams). The balancer skips that instance, so the retry lands on another.
+     */
+    private static Map<String, ?> retryConfig(Set<String> names) {
+        List<Map<String, ?>> targets = new ArrayList<>();
+        for (String name : names) {
+            int slash = name.indexOf('/');
+            targets.add(slash < 0 ? Map.of("service", name)
+                                  : Map.of("service", name.substring(0, slash), "method", name.substring(slash + 1)));
+        }
+        Map<String, ?> retryPolicy = Map.of("maxAttempts", 2.0,
+                                            "initialBackoff", "0.005s",
+                                            "maxBackoff", "0.05s",
+                                            "backoffMultiplier", 2.0,
+                                            "retryableStatusCodes", List.of("UNAVAILABLE", "CANCELLED"));
+        return Map.of("methodConfig", List.of(Map.of("name", targets, "retryPolicy", retryPolicy)));
     }
 
     @Override
