@@ -107,6 +107,24 @@ public final class JavaProcess implements AutoCloseable {
     }
 
     /**
+     * Sends SIGTERM without waiting.
+     */
+    public void terminate() {
+        process.destroy();
+    }
+
+    /**
+     * Waits for the process to exit.
+     *
+     * @param timeout how long to wait
+     * @return the exit code
+     * @throws IllegalStateException when the process does not exit in time (it is then killed)
+     */
+    public int waitFor(Duration timeout) {
+        return awaitExit(timeout);
+    }
+
+    /**
      * Sends SIGKILL and waits for the exit.
      */
     public void kill() {

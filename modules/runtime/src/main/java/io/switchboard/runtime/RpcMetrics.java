@@ -1,0 +1,50 @@
+package io.switchboard.runtime;
+
+import java.time.Duration;
+
+import io.grpc.ForwardingServerCall;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.Status;
+import io.helidon.metrics.api.Counter;
+import io.helidon.metrics.api.MeterRegistry;
+import io.helidon.metrics.api.Tag;
+import io.helidon.metrics.api.Timer;
+
+/**
+ * Counts every gRPC call by method and status and records its latency by method, in Prometheus as
+ * {@code switchboard_rpc_server_calls_total{method,status}} and {@code switchboard_rpc_server_duration_seconds}.
+ * Thread safe.
+ */
+final class RpcMetrics implements ServerInterceptor {
+    private final MeterRegistry registry;
+
+    RpcMetrics(MeterRegistry registry) {
+        this.registry = registry;
+    }
+
+    @Override
+    public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+                                                       ServerCallHandler<Q, R> next) {
+        String method = call.getMethodDescriptor().getFullMethodName();
+        long start = System.nanoTime();
+        return next.startCall(new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
+            @Override
+            public void close(Status status, Metadata trailers) {
+                registry.getOrCreate(Counter.builder("switchboard.rpc.server.calls")
+                                             .description("gRPC calls served, by method and status")
+                                             .tags(java.util.List.of(Tag.create("method", method),
+                                                                     Tag.create("status", status.getCode().name()))))
+                        .increment();
+                registry.getOrCreate(Timer.builder("switchboard.rpc.server.duration")
+                                             .description("gRPC call latency, by method")
+                                             .publishPercentileHistogram(true)
+                                             .tags(java.util.List.of(Tag.create("method", method))))
+                        .record(Duration.ofNanos(System.nanoTime() - start));
+                super.close(status, trailers);
+            }
+        }, headers);
+    }
+}

@@ -1,0 +1,52 @@
+package io.switchboard.runtime.auth;
+
+import io.grpc.Context;
+import io.grpc.Contexts;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.Status;
+
+/**
+ * Verifies the bearer token of every call that carries one ({@code authorization: Bearer <jwt>} metadata) and
+ * makes the caller available through {@link Caller#required()}. A call with an invalid token is refused with
+ * UNAUTHENTICATED before it reaches the service; a call without one proceeds, and methods that need an identity
+ * ask for it. The gateway verifies tokens too, but a service never trusts an identity it did not verify itself.
+ */
+public final class Authentication implements ServerInterceptor {
+    /** The metadata key of the token. */
+    public static final Metadata.Key<String> AUTHORIZATION =
+            Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+
+    private final TokenVerifier verifier;
+
+    /**
+     * An interceptor over a verifier.
+     *
+     * @param verifier token verifier
+     */
+    public Authentication(TokenVerifier verifier) {
+        this.verifier = verifier;
+    }
+
+    @Override
+    public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+                                                       ServerCallHandler<Q, R> next) {
+        String authorization = headers.get(AUTHORIZATION);
+        if (authorization == null) {
+            return next.startCall(call, headers);
+        }
+        if (!authorization.regionMatches(true, 0, "Bearer ", 0, 7) || authorization.length() > 8192) {
+            call.close(Status.UNAUTHENTICATED.withDescription("authorization must be 'Bearer <token>'"), new Metadata());
+            return new ServerCall.Listener<>() { };
+        }
+        try {
+            Caller caller = verifier.verify(authorization.substring(7).trim());
+            return Contexts.interceptCall(Context.current().withValue(Caller.KEY, caller), call, headers, next);
+        } catch (TokenVerifier.InvalidTokenException e) {
+            call.close(Status.UNAUTHENTICATED.withDescription(e.getMessage()), new Metadata());
+            return new ServerCall.Listener<>() { };
+        }
+    }
+}

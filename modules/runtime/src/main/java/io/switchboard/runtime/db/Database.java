@@ -1,0 +1,169 @@
+package io.switchboard.runtime.db;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.System.Logger.Level;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+
+import javax.sql.DataSource;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.helidon.config.Config;
+
+/**
+ * A service's own database: an embedded SQLite file under {@code data/} by default, PostgreSQL when
+ * {@code db.url} says so ({@code db.user}, {@code db.password}), pooled by HikariCP, schema migrated at start.
+ * <p>
+ * SQLite runs with {@code journal_mode=WAL} and {@code synchronous=NORMAL}: measured here, no acknowledged commit
+ * is lost when the process is killed with SIGKILL (not proof against a power cut, which needs FULL).
+ */
+public final class Database implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(Database.class.getName());
+
+    private final HikariDataSource dataSource;
+    private final boolean sqlite;
+
+    private Database(HikariDataSource dataSource, boolean sqlite) {
+        this.dataSource = dataSource;
+        this.sqlite = sqlite;
+    }
+
+    /**
+     * Opens the database and applies the migrations not applied yet.
+     *
+     * @param config     the {@code db} node
+     * @param dataDir    directory of the default SQLite database
+     * @param name       file name for the default SQLite database, {@code <dataDir>/<name>.db}
+     * @param migrations schema statements, in order; each index runs once, ever
+     * @return the database
+     */
+    public static Database open(Config config, Path dataDir, String name, List<String> migrations) {
+        String url = config.get("url").asString().orElse("jdbc:sqlite:" + dataDir.resolve(name + ".db"));
+        boolean sqlite = url.startsWith("jdbc:sqlite:");
+        HikariConfig hikari = new HikariConfig();
+        hikari.setPoolName(name);
+        if (sqlite) {
+            prepareSqlite(url);
+            hikari.setJdbcUrl(url);
+            hikari.addDataSourceProperty("journal_mode", "WAL");
+            hikari.addDataSourceProperty("synchronous", "NORMAL");
+            hikari.addDataSourceProperty("busy_timeout", "5000");
+            hikari.addDataSourceProperty("foreign_keys", "true");
+            hikari.setMaximumPoolSize(config.get("pool-size").asInt().orElse(4));
+        } else {
+            hikari.setJdbcUrl(url);
+            config.get("user").asString().ifPresent(hikari::setUsername);
+            config.get("password").asString().ifPresent(hikari::setPassword);
+            hikari.setMaximumPoolSize(config.get("pool-size").asInt().orElse(8));
+        }
+        hikari.setConnectionTimeout(5000);
+        Database database = new Database(new HikariDataSource(hikari), sqlite);
+        Migrations.apply(database.dataSource, migrations);
+        LOG.log(Level.INFO, "database " + redact(url) + " ready");
+        return database;
+    }
+
+    /**
+     * The pooled data source.
+     *
+     * @return data source
+     */
+    public DataSource dataSource() {
+        return dataSource;
+    }
+
+    /**
+     * Whether this is the embedded SQLite database.
+     *
+     * @return true for SQLite
+     */
+    public boolean sqlite() {
+        return sqlite;
+    }
+
+    /**
+     * Runs work in one transaction, committed when it returns, rolled back when it throws.
+     *
+     * @param work the work
+     * @param <T>  result type
+     * @return what the work returned
+     * @throws SQLException when the database fails
+     */
+    public <T> T inTransaction(Work<T> work) throws SQLException {
+        try (Connection connection = dataSource.getConnection()) {
+            connection.setAutoCommit(false);
+            try {
+                T result = work.run(connection);
+                connection.commit();
+                return result;
+            } catch (SQLException | RuntimeException e) {
+                connection.rollback();
+                throw e;
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        if (sqlite) {
+            // fold the WAL back into the main file, so that a stopped service leaves one file behind
+            try (Connection connection = dataSource.getConnection(); Statement statement = connection.createStatement()) {
+                statement.execute("PRAGMA wal_checkpoint(TRUNCATE)");
+            } catch (SQLException e) {
+                LOG.log(Level.DEBUG, "checkpoint at close failed: " + e.getMessage());
+            }
+        }
+        dataSource.close();
+    }
+
+    /*
+     * The file's directory must exist, and sqlite-jdbc unpacks its native library into the temp directory at every
+     * start and a killed JVM leaves it behind: keep those copies in a directory of ours and clean it at start.
+     */
+    private static void prepareSqlite(String url) {
+        String file = url.substring("jdbc:sqlite:".length()).replaceFirst("\\?.*", "");
+        try {
+            Path parent = Path.of(file).toAbsolutePath().getParent();
+            Files.createDirectories(parent);
+            Path natives = parent.resolve(".sqlite-native");
+            if (Files.isDirectory(natives)) {
+                try (Stream<Path> old = Files.walk(natives)) {
+                    old.sorted(Comparator.reverseOrder()).filter(p -> !p.equals(natives)).forEach(p -> p.toFile().delete());
+                }
+            }
+            Files.createDirectories(natives);
+            System.setProperty("org.sqlite.tmpdir", natives.toString());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot prepare the directory of " + file, e);
+        }
+    }
+
+    private static String redact(String url) {
+        return url.replaceAll("password=[^&;]*", "password=***");
+    }
+
+    /**
+     * Work inside a transaction.
+     *
+     * @param <T> result type
+     */
+    @FunctionalInterface
+    public interface Work<T> {
+        /**
+         * Does the work.
+         *
+         * @param connection connection in a transaction
+         * @return a result
+         * @throws SQLException when the database fails
+         */
+        T run(Connection connection) throws SQLException;
+    }
+}

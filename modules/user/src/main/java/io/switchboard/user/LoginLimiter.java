@@ -1,0 +1,58 @@
+package io.switchboard.user;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import io.grpc.Status;
+
+/**
+ * Brute-force protection: after {@code maxFailures} failed logins for one phone number within {@code window},
+ * that number is refused with RESOURCE_EXHAUSTED until the window has passed. A success clears the count.
+ * In memory, per instance: with several user instances an attacker gets {@code maxFailures} per instance, and the
+ * gateway's per-address limit bounds the rate in front. Thread safe.
+ */
+final class LoginLimiter {
+    private static final int MAX_TRACKED = 100_000;
+
+    private final int maxFailures;
+    private final long windowNanos;
+    private final Map<String, Failures> failures = new ConcurrentHashMap<>();
+
+    LoginLimiter(int maxFailures, Duration window) {
+        this.maxFailures = maxFailures;
+        this.windowNanos = window.toNanos();
+    }
+
+    /**
+     * Refuses a number that failed too often recently.
+     *
+     * @param phoneNumber normalized number
+     */
+    void check(String phoneNumber) {
+        Failures current = failures.get(phoneNumber);
+        long now = System.nanoTime();
+        if (current != null && current.count >= maxFailures && now - current.since < windowNanos) {
+            long retryIn = Math.max(1, Duration.ofNanos(windowNanos - (now - current.since)).toSeconds());
+            throw Status.RESOURCE_EXHAUSTED.withDescription("too many failed logins for this phone number; retry in "
+                                                            + retryIn + " s").asRuntimeException();
+        }
+    }
+
+    void failed(String phoneNumber) {
+        long now = System.nanoTime();
+        if (failures.size() >= MAX_TRACKED) {
+            failures.values().removeIf(f -> now - f.since >= windowNanos);
+        }
+        failures.compute(phoneNumber, (number, previous) -> previous == null || now - previous.since >= windowNanos
+                ? new Failures(1, now)
+                : new Failures(previous.count + 1, previous.since));
+    }
+
+    void succeeded(String phoneNumber) {
+        failures.remove(phoneNumber);
+    }
+
+    private record Failures(int count, long since) {
+    }
+}

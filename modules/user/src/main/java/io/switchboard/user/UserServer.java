@@ -1,0 +1,70 @@
+package io.switchboard.user;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+import io.helidon.config.Config;
+import io.switchboard.runtime.ServiceRuntime;
+import io.switchboard.runtime.auth.Authentication;
+import io.switchboard.runtime.auth.TokenVerifier;
+import io.switchboard.runtime.db.Database;
+import io.switchboard.user.accounts.Accounts;
+import io.switchboard.user.accounts.Passwords;
+import io.switchboard.user.tokens.SigningKeys;
+import io.switchboard.user.tokens.TokenIssuer;
+
+/**
+ * A running user service: its database, keys and API, registered through the hub. Used by {@link Main} and by
+ * tests, so that both run exactly the same wiring.
+ */
+public final class UserServer implements AutoCloseable {
+    private final ServiceRuntime runtime;
+    private final Database database;
+
+    private UserServer(ServiceRuntime runtime, Database database) {
+        this.runtime = runtime;
+        this.database = database;
+    }
+
+    /**
+     * Starts the service from configuration (see {@code application.yaml}).
+     *
+     * @param config root configuration
+     * @return the running service
+     */
+    public static UserServer start(Config config) {
+        Path dataDir = Path.of(config.get("data.dir").asString().orElse("data"));
+        Config user = config.get("user");
+        Database database = Database.open(config.get("db"), dataDir, "user", Accounts.MIGRATIONS);
+        SigningKeys keys = SigningKeys.load(user, dataDir);
+        Passwords passwords = new Passwords(user.get("argon2.memory-kib").asInt().orElse(19 * 1024),
+                                            user.get("argon2.iterations").asInt().orElse(2));
+        UserService service = new UserService(new Accounts(database), passwords,
+                                              new TokenIssuer(keys, user.get("token-ttl").as(Duration.class)
+                                                      .orElse(Duration.ofHours(1))),
+                                              keys,
+                                              new LoginLimiter(user.get("login.max-failures").asInt().orElse(5),
+                                                               user.get("login.window").as(Duration.class)
+                                                                       .orElse(Duration.ofMinutes(5))));
+        TokenVerifier verifier = new TokenVerifier(keys::publicSet);
+        ServiceRuntime runtime = ServiceRuntime.start(config, "user", grpc -> grpc
+                .intercept(new Authentication(verifier))
+                .service(service));
+        return new UserServer(runtime, database);
+    }
+
+    /**
+     * The running runtime (port, readiness).
+     *
+     * @return runtime
+     */
+    public ServiceRuntime runtime() {
+        return runtime;
+    }
+
+    @Override
+    public void close() {
+        runtime.close();
+        database.close();
+    }
+}

@@ -1,0 +1,118 @@
+package io.switchboard.user;
+
+import java.lang.System.Logger.Level;
+import java.time.Instant;
+import java.util.function.Supplier;
+
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+import io.switchboard.api.user.v1.GetJwksRequest;
+import io.switchboard.api.user.v1.GetUserRequest;
+import io.switchboard.api.user.v1.Jwks;
+import io.switchboard.api.user.v1.LoginRequest;
+import io.switchboard.api.user.v1.LoginResponse;
+import io.switchboard.api.user.v1.RegisterRequest;
+import io.switchboard.api.user.v1.RegisterResponse;
+import io.switchboard.api.user.v1.User;
+import io.switchboard.api.user.v1.UserServiceGrpc;
+import io.switchboard.runtime.RequestIds;
+import io.switchboard.runtime.auth.Caller;
+import io.switchboard.user.accounts.Accounts;
+import io.switchboard.user.accounts.Passwords;
+import io.switchboard.user.accounts.PhoneNumbers;
+import io.switchboard.user.tokens.SigningKeys;
+import io.switchboard.user.tokens.TokenIssuer;
+
+/**
+ * The user API: accounts, login, the caller's own account, and the public keys of its tokens. Thread safe.
+ */
+final class UserService extends UserServiceGrpc.UserServiceImplBase {
+    private static final System.Logger LOG = System.getLogger(UserService.class.getName());
+
+    private final Accounts accounts;
+    private final Passwords passwords;
+    private final TokenIssuer tokens;
+    private final SigningKeys keys;
+    private final LoginLimiter limiter;
+
+    UserService(Accounts accounts, Passwords passwords, TokenIssuer tokens, SigningKeys keys, LoginLimiter limiter) {
+        this.accounts = accounts;
+        this.passwords = passwords;
+        this.tokens = tokens;
+        this.keys = keys;
+        this.limiter = limiter;
+    }
+
+    @Override
+    public void register(RegisterRequest request, StreamObserver<RegisterResponse> responses) {
+        answer(responses, () -> {
+            String phone = PhoneNumbers.normalize(request.getPhoneNumber());
+            Passwords.checkPolicy(request.getUserPassword());
+            Accounts.Account account = accounts.create(phone, passwords.hash(request.getUserPassword()));
+            LOG.log(Level.INFO, "[" + RequestIds.current() + "] registered user " + account.id());
+            return RegisterResponse.newBuilder().setUserId(account.id()).setPhoneNumber(phone).build();
+        });
+    }
+
+    @Override
+    public void login(LoginRequest request, StreamObserver<LoginResponse> responses) {
+        answer(responses, () -> {
+            String phone = PhoneNumbers.normalize(request.getPhoneNumber());
+            limiter.check(phone);
+            Accounts.Account account = accounts.byPhoneNumber(phone).orElse(null);
+            // an unknown number costs the same hash as a wrong password: the answers cannot be told apart
+            if (!passwords.matches(request.getUserPassword(), account == null ? null : account.passwordHash())) {
+                limiter.failed(phone);
+                LOG.log(Level.INFO, "[" + RequestIds.current() + "] failed login");
+                throw Status.UNAUTHENTICATED.withDescription("wrong phone number or password").asRuntimeException();
+            }
+            limiter.succeeded(phone);
+            TokenIssuer.Issued issued = tokens.issue(account.id());
+            return LoginResponse.newBuilder()
+                    .setToken(issued.token())
+                    .setExpiresAt(issued.expiresAt().toString())
+                    .setUserId(account.id())
+                    .build();
+        });
+    }
+
+    @Override
+    public void getUser(GetUserRequest request, StreamObserver<User> responses) {
+        answer(responses, () -> {
+            Caller caller = Caller.required();
+            if (!request.getUserId().isEmpty() && !request.getUserId().equals(caller.userId())) {
+                throw Status.PERMISSION_DENIED.withDescription("only your own account can be read").asRuntimeException();
+            }
+            Accounts.Account account = accounts.byId(caller.userId())
+                    .orElseThrow(() -> Status.NOT_FOUND.withDescription("account not found").asRuntimeException());
+            return User.newBuilder()
+                    .setUserId(account.id())
+                    .setPhoneNumber(account.phoneNumber())
+                    .setCreatedAt(Instant.ofEpochMilli(account.createdAt()).toString())
+                    .build();
+        });
+    }
+
+    @Override
+    public void getJwks(GetJwksRequest request, StreamObserver<Jwks> responses) {
+        answer(responses, () -> Jwks.newBuilder().setJson(keys.publicSet().toString(true)).build());
+    }
+
+    private static <T> void answer(StreamObserver<T> responses, Supplier<T> call) {
+        T response;
+        try {
+            response = call.get();
+        } catch (StatusRuntimeException e) {
+            if (e.getStatus().getCode() == Status.Code.UNAVAILABLE && e.getCause() != null) {
+                LOG.log(Level.WARNING, "[" + RequestIds.current() + "] " + e.getStatus().getDescription() + ": "
+                                       + e.getCause().getMessage());
+            }
+            responses.onError(Status.fromCode(e.getStatus().getCode()).withDescription(e.getStatus().getDescription())
+                                      .asRuntimeException());
+            return;
+        }
+        responses.onNext(response);
+        responses.onCompleted();
+    }
+}

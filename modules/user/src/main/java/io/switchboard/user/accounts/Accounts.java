@@ -1,0 +1,115 @@
+package io.switchboard.user.accounts;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+import io.grpc.Status;
+import io.switchboard.runtime.db.Database;
+
+/**
+ * User accounts in the service's own database. Every write is committed before it is acknowledged. Thread safe.
+ */
+public final class Accounts {
+    /** Schema migrations, in order; append only. */
+    public static final List<String> MIGRATIONS = List.of(
+            "CREATE TABLE users (id VARCHAR(36) PRIMARY KEY, phone_number VARCHAR(16) NOT NULL UNIQUE, "
+            + "password_hash VARCHAR(255) NOT NULL, created_at BIGINT NOT NULL)");
+
+    private final Database database;
+
+    /**
+     * Accounts over a database migrated with {@link #MIGRATIONS}.
+     *
+     * @param database database
+     */
+    public Accounts(Database database) {
+        this.database = database;
+    }
+
+    /**
+     * Creates an account.
+     *
+     * @param phoneNumber  normalized phone number
+     * @param passwordHash password hash
+     * @return the new account
+     * @throws io.grpc.StatusRuntimeException ALREADY_EXISTS when the number is taken
+     */
+    public Account create(String phoneNumber, String passwordHash) {
+        Account account = new Account(UUID.randomUUID().toString(), phoneNumber, passwordHash, System.currentTimeMillis());
+        try (Connection connection = database.dataSource().getConnection();
+             PreparedStatement insert = connection.prepareStatement(
+                     "INSERT INTO users (id, phone_number, password_hash, created_at) VALUES (?, ?, ?, ?)")) {
+            insert.setString(1, account.id());
+            insert.setString(2, account.phoneNumber());
+            insert.setString(3, account.passwordHash());
+            insert.setLong(4, account.createdAt());
+            insert.executeUpdate();
+            return account;
+        } catch (SQLException e) {
+            if (isUniqueViolation(e)) {
+                throw Status.ALREADY_EXISTS.withDescription("phoneNumber is already registered").asRuntimeException();
+            }
+            throw unavailable(e);
+        }
+    }
+
+    /**
+     * The account with a phone number.
+     *
+     * @param phoneNumber normalized phone number
+     * @return the account, if any
+     */
+    public Optional<Account> byPhoneNumber(String phoneNumber) {
+        return one("SELECT id, phone_number, password_hash, created_at FROM users WHERE phone_number = ?", phoneNumber);
+    }
+
+    /**
+     * The account with an id.
+     *
+     * @param id user id
+     * @return the account, if any
+     */
+    public Optional<Account> byId(String id) {
+        return one("SELECT id, phone_number, password_hash, created_at FROM users WHERE id = ?", id);
+    }
+
+    private Optional<Account> one(String sql, String parameter) {
+        try (Connection connection = database.dataSource().getConnection();
+             PreparedStatement query = connection.prepareStatement(sql)) {
+            query.setString(1, parameter);
+            try (ResultSet rows = query.executeQuery()) {
+                if (!rows.next()) {
+                    return Optional.empty();
+                }
+                return Optional.of(new Account(rows.getString(1), rows.getString(2), rows.getString(3), rows.getLong(4)));
+            }
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    private static boolean isUniqueViolation(SQLException e) {
+        // PostgreSQL: SQLSTATE 23505; SQLite: SQLITE_CONSTRAINT_UNIQUE
+        return "23505".equals(e.getSQLState()) || String.valueOf(e.getMessage()).contains("UNIQUE constraint failed");
+    }
+
+    private static RuntimeException unavailable(SQLException e) {
+        return Status.UNAVAILABLE.withDescription("database unavailable").withCause(e).asRuntimeException();
+    }
+
+    /**
+     * A stored account.
+     *
+     * @param id           user id
+     * @param phoneNumber  normalized phone number
+     * @param passwordHash password hash
+     * @param createdAt    creation time, epoch millis
+     */
+    public record Account(String id, String phoneNumber, String passwordHash, long createdAt) {
+    }
+}

@@ -1,0 +1,331 @@
+package io.switchboard.user;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Date;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.ECDSASigner;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.PlainJWT;
+import com.nimbusds.jwt.SignedJWT;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.stub.MetadataUtils;
+import io.helidon.config.Config;
+import io.helidon.config.ConfigSources;
+import io.switchboard.api.user.v1.GetJwksRequest;
+import io.switchboard.api.user.v1.GetUserRequest;
+import io.switchboard.api.user.v1.LoginRequest;
+import io.switchboard.api.user.v1.LoginResponse;
+import io.switchboard.api.user.v1.RegisterRequest;
+import io.switchboard.api.user.v1.RegisterResponse;
+import io.switchboard.api.user.v1.User;
+import io.switchboard.api.user.v1.UserServiceGrpc;
+import io.switchboard.hub.HubServer;
+import io.switchboard.runtime.auth.TokenVerifier;
+import io.switchboard.testkit.EtcdServer;
+import io.switchboard.user.tokens.SigningKeys;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import static java.util.concurrent.TimeUnit.SECONDS;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+@Timeout(value = 60, unit = SECONDS)
+class UserApiTest {
+    private static final String PASSWORD = "correct horse battery";
+    private static EtcdServer etcd;
+    private static HubServer hub;
+    private static UserServer user;
+    private static Path dataDir;
+    private static ManagedChannel channel;
+    private static int counter = 100_000;
+
+    @BeforeAll
+    static void start() throws Exception {
+        etcd = EtcdServer.start();
+        hub = HubServer.start(Config.just(ConfigSources.create(Map.of("server.port", "0",
+                                                                      "etcd.endpoints", etcd.endpoint()))));
+        dataDir = Files.createTempDirectory("user-test-");
+        user = UserServer.start(config(hub.port(), dataDir, Map.of("user.login.max-failures", "3",
+                                                                    "user.login.window", "PT3S")));
+        channel = ManagedChannelBuilder.forAddress("127.0.0.1", user.runtime().port()).usePlaintext().build();
+    }
+
+    @AfterAll
+    static void stop() {
+        channel.shutdownNow();
+        user.close();
+        hub.close();
+        etcd.close();
+    }
+
+    static Config config(int hubPort, Path dataDir, Map<String, String> extra) {
+        Map<String, String> settings = new HashMap<>(Map.of("server.port", "0",
+                                                            "hub.endpoints", "127.0.0.1:" + hubPort,
+                                                            "registry.ttl", "2",
+                                                            "data.dir", dataDir.toString()));
+        settings.putAll(extra);
+        return Config.just(ConfigSources.create(settings));
+    }
+
+    @Test
+    void readyOnceRegisteredAndServingHealthAndMetrics() throws Exception {
+        await().atMost(Duration.ofSeconds(5)).until(() -> http("/observe/health/ready") == 200);
+        assertThat(user.runtime().ready()).isTrue();
+        stub().register(RegisterRequest.newBuilder().setPhoneNumber(nextPhone()).setUserPassword(PASSWORD).build());
+        String metrics = HttpClient.newHttpClient().send(request("/observe/metrics"), HttpResponse.BodyHandlers.ofString())
+                .body();
+        assertThat(metrics).contains("switchboard_rpc_server_calls_total{method=\"switchboard.user.v1.UserService/Register\"",
+                                     "switchboard_rpc_server_duration_seconds_bucket", "switchboard_registration_healthy");
+    }
+
+    @Test
+    void registerNormalizesTheNumberAndStoresOnlyAnArgon2idHash() throws Exception {
+        String digits = nextDigits();
+        RegisterResponse response = stub().register(RegisterRequest.newBuilder()
+                                                            .setPhoneNumber("+" + digits.substring(0, 3) + " ("
+                                                                            + digits.substring(3, 6) + ") "
+                                                                            + digits.substring(6))
+                                                            .setUserPassword(PASSWORD).build());
+        assertThat(response.getPhoneNumber()).isEqualTo("+" + digits);
+        assertThat(response.getUserId()).isNotBlank();
+        try (var connection = DriverManager.getConnection("jdbc:sqlite:" + dataDir.resolve("user.db"));
+             var query = connection.prepareStatement("SELECT password_hash FROM users WHERE id = ?")) {
+            query.setString(1, response.getUserId());
+            try (ResultSet rows = query.executeQuery()) {
+                assertThat(rows.next()).isTrue();
+                assertThat(rows.getString(1)).startsWith("$argon2id$").doesNotContain(PASSWORD);
+            }
+        }
+        // the same number written differently is the same account
+        assertCode(() -> stub().register(RegisterRequest.newBuilder().setPhoneNumber("00" + digits)
+                                                 .setUserPassword(PASSWORD).build()), Status.Code.ALREADY_EXISTS);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "12345", "+0123456789", "phone", "+1234567890123456", "+1 234 567 890 <script>",
+                            "1234567\n89", "١٢٣٤٥٦٧٨٩"})
+    void badPhoneNumbersAreRejected(String phone) {
+        assertCode(() -> stub().register(RegisterRequest.newBuilder().setPhoneNumber(phone).setUserPassword(PASSWORD)
+                                                 .build()), Status.Code.INVALID_ARGUMENT);
+    }
+
+    @Test
+    void passwordPolicyAndHugeFieldsAreRejected() {
+        assertCode(() -> register(nextPhone(), "short7!"), Status.Code.INVALID_ARGUMENT);
+        assertCode(() -> register(nextPhone(), "x".repeat(129)), Status.Code.INVALID_ARGUMENT);
+        assertCode(() -> register("1".repeat(1_000_000), PASSWORD), Status.Code.INVALID_ARGUMENT);
+        assertCode(() -> register(nextPhone(), "x".repeat(1_000_000)), Status.Code.INVALID_ARGUMENT);
+        // boundaries are accepted
+        assertThat(register(nextPhone(), "x".repeat(8)).getUserId()).isNotBlank();
+        assertThat(register(nextPhone(), "é".repeat(128)).getUserId()).isNotBlank();
+    }
+
+    @Test
+    void loginIssuesAnEs256TokenThatVerifiesWithThePublishedKeys() throws Exception {
+        String phone = nextPhone();
+        RegisterResponse registered = register(phone, PASSWORD);
+        LoginResponse login = stub().login(LoginRequest.newBuilder().setPhoneNumber(phone).setUserPassword(PASSWORD).build());
+        assertThat(login.getUserId()).isEqualTo(registered.getUserId());
+        assertThat(Instant.parse(login.getExpiresAt())).isAfter(Instant.now().plusSeconds(3000));
+
+        SignedJWT jwt = SignedJWT.parse(login.getToken());
+        assertThat(jwt.getHeader().getAlgorithm()).isEqualTo(JWSAlgorithm.ES256);
+        assertThat(jwt.getHeader().getKeyID()).isNotBlank();
+        JWKSet published = JWKSet.parse(stub().getJwks(GetJwksRequest.getDefaultInstance()).getJson());
+        assertThat(published.getKeys()).allMatch(k -> !k.isPrivate());
+        assertThat(new TokenVerifier(() -> published).verify(login.getToken()).userId()).isEqualTo(registered.getUserId());
+
+        User me = withToken(login.getToken()).getUser(GetUserRequest.getDefaultInstance());
+        assertThat(me.getUserId()).isEqualTo(registered.getUserId());
+        assertThat(me.getPhoneNumber()).isEqualTo(phone);
+        assertThat(me.toString()).doesNotContain("argon2");
+        assertCode(() -> withToken(login.getToken()).getUser(GetUserRequest.newBuilder().setUserId("someone-else").build()),
+                   Status.Code.PERMISSION_DENIED);
+    }
+
+    @Test
+    void wrongPasswordAndUnknownUserGetTheSameAnswerInSimilarTime() {
+        String phone = nextPhone();
+        register(phone, PASSWORD);
+        long wrong = 0;
+        long unknown = 0;
+        for (int i = 0; i < 2; i++) {
+            long start = System.nanoTime();
+            Status a = failure(() -> stub().login(LoginRequest.newBuilder().setPhoneNumber(phone)
+                                                          .setUserPassword("wrong password").build()));
+            wrong += System.nanoTime() - start;
+            start = System.nanoTime();
+            Status b = failure(() -> stub().login(LoginRequest.newBuilder().setPhoneNumber(nextPhone())
+                                                          .setUserPassword("wrong password").build()));
+            unknown += System.nanoTime() - start;
+            assertThat(a.getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+            assertThat(b.getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+            assertThat(a.getDescription()).isEqualTo(b.getDescription());
+        }
+        // both pay for one Argon2id hash: neither answers in a fraction of the other's time
+        assertThat((double) unknown / wrong).isBetween(0.33, 3.0);
+    }
+
+    @Test
+    void repeatedFailedLoginsForANumberAreRefusedForAWhile() throws Exception {
+        String phone = nextPhone();
+        register(phone, PASSWORD);
+        for (int i = 0; i < 3; i++) {
+            assertCode(() -> stub().login(LoginRequest.newBuilder().setPhoneNumber(phone).setUserPassword("nope nope")
+                                                  .build()), Status.Code.UNAUTHENTICATED);
+        }
+        // even the right password is refused now
+        Status refused = failure(() -> stub().login(LoginRequest.newBuilder().setPhoneNumber(phone)
+                                                            .setUserPassword(PASSWORD).build()));
+        assertThat(refused.getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+        assertThat(refused.getDescription()).contains("retry in");
+        // other numbers are not affected
+        String other = nextPhone();
+        register(other, PASSWORD);
+        assertThat(stub().login(LoginRequest.newBuilder().setPhoneNumber(other).setUserPassword(PASSWORD).build())
+                           .getToken()).isNotBlank();
+        // and the window passes
+        await().atMost(Duration.ofSeconds(6)).pollInterval(Duration.ofMillis(500)).until(() -> {
+            try {
+                return !stub().login(LoginRequest.newBuilder().setPhoneNumber(phone).setUserPassword(PASSWORD).build())
+                        .getToken().isEmpty();
+            } catch (io.grpc.StatusRuntimeException e) {
+                return false;
+            }
+        });
+    }
+
+    @Test
+    void forgedExpiredUnsignedAndMalformedTokensAreRejected() throws Exception {
+        String phone = nextPhone();
+        String userId = register(phone, PASSWORD).getUserId();
+        String kid = JWKSet.parse(stub().getJwks(GetJwksRequest.getDefaultInstance()).getJson()).getKeys().get(0).getKeyID();
+        ECKey attacker = new com.nimbusds.jose.jwk.gen.ECKeyGenerator(com.nimbusds.jose.jwk.Curve.P_256).keyID(kid).generate();
+
+        assertUnauthenticated(sign(attacker, kid, userId, Instant.now().plusSeconds(600)));          // forged
+        assertUnauthenticated(sign(attacker, "unknown-kid", userId, Instant.now().plusSeconds(600)));
+        assertUnauthenticated(new PlainJWT(new JWTClaimsSet.Builder().subject(userId).issuer(TokenVerifier.ISSUER)
+                                                   .expirationTime(Date.from(Instant.now().plusSeconds(600))).build())
+                                      .serialize());                                               // alg none
+        assertUnauthenticated("not.a.token");
+        assertUnauthenticated("");
+        assertUnauthenticated("x".repeat(7_000));
+        // over the HTTP/2 header limit the transport refuses the call before it reaches the service
+        assertThatThrownBy(() -> withToken("x".repeat(100_000)).getUser(GetUserRequest.getDefaultInstance()))
+                .isInstanceOf(io.grpc.StatusRuntimeException.class);
+        assertThat(stub().getJwks(GetJwksRequest.getDefaultInstance()).getJson()).contains("keys");
+        String valid = stub().login(LoginRequest.newBuilder().setPhoneNumber(phone).setUserPassword(PASSWORD).build())
+                .getToken();
+        String[] parts = valid.split("\\.");
+        assertUnauthenticated(parts[0] + "." + parts[1].substring(0, parts[1].length() - 2) + "AA." + parts[2]);
+        assertCode(() -> UserServiceGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS)
+                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(header("Basic " + valid)))
+                .getUser(GetUserRequest.getDefaultInstance()), Status.Code.UNAUTHENTICATED);
+        assertCode(() -> stub().getUser(GetUserRequest.getDefaultInstance()), Status.Code.UNAUTHENTICATED);
+    }
+
+    @Test
+    void expiredTokensAreRejected() throws Exception {
+        Path keyFile = dataDir.resolve("user-signing-key.json");
+        ECKey key = ECKey.parse(Files.readString(keyFile));
+        String userId = register(nextPhone(), PASSWORD).getUserId();
+        // properly signed, but expired a second ago
+        assertUnauthenticated(sign(key, key.getKeyID(), userId, Instant.now().minusSeconds(1)));
+        // and the same, unexpired, is accepted: the rejection above is the expiry
+        assertThat(withToken(sign(key, key.getKeyID(), userId, Instant.now().plusSeconds(60)))
+                           .getUser(GetUserRequest.getDefaultInstance()).getUserId()).isEqualTo(userId);
+    }
+
+    @Test
+    void generatedSigningKeyIsKeptPrivately() throws Exception {
+        Path keyFile = dataDir.resolve("user-signing-key.json");
+        assertThat(Files.getPosixFilePermissions(keyFile)).extracting(Object::toString)
+                .containsExactlyInAnyOrder("OWNER_READ", "OWNER_WRITE");
+        assertThat(SigningKeys.load(Config.empty(), dataDir).signing().getKeyID())
+                .isEqualTo(ECKey.parse(Files.readString(keyFile)).getKeyID());
+    }
+
+    private static String sign(ECKey key, String kid, String subject, Instant expiry) throws Exception {
+        SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.ES256).keyID(kid).build(),
+                                      new JWTClaimsSet.Builder().subject(subject).issuer(TokenVerifier.ISSUER)
+                                              .expirationTime(Date.from(expiry)).build());
+        jwt.sign(new ECDSASigner(key));
+        return jwt.serialize();
+    }
+
+    private static void assertUnauthenticated(String token) {
+        assertCode(() -> withToken(token).getUser(GetUserRequest.getDefaultInstance()), Status.Code.UNAUTHENTICATED);
+    }
+
+    private static UserServiceGrpc.UserServiceBlockingStub stub() {
+        return UserServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
+    }
+
+    private static UserServiceGrpc.UserServiceBlockingStub withToken(String token) {
+        return stub().withInterceptors(MetadataUtils.newAttachHeadersInterceptor(header("Bearer " + token)));
+    }
+
+    private static Metadata header(String authorization) {
+        Metadata metadata = new Metadata();
+        metadata.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), authorization);
+        return metadata;
+    }
+
+    private static RegisterResponse register(String phone, String password) {
+        return stub().register(RegisterRequest.newBuilder().setPhoneNumber(phone).setUserPassword(password).build());
+    }
+
+    private static synchronized String nextDigits() {
+        return "4479" + (counter++) + "12";
+    }
+
+    private static String nextPhone() {
+        return "+" + nextDigits();
+    }
+
+    private static Status failure(Runnable call) {
+        try {
+            call.run();
+        } catch (io.grpc.StatusRuntimeException e) {
+            return e.getStatus();
+        }
+        throw new AssertionError("the call succeeded");
+    }
+
+    private static void assertCode(Runnable call, Status.Code code) {
+        assertThatThrownBy(call::run).satisfies(e -> assertThat(Status.fromThrowable(e).getCode()).isEqualTo(code));
+    }
+
+    private static HttpRequest request(String path) {
+        return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + user.runtime().port() + path)).build();
+    }
+
+    private static int http(String path) throws Exception {
+        return HttpClient.newHttpClient().send(request(path), HttpResponse.BodyHandlers.discarding()).statusCode();
+    }
+}
