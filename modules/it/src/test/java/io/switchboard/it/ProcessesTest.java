@@ -1,11 +1,6 @@
 package io.switchboard.it;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 
@@ -26,8 +21,6 @@ import static org.awaitility.Awaitility.await;
  */
 @Timeout(value = 120, unit = SECONDS)
 class ProcessesTest {
-    private static final Path HUB_JAR = Path.of("..", "hub", "target", "hub.jar");
-    private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     @Test
     void aKilledServiceDisappearsWithinTtlAndAStoppedOneAtOnce() throws Exception {
@@ -35,9 +28,8 @@ class ProcessesTest {
         int hubPort = FreePorts.next();
         try (EtcdServer etcd = EtcdServer.start();
              Client client = Client.builder().endpoints(etcd.endpoint()).build();
-             JavaProcess hub = JavaProcess.jar(HUB_JAR, Map.of("ETCD_ENDPOINTS", etcd.endpoint(),
-                                                               "SERVER_PORT", String.valueOf(hubPort)))) {
-            await().atMost(Duration.ofSeconds(20)).until(() -> ready(hubPort));
+             JavaProcess hub = Components.hub(etcd.endpoint(), hubPort)) {
+            await().atMost(Duration.ofSeconds(20)).until(() -> Components.ready(hubPort));
             Map<String, String> env = Map.of("HUB_ENDPOINTS", "127.0.0.1:" + hubPort, "SERVICE", "orders",
                                              "TTL_SECONDS", String.valueOf(ttl));
 
@@ -65,12 +57,11 @@ class ProcessesTest {
         int hubPort = FreePorts.next();
         try (EtcdServer etcd = EtcdServer.start()) {
             etcd.kill();
-            try (JavaProcess hub = JavaProcess.jar(HUB_JAR, Map.of("ETCD_ENDPOINTS", etcd.endpoint(),
-                                                                   "SERVER_PORT", String.valueOf(hubPort)))) {
-                await().atMost(Duration.ofSeconds(20)).until(() -> status(hubPort, "/observe/health/live") == 200);
-                assertThat(status(hubPort, "/observe/health/ready")).isEqualTo(503);
+            try (JavaProcess hub = Components.hub(etcd.endpoint(), hubPort)) {
+                await().atMost(Duration.ofSeconds(20)).until(() -> Components.status(hubPort, "/observe/health/live") == 200);
+                assertThat(Components.status(hubPort, "/observe/health/ready")).isEqualTo(503);
                 etcd.restart();
-                await().atMost(Duration.ofSeconds(15)).until(() -> ready(hubPort));
+                await().atMost(Duration.ofSeconds(15)).until(() -> Components.ready(hubPort));
                 assertThat(hub.output()).contains("etcd unreachable at start").contains("etcd reachable again");
             }
         }
@@ -85,19 +76,5 @@ class ProcessesTest {
     private static boolean exists(Client client, String id) throws Exception {
         return client.getKVClient().get(ByteSequence.from("/switchboard/services/orders/" + id, StandardCharsets.UTF_8))
                 .get().getCount() == 1;
-    }
-
-    private static boolean ready(int port) {
-        return status(port, "/observe/health/ready") == 200;
-    }
-
-    private static int status(int port, String path) {
-        try {
-            return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                                     .timeout(Duration.ofSeconds(2)).build(),
-                             HttpResponse.BodyHandlers.discarding()).statusCode();
-        } catch (Exception e) {
-            return -1;
-        }
     }
 }

@@ -2,7 +2,7 @@ package io.switchboard.runtime;
 
 import java.lang.System.Logger.Level;
 import java.time.Duration;
-import java.util.function.Consumer;
+import java.util.function.BiConsumer;
 
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.protobuf.services.HealthStatusManager;
@@ -53,10 +53,11 @@ public final class ServiceRuntime implements AutoCloseable {
      *
      * @param config   root configuration: {@code server.*}, {@code hub.endpoints}, {@code registry.*}
      * @param service  the service name to register under
-     * @param services adds the service's gRPC services to the routing
+     * @param services adds the service's gRPC services to the routing; discovery is there to call other services
      * @return the running service
      */
-    public static ServiceRuntime start(Config config, String service, Consumer<GrpcRouting.Builder> services) {
+    public static ServiceRuntime start(Config config, String service,
+                                       BiConsumer<GrpcRouting.Builder, Discovery> services) {
         RegistryClient registry = RegistryClient.create(config);
         HealthStatusManager grpcHealth = new HealthStatusManager();
         grpcHealth.setStatus("", ServingStatus.NOT_SERVING);
@@ -64,7 +65,7 @@ public final class ServiceRuntime implements AutoCloseable {
         GrpcRouting.Builder grpc = GrpcRouting.builder()
                 .intercept(new RpcMetrics(Metrics.globalRegistry()), new RequestIds())
                 .service(grpcHealth.getHealthService());
-        services.accept(grpc);
+        services.accept(grpc, registry.discovery());
         WebServer server = WebServer.builder()
                 .config(config.get("server"))
                 .shutdownHook(false)

@@ -47,7 +47,7 @@ public final class UserServer implements AutoCloseable {
                                                                user.get("login.window").as(Duration.class)
                                                                        .orElse(Duration.ofMinutes(5))));
         TokenVerifier verifier = new TokenVerifier(keys::publicSet);
-        ServiceRuntime runtime = ServiceRuntime.start(config, "user", grpc -> grpc
+        ServiceRuntime runtime = ServiceRuntime.start(config, "user", (grpc, discovery) -> grpc
                 .intercept(new Authentication(verifier))
                 .service(service));
         return new UserServer(runtime, database);

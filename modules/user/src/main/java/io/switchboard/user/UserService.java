@@ -2,10 +2,8 @@ package io.switchboard.user;
 
 import java.lang.System.Logger.Level;
 import java.time.Instant;
-import java.util.function.Supplier;
 
 import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import io.switchboard.api.user.v1.GetJwksRequest;
 import io.switchboard.api.user.v1.GetUserRequest;
@@ -17,6 +15,7 @@ import io.switchboard.api.user.v1.RegisterResponse;
 import io.switchboard.api.user.v1.User;
 import io.switchboard.api.user.v1.UserServiceGrpc;
 import io.switchboard.runtime.RequestIds;
+import io.switchboard.runtime.Unary;
 import io.switchboard.runtime.auth.Caller;
 import io.switchboard.user.accounts.Accounts;
 import io.switchboard.user.accounts.Passwords;
@@ -46,7 +45,7 @@ final class UserService extends UserServiceGrpc.UserServiceImplBase {
 
     @Override
     public void register(RegisterRequest request, StreamObserver<RegisterResponse> responses) {
-        answer(responses, () -> {
+        Unary.answer(responses, () -> {
             String phone = PhoneNumbers.normalize(request.getPhoneNumber());
             Passwords.checkPolicy(request.getUserPassword());
             Accounts.Account account = accounts.create(phone, passwords.hash(request.getUserPassword()));
@@ -57,7 +56,7 @@ final class UserService extends UserServiceGrpc.UserServiceImplBase {
 
     @Override
     public void login(LoginRequest request, StreamObserver<LoginResponse> responses) {
-        answer(responses, () -> {
+        Unary.answer(responses, () -> {
             String phone = PhoneNumbers.normalize(request.getPhoneNumber());
             limiter.check(phone);
             Accounts.Account account = accounts.byPhoneNumber(phone).orElse(null);
@@ -79,7 +78,7 @@ final class UserService extends UserServiceGrpc.UserServiceImplBase {
 
     @Override
     public void getUser(GetUserRequest request, StreamObserver<User> responses) {
-        answer(responses, () -> {
+        Unary.answer(responses, () -> {
             Caller caller = Caller.required();
             if (!request.getUserId().isEmpty() && !request.getUserId().equals(caller.userId())) {
                 throw Status.PERMISSION_DENIED.withDescription("only your own account can be read").asRuntimeException();
@@ -96,23 +95,6 @@ final class UserService extends UserServiceGrpc.UserServiceImplBase {
 
     @Override
     public void getJwks(GetJwksRequest request, StreamObserver<Jwks> responses) {
-        answer(responses, () -> Jwks.newBuilder().setJson(keys.publicSet().toString(true)).build());
-    }
-
-    private static <T> void answer(StreamObserver<T> responses, Supplier<T> call) {
-        T response;
-        try {
-            response = call.get();
-        } catch (StatusRuntimeException e) {
-            if (e.getStatus().getCode() == Status.Code.UNAVAILABLE && e.getCause() != null) {
-                LOG.log(Level.WARNING, "[" + RequestIds.current() + "] " + e.getStatus().getDescription() + ": "
-                                       + e.getCause().getMessage());
-            }
-            responses.onError(Status.fromCode(e.getStatus().getCode()).withDescription(e.getStatus().getDescription())
-                                      .asRuntimeException());
-            return;
-        }
-        responses.onNext(response);
-        responses.onCompleted();
+        Unary.answer(responses, () -> Jwks.newBuilder().setJson(keys.publicSet().toString(true)).build());
     }
 }

@@ -19,6 +19,9 @@ public final class Authentication implements ServerInterceptor {
     public static final Metadata.Key<String> AUTHORIZATION =
             Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
 
+    /* Our tokens are about 300 characters; nothing longer is worth parsing. */
+    private static final int MAX_AUTHORIZATION = 4096;
+
     private final TokenVerifier verifier;
 
     /**
@@ -37,16 +40,22 @@ public final class Authentication implements ServerInterceptor {
         if (authorization == null) {
             return next.startCall(call, headers);
         }
-        if (!authorization.regionMatches(true, 0, "Bearer ", 0, 7) || authorization.length() > 8192) {
-            call.close(Status.UNAUTHENTICATED.withDescription("authorization must be 'Bearer <token>'"), new Metadata());
-            return new ServerCall.Listener<>() { };
+        if (!authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            return refuse(call, "authorization must be 'Bearer <token>'");
+        }
+        if (authorization.length() > MAX_AUTHORIZATION) {
+            return refuse(call, "token too long");
         }
         try {
             Caller caller = verifier.verify(authorization.substring(7).trim());
             return Contexts.interceptCall(Context.current().withValue(Caller.KEY, caller), call, headers, next);
         } catch (TokenVerifier.InvalidTokenException e) {
-            call.close(Status.UNAUTHENTICATED.withDescription(e.getMessage()), new Metadata());
-            return new ServerCall.Listener<>() { };
+            return refuse(call, e.getMessage());
         }
+    }
+
+    private static <Q, R> ServerCall.Listener<Q> refuse(ServerCall<Q, R> call, String reason) {
+        call.close(Status.UNAUTHENTICATED.withDescription(reason), new Metadata());
+        return new ServerCall.Listener<>() { };
     }
 }

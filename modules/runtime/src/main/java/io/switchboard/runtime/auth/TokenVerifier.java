@@ -20,18 +20,19 @@ import com.nimbusds.jwt.SignedJWT;
  * {@value #ISSUER}, not expired, with a subject.
  * <p>
  * Keys are cached by {@code kid}. A token signed with a key not in the cache makes the verifier fetch the set
- * again (at most once per {@link #REFRESH_INTERVAL}), so a key rotation is followed without a restart and a flood
+ * again (at most once per refresh interval, {@link #REFRESH_INTERVAL} by default), so a key rotation is followed without a restart and a flood
  * of forged {@code kid}s cannot turn into a flood of fetches. Thread safe.
  */
 public final class TokenVerifier {
     /** The issuer of every token. */
     public static final String ISSUER = "switchboard-user";
-    /** Shortest time between two fetches of the key set. */
+    /** Default shortest time between two fetches of the key set. */
     public static final Duration REFRESH_INTERVAL = Duration.ofSeconds(5);
 
     private static final System.Logger LOG = System.getLogger(TokenVerifier.class.getName());
 
     private final Supplier<JWKSet> source;
+    private final long refreshNanos;
     private volatile JWKSet keys = new JWKSet();
     private volatile long fetchedNanos;
     private volatile boolean fetched;
@@ -42,7 +43,18 @@ public final class TokenVerifier {
      * @param source fetches the current JWK set (public keys); may throw when unreachable
      */
     public TokenVerifier(Supplier<JWKSet> source) {
+        this(source, REFRESH_INTERVAL);
+    }
+
+    /**
+     * A verifier over a key source, fetching it at most once per interval.
+     *
+     * @param source          fetches the current JWK set (public keys); may throw when unreachable
+     * @param refreshInterval shortest time between two fetches
+     */
+    public TokenVerifier(Supplier<JWKSet> source, Duration refreshInterval) {
         this.source = source;
+        this.refreshNanos = refreshInterval.toNanos();
     }
 
     /**
@@ -105,7 +117,7 @@ public final class TokenVerifier {
 
     private synchronized boolean refreshAllowed() {
         long now = System.nanoTime();
-        if (fetched && now - fetchedNanos < REFRESH_INTERVAL.toNanos()) {
+        if (fetched && now - fetchedNanos < refreshNanos) {
             return false;
         }
         fetchedNanos = now;

@@ -1,0 +1,175 @@
+package io.switchboard.post.posts;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+import io.grpc.Status;
+import io.switchboard.runtime.db.Database;
+
+/**
+ * Posts in the service's own database. Lists are newest first with keyset paging, so a page never repeats or
+ * skips a post because others were written meanwhile. Every write is committed before it is acknowledged.
+ * Thread safe.
+ */
+public final class Posts {
+    /** Schema migrations, in order; append only. */
+    public static final List<String> MIGRATIONS = List.of(
+            "CREATE TABLE posts (id VARCHAR(36) PRIMARY KEY, author VARCHAR(64) NOT NULL, title VARCHAR(200) NOT NULL, "
+            + "content TEXT NOT NULL, created_at BIGINT NOT NULL)",
+            "CREATE INDEX posts_newest ON posts (created_at DESC, id DESC)",
+            "CREATE INDEX posts_by_author ON posts (author, created_at DESC, id DESC)");
+
+    private static final String COLUMNS = "id, author, title, content, created_at";
+
+    private final Database database;
+
+    /**
+     * Posts over a database migrated with {@link #MIGRATIONS}.
+     *
+     * @param database database
+     */
+    public Posts(Database database) {
+        this.database = database;
+    }
+
+    /**
+     * Stores a new post.
+     *
+     * @param author  author's user id
+     * @param title   title
+     * @param content content
+     * @return the stored post
+     */
+    public StoredPost create(String author, String title, String content) {
+        StoredPost post = new StoredPost(UUID.randomUUID().toString(), author, title, content, System.currentTimeMillis());
+        try (Connection connection = database.dataSource().getConnection();
+             PreparedStatement insert = connection.prepareStatement(
+                     "INSERT INTO posts (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?)")) {
+            insert.setString(1, post.id());
+            insert.setString(2, post.author());
+            insert.setString(3, post.title());
+            insert.setString(4, post.content());
+            insert.setLong(5, post.createdAt());
+            insert.executeUpdate();
+            return post;
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    /**
+     * A post by id.
+     *
+     * @param id post id
+     * @return the post, if any
+     */
+    public Optional<StoredPost> get(String id) {
+        try (Connection connection = database.dataSource().getConnection();
+             PreparedStatement query = connection.prepareStatement("SELECT " + COLUMNS + " FROM posts WHERE id = ?")) {
+            query.setString(1, id);
+            List<StoredPost> posts = read(query);
+            return posts.stream().findFirst();
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    /**
+     * One page of posts, newest first.
+     *
+     * @param author    author filter, empty for all
+     * @param pageSize  1..100
+     * @param pageToken token from the previous page, empty for the first
+     * @return the page and the token of the next one (empty when this is the last)
+     */
+    public Page list(String author, int pageSize, String pageToken) {
+        PageTokens.Position after = pageToken.isEmpty() ? null : PageTokens.decode(pageToken, author);
+        StringBuilder sql = new StringBuilder("SELECT " + COLUMNS + " FROM posts WHERE 1 = 1");
+        List<Object> parameters = new ArrayList<>();
+        if (!author.isEmpty()) {
+            sql.append(" AND author = ?");
+            parameters.add(author);
+        }
+        if (after != null) {
+            sql.append(" AND (created_at < ? OR (created_at = ? AND id < ?))");
+            parameters.add(after.createdAt());
+            parameters.add(after.createdAt());
+            parameters.add(after.id());
+        }
+        sql.append(" ORDER BY created_at DESC, id DESC LIMIT ?");
+        parameters.add(pageSize + 1);
+        try (Connection connection = database.dataSource().getConnection();
+             PreparedStatement query = connection.prepareStatement(sql.toString())) {
+            for (int i = 0; i < parameters.size(); i++) {
+                query.setObject(i + 1, parameters.get(i));
+            }
+            List<StoredPost> posts = read(query);
+            if (posts.size() <= pageSize) {
+                return new Page(posts, "");
+            }
+            List<StoredPost> page = posts.subList(0, pageSize);
+            StoredPost last = page.get(page.size() - 1);
+            return new Page(List.copyOf(page), PageTokens.encode(new PageTokens.Position(last.createdAt(), last.id()), author));
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    /**
+     * Deletes a post.
+     *
+     * @param id post id
+     * @return whether a post was deleted
+     */
+    public boolean delete(String id) {
+        try (Connection connection = database.dataSource().getConnection();
+             PreparedStatement delete = connection.prepareStatement("DELETE FROM posts WHERE id = ?")) {
+            delete.setString(1, id);
+            return delete.executeUpdate() == 1;
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    private static List<StoredPost> read(PreparedStatement query) throws SQLException {
+        List<StoredPost> posts = new ArrayList<>();
+        try (ResultSet rows = query.executeQuery()) {
+            while (rows.next()) {
+                posts.add(new StoredPost(rows.getString(1), rows.getString(2), rows.getString(3), rows.getString(4),
+                                         rows.getLong(5)));
+            }
+        }
+        return posts;
+    }
+
+    private static RuntimeException unavailable(SQLException e) {
+        return Status.UNAVAILABLE.withDescription("database unavailable").withCause(e).asRuntimeException();
+    }
+
+    /**
+     * A stored post.
+     *
+     * @param id        post id
+     * @param author    author's user id
+     * @param title     title
+     * @param content   content
+     * @param createdAt creation time, epoch millis
+     */
+    public record StoredPost(String id, String author, String title, String content, long createdAt) {
+    }
+
+    /**
+     * A page of posts.
+     *
+     * @param posts         posts, newest first
+     * @param nextPageToken token of the next page, empty when none
+     */
+    public record Page(List<StoredPost> posts, String nextPageToken) {
+    }
+}

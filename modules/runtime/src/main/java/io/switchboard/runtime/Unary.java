@@ -1,0 +1,45 @@
+package io.switchboard.runtime;
+
+import java.lang.System.Logger.Level;
+import java.util.function.Supplier;
+
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+
+/**
+ * Answers a unary call from a function that returns the response or throws a gRPC status. Only the status code
+ * and its description reach the client, never a cause or a stack trace; an UNAVAILABLE with a cause (a database
+ * error) is logged once with the request id.
+ */
+public final class Unary {
+    private static final System.Logger LOG = System.getLogger(Unary.class.getName());
+
+    private Unary() {
+    }
+
+    /**
+     * Runs the call and sends its response or status.
+     *
+     * @param responses the call's observer
+     * @param call      computes the response
+     * @param <T>       response type
+     */
+    public static <T> void answer(StreamObserver<T> responses, Supplier<T> call) {
+        T response;
+        try {
+            response = call.get();
+        } catch (StatusRuntimeException e) {
+            Status status = e.getStatus();
+            if (status.getCode() == Status.Code.UNAVAILABLE && e.getCause() != null) {
+                LOG.log(Level.WARNING, "[" + RequestIds.current() + "] " + status.getDescription() + ": "
+                                       + e.getCause().getMessage());
+            }
+            responses.onError(Status.fromCode(status.getCode()).withDescription(status.getDescription())
+                                      .asRuntimeException());
+            return;
+        }
+        responses.onNext(response);
+        responses.onCompleted();
+    }
+}
