@@ -26,6 +26,22 @@ find_jdk() {
     echo "using JDK $best_version at $JAVA_HOME"
 }
 
+# Makes sure a PostgreSQL server is installed (tests run a real one): installs Debian's postgresql when missing and
+# running as root. Its packaged cluster is not needed: tests start their own.
+ensure_postgres() {
+    if ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || [ -n "${PG_BIN:-}" ]; then
+        return 0
+    fi
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "PostgreSQL not found: installing Debian's postgresql"
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+        ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 && return 0
+    fi
+    echo "error: the tests need a PostgreSQL server. Install it with:" >&2
+    echo "       sudo apt-get install -y postgresql   (Debian/Ubuntu), or set PG_BIN to its bin directory." >&2
+    return 1
+}
+
 # Makes sure an etcd binary is on PATH: installs Debian's etcd-server when missing and running as root.
 ensure_etcd() {
     if command -v etcd >/dev/null 2>&1; then

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Runs every test: finds a JDK 21+, makes sure etcd is installed, then ./mvnw -B verify.
+# Runs every test: finds a JDK 21+, makes sure etcd and PostgreSQL are installed, then ./mvnw -B verify.
 # Extra arguments go to Maven, e.g. scripts/test.sh -pl modules/hub -am
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/prerequisites.sh
 find_jdk
 ensure_etcd
+ensure_postgres
 exec ./mvnw -B verify "$@"

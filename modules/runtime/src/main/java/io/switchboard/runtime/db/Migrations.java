@@ -23,10 +23,7 @@ final class Migrations {
 
     static void apply(DataSource dataSource, List<String> migrations) {
         try (Connection connection = dataSource.getConnection()) {
-            try (Statement statement = connection.createStatement()) {
-                statement.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
-                                  + "applied_at BIGINT NOT NULL)");
-            }
+            createVersionTable(connection);
             connection.setAutoCommit(false);
             for (int i = 0; i < migrations.size(); i++) {
                 int version = i + 1;
@@ -52,6 +49,21 @@ final class Migrations {
             }
         } catch (SQLException e) {
             throw new IllegalStateException("schema migration failed: " + e.getMessage(), e);
+        }
+    }
+
+    /*
+     * PostgreSQL's CREATE TABLE IF NOT EXISTS is not safe against itself: two instances racing can get a duplicate
+     * key error from its catalog. The loser finds the table there when it tries again.
+     */
+    private static void createVersionTable(Connection connection) throws SQLException {
+        String sql = "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)";
+        try (Statement statement = connection.createStatement()) {
+            statement.execute(sql);
+        } catch (SQLException first) {
+            try (Statement statement = connection.createStatement()) {
+                statement.execute(sql);
+            }
         }
     }
 
