@@ -1,0 +1,112 @@
+package io.switchboard.gateway;
+
+import java.lang.System.Logger.Level;
+import java.util.List;
+
+import io.grpc.ServiceDescriptor;
+import io.helidon.config.Config;
+import io.helidon.health.HealthCheckResponse;
+import io.helidon.health.HealthCheckType;
+import io.helidon.webserver.WebServer;
+import io.helidon.webserver.http.HttpRouting;
+import io.helidon.webserver.observe.ObserveFeature;
+import io.helidon.webserver.observe.health.HealthObserver;
+import io.helidon.webserver.observe.metrics.MetricsObserver;
+import io.switchboard.api.post.v1.PostServiceGrpc;
+import io.switchboard.api.user.v1.UserServiceGrpc;
+import io.switchboard.gateway.edge.Edge;
+import io.switchboard.gateway.routes.RouteTable;
+import io.switchboard.gateway.upstream.Upstreams;
+import io.switchboard.registry.Balancing;
+import io.switchboard.registry.RegistryClient;
+import io.switchboard.runtime.auth.UserKeys;
+
+/**
+ * A running gateway: the HTTP API routed to the services' gRPC methods over live discovery, and the observe
+ * endpoints, on one port. Starts and is live with no hub, no etcd and no services; ready once the hub has answered
+ * with every backend's instances.
+ */
+public final class GatewayServer implements AutoCloseable {
+    /** The gRPC services whose google.api.http rules become routes. */
+    static final List<ServiceDescriptor> SERVICES = List.of(UserServiceGrpc.getServiceDescriptor(),
+                                                             PostServiceGrpc.getServiceDescriptor());
+
+    private static final System.Logger LOG = System.getLogger(GatewayServer.class.getName());
+
+    private final WebServer server;
+    private final Upstreams upstreams;
+    private final UserKeys keys;
+    private final RegistryClient registry;
+
+    private GatewayServer(WebServer server, Upstreams upstreams, UserKeys keys, RegistryClient registry) {
+        this.server = server;
+        this.upstreams = upstreams;
+        this.keys = keys;
+        this.registry = registry;
+    }
+
+    /**
+     * Starts the gateway from configuration (see {@code application.yaml}).
+     *
+     * @param config root configuration
+     * @return the running gateway
+     */
+    public static GatewayServer start(Config config) {
+        RegistryClient registry = RegistryClient.create(config);
+        RouteTable routes = RouteTable.of(SERVICES);
+        Balancing balancing = "least-outstanding".equals(config.get("gateway.balancing").asString().orElse("round-robin"))
+                ? Balancing.LEAST_OUTSTANDING : Balancing.ROUND_ROBIN;
+        Upstreams upstreams = new Upstreams(registry.discovery(), routes, balancing);
+        UserKeys keys = UserKeys.open(registry.discovery());
+        WebServer server = WebServer.builder()
+                .config(config.get("server"))
+                .shutdownHook(false)
+                .addFeature(ObserveFeature.builder()
+                                    .addObserver(HealthObserver.builder()
+                                                         .details(true)
+                                                         .addCheck(() -> HealthCheckResponse.builder()
+                                                                           .status(upstreams.ready())
+                                                                           .detail("discovery", upstreams.ready()
+                                                                                   ? "synced" : "waiting for the hub")
+                                                                           .build(),
+                                                                   HealthCheckType.READINESS, "discovery")
+                                                         .build())
+                                    .addObserver(MetricsObserver.create())
+                                    .build())
+                .addRouting(routing(Edge.handler(config.get("gateway"), routes, upstreams, keys.verifier())))
+                .build();
+        server.start();
+        routes.routes().forEach(r -> LOG.log(Level.DEBUG, "route " + r.httpMethod() + " " + r.template() + " -> "
+                                                          + r.method().getFullMethodName()));
+        LOG.log(Level.INFO, "gateway listening on port " + server.port() + " with " + routes.routes().size() + " routes");
+        return new GatewayServer(server, upstreams, keys, registry);
+    }
+
+    /**
+     * The HTTP routing, shared by production and tests: every API request goes to the edge handler.
+     *
+     * @param handler the edge handler
+     * @return routing builder
+     */
+    static HttpRouting.Builder routing(io.helidon.webserver.http.Handler handler) {
+        return HttpRouting.builder().any(handler);
+    }
+
+    /**
+     * The port the server listens on.
+     *
+     * @return port
+     */
+    public int port() {
+        return server.port();
+    }
+
+    @Override
+    public synchronized void close() {
+        server.stop();
+        upstreams.close();
+        keys.close();
+        registry.close();
+        LOG.log(Level.INFO, "gateway stopped");
+    }
+}

@@ -1,0 +1,25 @@
+package io.switchboard.gateway;
+
+import io.helidon.config.Config;
+import io.helidon.logging.common.LogConfig;
+import io.switchboard.runtime.GracefulStop;
+
+/**
+ * Starts the gateway: {@code java -jar gateway.jar}. Configuration: {@code application.yaml}, overridden by
+ * environment variables ({@code HUB_ENDPOINTS}, {@code SERVER_PORT}, ...). SIGTERM drains in-flight requests and
+ * it exits 0.
+ */
+public final class Main {
+    private Main() {
+    }
+
+    /**
+     * Entry point.
+     *
+     * @param args ignored
+     */
+    public static void main(String[] args) {
+        LogConfig.configureRuntime();
+        GracefulStop.onSignal(GatewayServer.start(Config.create()));
+    }
+}

@@ -1,0 +1,32 @@
+package io.switchboard.gateway.edge;
+
+import io.helidon.config.Config;
+import io.helidon.metrics.api.Metrics;
+import io.switchboard.gateway.routes.RouteTable;
+import io.switchboard.gateway.upstream.Upstreams;
+import io.switchboard.runtime.auth.TokenVerifier;
+
+/**
+ * Builds the edge handler from configuration ({@code gateway.*}).
+ */
+public final class Edge {
+    private Edge() {
+    }
+
+    /**
+     * The handler for every API request.
+     *
+     * @param config    the {@code gateway} node
+     * @param routes    route table
+     * @param upstreams backends
+     * @param verifier  token verifier
+     * @return the handler
+     */
+    public static GatewayHandler handler(Config config, RouteTable routes, Upstreams upstreams, TokenVerifier verifier) {
+        ClientRateLimiter limiter = new ClientRateLimiter(config.get("login-limit.capacity").asInt().orElse(10),
+                                                          config.get("login-limit.per-second").asDouble().orElse(1.0));
+        GatewayMetrics metrics = new GatewayMetrics(Metrics.globalRegistry(), upstreams, routes.backends());
+        return new GatewayHandler(routes, upstreams, verifier, limiter, metrics,
+                                  config.get("body-limit").asInt().orElse(1024 * 1024));
+    }
+}

@@ -1,0 +1,217 @@
+package io.switchboard.gateway.edge;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.System.Logger.Level;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import com.google.protobuf.Message;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.helidon.common.uri.UriQuery;
+import io.helidon.http.HeaderName;
+import io.helidon.http.HeaderNames;
+import io.helidon.webserver.http.Handler;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import io.switchboard.gateway.routes.Route;
+import io.switchboard.gateway.routes.RouteTable;
+import io.switchboard.gateway.transcode.Transcoder;
+import io.switchboard.gateway.upstream.Upstreams;
+import io.switchboard.runtime.RequestIds;
+import io.switchboard.runtime.auth.Authentication;
+import io.switchboard.runtime.auth.Caller;
+import io.switchboard.runtime.auth.TokenVerifier;
+
+/**
+ * Every API request: route lookup, rate limit, token check, transcoding, the gRPC call, the answer. Errors are JSON
+ * with the status mapped from gRPC; every request gets an {@code X-Request-Id} (the client's, when it sent a sane
+ * one) that goes to the backend and into the one access-log line written per request. Thread safe.
+ */
+public final class GatewayHandler implements Handler {
+    private static final System.Logger ACCESS = System.getLogger("io.switchboard.gateway.access");
+    private static final String OBSERVE = "/observe/";
+    private static final HeaderName REQUEST_ID = HeaderNames.create("X-Request-Id");
+    private static final HeaderName TRACEPARENT = HeaderNames.create("traceparent");
+    private static final Metadata.Key<String> TRACEPARENT_KEY =
+            Metadata.Key.of("traceparent", Metadata.ASCII_STRING_MARSHALLER);
+    private static final Metadata.Key<String> USER_ID = Metadata.Key.of("x-user-id", Metadata.ASCII_STRING_MARSHALLER);
+
+    private final RouteTable routes;
+    private final Transcoder transcoder = new Transcoder();
+    private final Upstreams upstreams;
+    private final TokenVerifier verifier;
+    private final ClientRateLimiter limiter;
+    private final GatewayMetrics metrics;
+    private final int bodyLimit;
+
+    GatewayHandler(RouteTable routes, Upstreams upstreams, TokenVerifier verifier, ClientRateLimiter limiter,
+                   GatewayMetrics metrics, int bodyLimit) {
+        this.routes = routes;
+        this.upstreams = upstreams;
+        this.verifier = verifier;
+        this.limiter = limiter;
+        this.metrics = metrics;
+        this.bodyLimit = bodyLimit;
+    }
+
+    @Override
+    public void handle(ServerRequest request, ServerResponse response) {
+        String path = request.path().rawPath();
+        if (path.startsWith(OBSERVE)) {
+            // health and metrics are served by Helidon's observe feature on the same port
+            response.next();
+            return;
+        }
+        long start = System.nanoTime();
+        String method = request.prologue().method().text();
+        String requestId = request.headers().first(REQUEST_ID).filter(GatewayHandler::sane)
+                .orElseGet(() -> UUID.randomUUID().toString());
+        response.header(REQUEST_ID, requestId);
+        RouteTable.Match match = routes.match(method, path);
+        Route route = match.route();
+        int status;
+        try {
+            status = route == null ? unmatched(match, response, requestId) : serve(route, match, request, response, requestId);
+        } catch (RuntimeException e) {
+            // a bug, not bad input: answer 500 without detail, log it once with the request id
+            System.getLogger(GatewayHandler.class.getName()).log(Level.ERROR, "[" + requestId + "] " + e, e);
+            status = error(response, 500, "INTERNAL", "internal error", requestId);
+        }
+        long nanos = System.nanoTime() - start;
+        String label = route == null ? "unmatched" : route.template();
+        metrics.request(label, method, status, nanos);
+        if (ACCESS.isLoggable(Level.INFO)) {
+            ACCESS.log(Level.INFO, method + " " + path + " " + status + " " + Duration.ofNanos(nanos).toMillis() + "ms "
+                                   + requestId + (route == null ? "" : " upstream=" + route.backend()));
+        }
+    }
+
+    private int serve(Route route, RouteTable.Match match, ServerRequest request, ServerResponse response,
+                      String requestId) {
+        if (route.rateLimited()) {
+            Duration wait = limiter.acquire(clientOf(request.remotePeer().address()));
+            if (!wait.isZero()) {
+                response.header(HeaderNames.RETRY_AFTER, String.valueOf(Math.max(1, (wait.toMillis() + 999) / 1000)));
+                return error(response, 429, "RESOURCE_EXHAUSTED", "too many requests from this address", requestId);
+            }
+        }
+        Metadata metadata = new Metadata();
+        metadata.put(RequestIds.KEY, requestId);
+        request.headers().first(TRACEPARENT).filter(t -> t.length() <= 128 && sane(t))
+                .ifPresent(t -> metadata.put(TRACEPARENT_KEY, t));
+        if (route.auth()) {
+            String authorization = request.headers().first(HeaderNames.AUTHORIZATION).orElse("");
+            String refusal = authenticate(authorization, metadata);
+            if (refusal != null) {
+                response.header(HeaderNames.WWW_AUTHENTICATE, "Bearer");
+                return error(response, 401, "UNAUTHENTICATED", refusal, requestId);
+            }
+        }
+        byte[] body = new byte[0];
+        if (route.body()) {
+            String contentType = request.headers().first(HeaderNames.CONTENT_TYPE).orElse("");
+            if (!contentType.toLowerCase().startsWith("application/json")) {
+                return error(response, 415, "INVALID_ARGUMENT", "Content-Type must be application/json", requestId);
+            }
+            body = readBody(request);
+            if (body == null) {
+                return error(response, 413, "INVALID_ARGUMENT", "request body larger than " + bodyLimit + " bytes",
+                             requestId);
+            }
+        }
+        Message call;
+        try {
+            call = transcoder.request(route, match.variables(), query(request.query()), body);
+        } catch (Transcoder.BadRequest e) {
+            return error(response, 400, "INVALID_ARGUMENT", e.getMessage(), requestId);
+        }
+        Message answer;
+        try {
+            answer = upstreams.call(route, call, metadata);
+            metrics.upstream(route.backend(), "OK");
+        } catch (StatusRuntimeException e) {
+            Status grpc = e.getStatus();
+            metrics.upstream(route.backend(), grpc.getCode().name());
+            String message = grpc.getDescription() == null ? grpc.getCode().name().toLowerCase().replace('_', ' ')
+                                                           : grpc.getDescription();
+            if (grpc.getCode() == Status.Code.RESOURCE_EXHAUSTED) {
+                response.header(HeaderNames.RETRY_AFTER, "60");
+            }
+            return error(response, HttpErrors.httpStatus(grpc.getCode()), grpc.getCode().name(), message, requestId);
+        }
+        response.status(io.helidon.http.Status.create(route.successStatus()));
+        if (route.successStatus() == 204) {
+            response.send();
+        } else {
+            response.header(HeaderNames.CONTENT_TYPE, "application/json");
+            response.send(transcoder.response(answer));
+        }
+        return route.successStatus();
+    }
+
+    private String authenticate(String authorization, Metadata metadata) {
+        if (!authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            return "a bearer token is required";
+        }
+        try {
+            Caller caller = verifier.verify(authorization.substring(7).trim());
+            metadata.put(Authentication.AUTHORIZATION, authorization);
+            metadata.put(USER_ID, caller.userId());
+            return null;
+        } catch (TokenVerifier.InvalidTokenException e) {
+            return e.getMessage();
+        }
+    }
+
+    private int unmatched(RouteTable.Match match, ServerResponse response, String requestId) {
+        if (match.allowed().isEmpty()) {
+            return error(response, 404, "NOT_FOUND", "no such route", requestId);
+        }
+        response.header(HeaderNames.ALLOW, String.join(", ", match.allowed()));
+        return error(response, 405, "INVALID_ARGUMENT", "method not allowed here", requestId);
+    }
+
+    /* The body, or null when it is larger than the limit. */
+    private byte[] readBody(ServerRequest request) {
+        if (request.headers().contentLength().orElse(0) > bodyLimit) {
+            return null;
+        }
+        try (InputStream in = request.content().inputStream()) {
+            byte[] bytes = in.readNBytes(bodyLimit + 1);
+            return bytes.length > bodyLimit ? null : bytes;
+        } catch (IOException e) {
+            return new byte[0];
+        }
+    }
+
+    private static Map<String, List<String>> query(UriQuery query) {
+        Map<String, List<String>> parameters = new LinkedHashMap<>();
+        for (String name : query.names()) {
+            parameters.put(name, query.all(name));
+        }
+        return parameters;
+    }
+
+    private static int error(ServerResponse response, int status, String code, String message, String requestId) {
+        response.status(io.helidon.http.Status.create(status));
+        response.header(HeaderNames.CONTENT_TYPE, "application/json");
+        response.send(HttpErrors.body(code, message, requestId));
+        return status;
+    }
+
+    private static String clientOf(SocketAddress address) {
+        return address instanceof InetSocketAddress inet ? inet.getAddress().getHostAddress() : String.valueOf(address);
+    }
+
+    private static boolean sane(String value) {
+        return !value.isEmpty() && value.length() <= 128 && value.chars().allMatch(c -> c > 32 && c < 127);
+    }
+}

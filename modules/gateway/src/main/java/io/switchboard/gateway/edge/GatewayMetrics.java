@@ -1,0 +1,55 @@
+package io.switchboard.gateway.edge;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import io.helidon.metrics.api.Counter;
+import io.helidon.metrics.api.Gauge;
+import io.helidon.metrics.api.MeterRegistry;
+import io.helidon.metrics.api.Tag;
+import io.helidon.metrics.api.Timer;
+import io.switchboard.gateway.upstream.Upstreams;
+
+/**
+ * The gateway's meters: {@code switchboard_gateway_requests_total{route,method,status}},
+ * {@code switchboard_gateway_request_duration_seconds{route}} (histogram),
+ * {@code switchboard_gateway_upstream_calls_total{service,outcome}} and
+ * {@code switchboard_gateway_instances{service}}. Meters are looked up once per label set. Thread safe.
+ */
+final class GatewayMetrics {
+    private final MeterRegistry registry;
+    private final Map<List<String>, Counter> requests = new ConcurrentHashMap<>();
+    private final Map<String, Timer> durations = new ConcurrentHashMap<>();
+    private final Map<List<String>, Counter> upstream = new ConcurrentHashMap<>();
+
+    GatewayMetrics(MeterRegistry registry, Upstreams upstreams, Iterable<String> backends) {
+        this.registry = registry;
+        for (String backend : backends) {
+            registry.getOrCreate(Gauge.builder("switchboard.gateway.instances", upstreams, u -> u.instances(backend))
+                                         .description("Live instances the gateway knows, per service")
+                                         .tags(List.of(Tag.create("service", backend))));
+        }
+    }
+
+    void request(String route, String method, int status, long nanos) {
+        requests.computeIfAbsent(List.of(route, method, String.valueOf(status)), k -> registry.getOrCreate(
+                Counter.builder("switchboard.gateway.requests")
+                        .description("HTTP requests, by route, method and status")
+                        .tags(List.of(Tag.create("route", route), Tag.create("method", method),
+                                      Tag.create("status", k.get(2)))))).increment();
+        durations.computeIfAbsent(route, r -> registry.getOrCreate(
+                Timer.builder("switchboard.gateway.request.duration")
+                        .description("HTTP request latency, by route")
+                        .publishPercentileHistogram(true)
+                        .tags(List.of(Tag.create("route", r))))).record(Duration.ofNanos(nanos));
+    }
+
+    void upstream(String service, String outcome) {
+        upstream.computeIfAbsent(List.of(service, outcome), k -> registry.getOrCreate(
+                Counter.builder("switchboard.gateway.upstream.calls")
+                        .description("Calls to backend services, by service and gRPC outcome")
+                        .tags(List.of(Tag.create("service", service), Tag.create("outcome", outcome))))).increment();
+    }
+}

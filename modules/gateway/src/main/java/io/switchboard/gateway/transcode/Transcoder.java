@@ -1,0 +1,145 @@
+package io.switchboard.gateway.transcode;
+
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+
+import com.google.protobuf.Descriptors;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
+import com.google.protobuf.util.JsonFormat;
+import io.switchboard.gateway.routes.Route;
+
+/**
+ * HTTP/JSON to protobuf and back, with protobuf-java-util's JsonFormat: the JSON body fills the whole request
+ * message (lowerCamelCase or proto field names; unknown fields ignored), path variables and, for routes without a
+ * body, query parameters fill the fields of the same name. Responses print lowerCamelCase JSON with every field,
+ * empty ones included. Thread safe.
+ */
+public final class Transcoder {
+    private final JsonFormat.Parser parser = JsonFormat.parser().ignoringUnknownFields();
+    private final JsonFormat.Printer printer = JsonFormat.printer()
+            .omittingInsignificantWhitespace()
+            .alwaysPrintFieldsWithNoPresence();
+
+    /**
+     * Builds the request message of a route.
+     *
+     * @param route     the route
+     * @param variables path variables (raw, percent-encoded)
+     * @param query     query parameters (decoded), used only by routes without a body
+     * @param body      the JSON body, used only by routes with one
+     * @return the request
+     * @throws BadRequest with a message for the client
+     */
+    public Message request(Route route, Map<String, String> variables, Map<String, List<String>> query, byte[] body)
+            throws BadRequest {
+        Message.Builder builder = route.requestType().newBuilderForType();
+        if (route.body()) {
+            if (body.length == 0) {
+                throw new BadRequest("a JSON request body is required");
+            }
+            try {
+                parser.merge(new String(body, StandardCharsets.UTF_8), builder);
+            } catch (InvalidProtocolBufferException | RuntimeException e) {
+                throw new BadRequest("malformed JSON body: " + brief(e.getMessage()));
+            }
+        } else {
+            for (Map.Entry<String, List<String>> parameter : query.entrySet()) {
+                Descriptors.FieldDescriptor field = field(builder, parameter.getKey());
+                if (field != null) {
+                    for (String value : parameter.getValue()) {
+                        set(builder, field, parameter.getKey(), value);
+                    }
+                }
+            }
+        }
+        for (Map.Entry<String, String> variable : variables.entrySet()) {
+            Descriptors.FieldDescriptor field = field(builder, variable.getKey());
+            if (field == null) {
+                throw new IllegalStateException(route.template() + ": no field " + variable.getKey());
+            }
+            set(builder, field, variable.getKey(), decode(variable.getValue()));
+        }
+        return builder.build();
+    }
+
+    /**
+     * The JSON of a response.
+     *
+     * @param response the response message
+     * @return UTF-8 JSON
+     */
+    public byte[] response(Message response) {
+        try {
+            return printer.print(response).getBytes(StandardCharsets.UTF_8);
+        } catch (InvalidProtocolBufferException e) {
+            throw new IllegalStateException("cannot print " + response.getDescriptorForType().getFullName(), e);
+        }
+    }
+
+    private static Descriptors.FieldDescriptor field(Message.Builder builder, String name) {
+        Descriptors.Descriptor type = builder.getDescriptorForType();
+        Descriptors.FieldDescriptor field = type.findFieldByName(name);
+        if (field != null) {
+            return field;
+        }
+        for (Descriptors.FieldDescriptor candidate : type.getFields()) {
+            if (candidate.getJsonName().equals(name)) {
+                return candidate;
+            }
+        }
+        return null;
+    }
+
+    private static void set(Message.Builder builder, Descriptors.FieldDescriptor field, String name, String value)
+            throws BadRequest {
+        Object converted;
+        try {
+            converted = switch (field.getJavaType()) {
+            case STRING -> value;
+            case INT -> Integer.parseInt(value);
+            case LONG -> Long.parseLong(value);
+            case BOOLEAN -> switch (value) {
+                case "true" -> true;
+                case "false" -> false;
+                default -> throw new NumberFormatException();
+            };
+            default -> throw new BadRequest("parameter " + name + " cannot be given in the URL");
+            };
+        } catch (NumberFormatException e) {
+            throw new BadRequest("parameter " + name + " must be " + field.getJavaType().name().toLowerCase()
+                                 + ", got \"" + brief(value) + "\"");
+        }
+        if (field.isRepeated()) {
+            builder.addRepeatedField(field, converted);
+        } else {
+            builder.setField(field, converted);
+        }
+    }
+
+    private static String decode(String raw) throws BadRequest {
+        try {
+            return URLDecoder.decode(raw.replace("+", "%2B"), StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            throw new BadRequest("malformed percent-encoding in the path");
+        }
+    }
+
+    private static String brief(String text) {
+        String oneLine = String.valueOf(text).replaceAll("\\s+", " ");
+        return oneLine.length() > 120 ? oneLine.substring(0, 120) + "..." : oneLine;
+    }
+
+    /**
+     * A request that cannot be turned into a call; the message is for the client.
+     */
+    public static final class BadRequest extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        BadRequest(String message) {
+            super(message, null, false, false);
+        }
+    }
+}

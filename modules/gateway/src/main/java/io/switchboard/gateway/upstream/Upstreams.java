@@ -1,0 +1,98 @@
+package io.switchboard.gateway.upstream;
+
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+import com.google.protobuf.Message;
+import io.grpc.CallOptions;
+import io.grpc.ClientInterceptors;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.stub.ClientCalls;
+import io.grpc.stub.MetadataUtils;
+import io.switchboard.gateway.routes.Route;
+import io.switchboard.gateway.routes.RouteTable;
+import io.switchboard.registry.Balancing;
+import io.switchboard.registry.Discovery;
+import io.switchboard.registry.ServiceEndpoints;
+
+/**
+ * The backend services behind the routes: one grpc-java channel per service, fed by discovery, balancing over its
+ * live instances with one connection each, retrying idempotent calls that a dying instance cut. Thread safe.
+ */
+public final class Upstreams implements AutoCloseable {
+    private final Map<String, ManagedChannel> channels = new HashMap<>();
+    private final Map<String, ServiceEndpoints> endpoints = new HashMap<>();
+
+    /**
+     * Channels to every backend of the table.
+     *
+     * @param discovery discovery
+     * @param table     routes
+     * @param balancing balancing policy
+     */
+    public Upstreams(Discovery discovery, RouteTable table, Balancing balancing) {
+        for (String backend : table.backends()) {
+            Set<String> idempotent = new HashSet<>();
+            table.routes().stream()
+                    .filter(r -> r.backend().equals(backend) && r.idempotent())
+                    .forEach(r -> idempotent.add(r.method().getFullMethodName()));
+            channels.put(backend, discovery.channel(backend, balancing, idempotent));
+            endpoints.put(backend, discovery.endpoints(backend));
+        }
+    }
+
+    /**
+     * Whether every backend's instance set has arrived from the hub.
+     *
+     * @return true once all are synced
+     */
+    public boolean ready() {
+        return endpoints.values().stream().allMatch(ServiceEndpoints::synced);
+    }
+
+    /**
+     * Live instances of a backend.
+     *
+     * @param backend backend name
+     * @return instance count
+     */
+    public int instances(String backend) {
+        ServiceEndpoints set = endpoints.get(backend);
+        return set == null ? 0 : set.instances().size();
+    }
+
+    /**
+     * Calls a route's method on a live instance of its backend.
+     *
+     * @param route    the route
+     * @param request  the request
+     * @param metadata metadata to send (request id, token)
+     * @return the response
+     * @throws io.grpc.StatusRuntimeException the backend's status; UNAVAILABLE at once when no instance is known
+     */
+    public Message call(Route route, Message request, Metadata metadata) {
+        ServiceEndpoints live = endpoints.get(route.backend());
+        if (!live.synced()) {
+            throw Status.UNAVAILABLE.withDescription("service discovery has not answered yet").asRuntimeException();
+        }
+        if (live.instances().isEmpty()) {
+            throw Status.UNAVAILABLE.withDescription("no live instance of " + route.backend()).asRuntimeException();
+        }
+        return ClientCalls.blockingUnaryCall(
+                ClientInterceptors.intercept(channels.get(route.backend()),
+                                             MetadataUtils.newAttachHeadersInterceptor(metadata)),
+                route.method(),
+                CallOptions.DEFAULT.withDeadlineAfter(route.deadlineMillis(), TimeUnit.MILLISECONDS),
+                request);
+    }
+
+    @Override
+    public void close() {
+        channels.values().forEach(ManagedChannel::shutdownNow);
+    }
+}

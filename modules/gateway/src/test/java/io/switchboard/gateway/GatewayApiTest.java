@@ -1,0 +1,259 @@
+package io.switchboard.gateway;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.helidon.config.Config;
+import io.helidon.config.ConfigSources;
+import io.switchboard.hub.HubServer;
+import io.switchboard.post.PostServer;
+import io.switchboard.testkit.EtcdServer;
+import io.switchboard.user.UserServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import static java.util.concurrent.TimeUnit.SECONDS;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+@Timeout(value = 90, unit = SECONDS)
+class GatewayApiTest {
+    private static final AtomicInteger PHONES = new AtomicInteger(5_000_000);
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private static EtcdServer etcd;
+    private static HubServer hub;
+    private static UserServer user;
+    private static PostServer post;
+    private static GatewayServer gateway;
+
+    @BeforeAll
+    static void start() throws Exception {
+        etcd = EtcdServer.start();
+        hub = HubServer.start(Config.just(ConfigSources.create(Map.of("server.port", "0",
+                                                                      "etcd.endpoints", etcd.endpoint()))));
+        user = UserServer.start(config(Map.of()));
+        post = PostServer.start(config(Map.of()));
+        gateway = GatewayServer.start(config(Map.of("gateway.login-limit.capacity", "8",
+                                                    "gateway.login-limit.per-second", "0.2")));
+        await().atMost(Duration.ofSeconds(10)).until(() -> get("/observe/health/ready", Map.of()).statusCode() == 200);
+    }
+
+    @AfterAll
+    static void stop() {
+        gateway.close();
+        post.close();
+        user.close();
+        hub.close();
+        etcd.close();
+    }
+
+    private static Config config(Map<String, String> extra) throws Exception {
+        Map<String, String> settings = new HashMap<>(Map.of("server.port", "0",
+                                                            "hub.endpoints", "127.0.0.1:" + hub.port(),
+                                                            "registry.ttl", "2",
+                                                            "data.dir", Files.createTempDirectory("gw-test-").toString()));
+        settings.putAll(extra);
+        return Config.just(ConfigSources.create(settings));
+    }
+
+    @Test
+    void theWholeApiFlow() throws Exception {
+        String phone = "+4478" + PHONES.incrementAndGet();
+        HttpResponse<String> registered = post("/user/register", "{\"phoneNumber\":\"" + phone
+                                                                  + "\",\"userPassword\":\"secret pass\"}", Map.of());
+        assertThat(registered.statusCode()).isEqualTo(201);
+        String userId = json(registered).get("userId").getAsString();
+
+        HttpResponse<String> login = post("/user/login", "{\"phoneNumber\":\"" + phone
+                                                         + "\",\"userPassword\":\"secret pass\"}", Map.of());
+        assertThat(login.statusCode()).isEqualTo(200);
+        JsonObject session = json(login);
+        assertThat(session.get("userId").getAsString()).isEqualTo(userId);
+        assertThat(Instant.parse(session.get("expiresAt").getAsString())).isAfter(Instant.now());
+        Map<String, String> bearer = Map.of("Authorization", "Bearer " + session.get("token").getAsString());
+
+        HttpResponse<String> me = get("/user/me", bearer);
+        assertThat(me.statusCode()).isEqualTo(200);
+        assertThat(json(me).get("phoneNumber").getAsString()).isEqualTo(phone);
+
+        String[] ids = new String[3];
+        for (int i = 0; i < 3; i++) {
+            HttpResponse<String> created = post("/post", "{\"title\":\"t" + i + "\",\"content\":\"c\"}", bearer);
+            assertThat(created.statusCode()).isEqualTo(201);
+            assertThat(json(created).get("author").getAsString()).isEqualTo(userId);
+            ids[i] = json(created).get("id").getAsString();
+        }
+        HttpResponse<String> one = get("/post/" + ids[0], Map.of());
+        assertThat(one.statusCode()).isEqualTo(200);
+        assertThat(json(one).get("title").getAsString()).isEqualTo("t0");
+
+        HttpResponse<String> page = get("/post?author=" + userId + "&pageSize=2", Map.of());
+        assertThat(page.statusCode()).isEqualTo(200);
+        assertThat(json(page).getAsJsonArray("posts")).hasSize(2);
+        String next = json(page).get("nextPageToken").getAsString();
+        HttpResponse<String> last = get("/post?author=" + userId + "&pageSize=2&pageToken=" + next, Map.of());
+        assertThat(json(last).getAsJsonArray("posts")).hasSize(1);
+        assertThat(json(last).get("nextPageToken").getAsString()).isEmpty();
+        assertThat(json(last).getAsJsonArray("posts").get(0).getAsJsonObject().get("id").getAsString()).isEqualTo(ids[0]);
+
+        HttpResponse<String> deleted = send("DELETE", "/post/" + ids[1], null, bearer);
+        assertThat(deleted.statusCode()).isEqualTo(204);
+        assertThat(deleted.body()).isEmpty();
+        HttpResponse<String> gone = get("/post/" + ids[1], Map.of());
+        assertError(gone, 404, "NOT_FOUND");
+    }
+
+    @Test
+    void everyErrorStatusAsJson() throws Exception {
+        String phone = "+4479" + PHONES.incrementAndGet();
+        String credentials = "{\"phoneNumber\":\"" + phone + "\",\"userPassword\":\"secret pass\"}";
+        assertThat(post("/user/register", credentials, Map.of()).statusCode()).isEqualTo(201);
+        assertError(post("/user/register", credentials, Map.of()), 409, "ALREADY_EXISTS");
+        assertError(post("/user/register", "{\"phoneNumber\":\"x\",\"userPassword\":\"secret pass\"}", Map.of()),
+                    400, "INVALID_ARGUMENT");
+        assertError(post("/user/register", "{not json", Map.of()), 400, "INVALID_ARGUMENT");
+        assertError(post("/user/register", "", Map.of()), 400, "INVALID_ARGUMENT");
+        assertError(send("POST", "/user/register", credentials, Map.of("Content-Type", "text/plain")), 415,
+                    "INVALID_ARGUMENT");
+        assertError(post("/user/register", "{\"phoneNumber\":\"" + "1".repeat(1024 * 1024 + 10) + "\"}", Map.of()),
+                    413, "INVALID_ARGUMENT");
+        assertError(post("/user/login", "{\"phoneNumber\":\"" + phone + "\",\"userPassword\":\"wrong pass\"}", Map.of()),
+                    401, "UNAUTHENTICATED");
+        assertError(get("/no/such/route", Map.of()), 404, "NOT_FOUND");
+        HttpResponse<String> wrongMethod = send("PUT", "/post/abc", "{}", Map.of());
+        assertError(wrongMethod, 405, "INVALID_ARGUMENT");
+        assertThat(wrongMethod.headers().firstValue("Allow")).hasValue("DELETE, GET");
+
+        HttpResponse<String> anonymous = get("/user/me", Map.of());
+        assertError(anonymous, 401, "UNAUTHENTICATED");
+        assertThat(anonymous.headers().firstValue("WWW-Authenticate")).hasValue("Bearer");
+        assertError(get("/user/me", Map.of("Authorization", "Bearer not.a.token")), 401, "UNAUTHENTICATED");
+        assertError(get("/user/me", Map.of("Authorization", "Basic dXNlcjpwYXNz")), 401, "UNAUTHENTICATED");
+
+        assertError(get("/post?pageSize=abc", Map.of()), 400, "INVALID_ARGUMENT");
+        assertError(get("/post?pageSize=1000", Map.of()), 400, "INVALID_ARGUMENT");
+        assertError(get("/post/..%2F..%2Fetc", Map.of()), 400, "INVALID_ARGUMENT");
+
+        // someone else's post
+        String token = json(post("/user/login", credentials, Map.of())).get("token").getAsString();
+        String other = "+4470" + PHONES.incrementAndGet();
+        String otherCredentials = "{\"phoneNumber\":\"" + other + "\",\"userPassword\":\"secret pass\"}";
+        post("/user/register", otherCredentials, Map.of());
+        String otherToken = json(post("/user/login", otherCredentials, Map.of())).get("token").getAsString();
+        String id = json(post("/post", "{\"title\":\"mine\",\"content\":\"c\"}", Map.of("Authorization", "Bearer " + token)))
+                .get("id").getAsString();
+        assertError(send("DELETE", "/post/" + id, null, Map.of("Authorization", "Bearer " + otherToken)), 403,
+                    "PERMISSION_DENIED");
+    }
+
+    @Test
+    void requestIdsAreKeptOrMadeAndReturned() throws Exception {
+        HttpResponse<String> kept = get("/post/missing-id", Map.of("X-Request-Id", "client-chosen-42"));
+        assertThat(kept.headers().firstValue("X-Request-Id")).hasValue("client-chosen-42");
+        assertThat(json(kept).getAsJsonObject("error").get("requestId").getAsString()).isEqualTo("client-chosen-42");
+        HttpResponse<String> made = get("/post/missing-id", Map.of());
+        assertThat(made.headers().firstValue("X-Request-Id")).hasValueSatisfying(v -> assertThat(v).hasSize(36));
+        HttpResponse<String> hostile = get("/post/missing-id", Map.of("X-Request-Id", "x".repeat(500)));
+        assertThat(hostile.headers().firstValue("X-Request-Id")).hasValueSatisfying(v -> assertThat(v).hasSize(36));
+    }
+
+    @Test
+    void loginIsRateLimitedPerClientAddress() throws Exception {
+        String body = "{\"phoneNumber\":\"+4471000000\",\"userPassword\":\"whatever1\"}";
+        HttpResponse<String> limited = null;
+        for (int i = 0; i < 20 && limited == null; i++) {
+            HttpResponse<String> response = post("/user/login", body, Map.of());
+            if (response.statusCode() == 429) {
+                limited = response;
+            }
+        }
+        assertThat(limited).as("a 429 within 20 rapid logins").isNotNull();
+        assertError(limited, 429, "RESOURCE_EXHAUSTED");
+        assertThat(Integer.parseInt(limited.headers().firstValue("Retry-After").orElseThrow())).isPositive();
+        // other routes are not limited
+        assertThat(get("/post?pageSize=1", Map.of()).statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void hostileInputGetsA4xxAndTheGatewayStaysUp() throws Exception {
+        Random random = new Random(42);
+        int rejected = 0;
+        String[] paths = {"/post", "/post/x", "/user/register", "/user/login", "/user/me", "/", "/post/"};
+        String[] methods = {"GET", "POST", "DELETE", "PUT", "PATCH"};
+        for (int i = 0; i < 300; i++) {
+            String path = paths[random.nextInt(paths.length)] + (random.nextBoolean() ? "" : "/" + garbage(random, 20));
+            String method = methods[random.nextInt(methods.length)];
+            String body = random.nextBoolean() ? garbage(random, random.nextInt(2000)) : "{\"title\":" + random.nextInt() + "}";
+            Map<String, String> headers = new HashMap<>();
+            if (random.nextBoolean()) {
+                headers.put("Authorization", "Bearer " + garbage(random, random.nextInt(300)));
+            }
+            HttpResponse<String> response = send(method, path.replaceAll("[^A-Za-z0-9/_.-]", "_"), body, headers);
+            // a generated request may happen to be valid (GET /post ignores a body); none may break anything
+            assertThat(response.statusCode()).as("%s %s", method, path).isBetween(200, 499);
+            if (response.statusCode() >= 400) {
+                rejected++;
+                assertThat(response.body()).startsWith("{\"error\":");
+            }
+            assertThat(response.body()).doesNotContain("Exception").doesNotContain("at io.");
+        }
+        assertThat(rejected).isGreaterThan(250);
+        assertThat(get("/observe/health/live", Map.of()).statusCode()).isEqualTo(200);
+        String metrics = get("/observe/metrics", Map.of()).body();
+        assertThat(metrics).contains("switchboard_gateway_requests_total", "switchboard_gateway_request_duration_seconds",
+                                     "switchboard_gateway_upstream_calls_total", "switchboard_gateway_instances");
+    }
+
+    private static String garbage(Random random, int length) {
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < length; i++) {
+            text.append((char) (32 + random.nextInt(95)));
+        }
+        return text.toString();
+    }
+
+    private static void assertError(HttpResponse<String> response, int status, String code) {
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
+        assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).contains("json"));
+        JsonObject error = json(response).getAsJsonObject("error");
+        assertThat(error.get("code").getAsString()).isEqualTo(code);
+        assertThat(error.get("message").getAsString()).isNotBlank();
+        assertThat(error.get("requestId").getAsString()).isEqualTo(response.headers().firstValue("X-Request-Id").orElseThrow());
+    }
+
+    private static JsonObject json(HttpResponse<String> response) {
+        return JsonParser.parseString(response.body()).getAsJsonObject();
+    }
+
+    private static HttpResponse<String> get(String path, Map<String, String> headers) throws Exception {
+        return send("GET", path, null, headers);
+    }
+
+    private static HttpResponse<String> post(String path, String body, Map<String, String> headers) throws Exception {
+        Map<String, String> withType = new HashMap<>(headers);
+        withType.putIfAbsent("Content-Type", "application/json");
+        return send("POST", path, body, withType);
+    }
+
+    private static HttpResponse<String> send(String method, String path, String body, Map<String, String> headers)
+            throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.port() + path))
+                .timeout(Duration.ofSeconds(10))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        headers.forEach(request::header);
+        return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+}
