@@ -67,7 +67,9 @@ class DurabilityTest {
                 user = Components.service("user", hubPort, userPort, data);
                 await().atMost(Duration.ofSeconds(20)).until(() -> ready(userPort));
                 // the generated signing key survived too: a token issued before the kill is still valid
-                assertThat(users.withInterceptors(bearer(token)).withDeadlineAfter(10, TimeUnit.SECONDS)
+                // the old channel may still be backing off from the killed process: reconnect now
+                channel.resetConnectBackoff();
+                assertThat(users.withInterceptors(bearer(token)).withWaitForReady().withDeadlineAfter(10, TimeUnit.SECONDS)
                                    .getUser(GetUserRequest.getDefaultInstance()).getPhoneNumber()).isEqualTo("+4420000000");
                 String last = acknowledged.get(acknowledged.size() - 1);
                 assertThat(users.withDeadlineAfter(10, TimeUnit.SECONDS).login(LoginRequest.newBuilder()
@@ -107,7 +109,9 @@ class DurabilityTest {
                 post = Components.service("post", hubPort, postPort, postData);
                 await().atMost(Duration.ofSeconds(20)).until(() -> ready(postPort));
                 String last = acknowledged.get(acknowledged.size() - 1);
-                assertThat(posts.withDeadlineAfter(10, TimeUnit.SECONDS).getPost(GetPostRequest.newBuilder().setId(last)
+                // the old channel may still be backing off from the killed process: reconnect now
+                postChannel.resetConnectBackoff();
+                assertThat(posts.withWaitForReady().withDeadlineAfter(10, TimeUnit.SECONDS).getPost(GetPostRequest.newBuilder().setId(last)
                                                                                          .build()).getId()).isEqualTo(last);
                 assertThat(post.stop(Duration.ofSeconds(15))).isZero();
             } finally {
