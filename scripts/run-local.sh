@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# Runs the whole system on this machine on the default ports:
+#   etcd 127.0.0.1:2379, hub :8004, post :8005, user :8006, gateway :8008
+#
+#   scripts/run-local.sh         build what is missing, start everything, wait until each is ready, print a
+#                                curl session; Ctrl-C stops everything (services first, etcd last)
+#   scripts/run-local.sh stop    stop a stack started from another shell
+#
+# Data (etcd, databases, the user service's signing key) lives under data/ and survives a stop; logs go to
+# data/logs/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/prerequisites.sh
+
+DATA=data
+LOGS=$DATA/logs
+PIDS=$DATA/pids
+# start order; stopped in reverse
+COMPONENTS=(etcd hub post user gateway)
+declare -A PORT=([etcd]=2379 [hub]=8004 [post]=8005 [user]=8006 [gateway]=8008)
+
+stop_one() {
+    local name=$1 pidfile=$PIDS/$1.pid pid
+    [ -f "$pidfile" ] || return 0
+    pid=$(cat "$pidfile")
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -TERM "$pid" 2>/dev/null || true
+        for _ in $(seq 1 150); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        if kill -0 "$pid" 2>/dev/null; then
+            echo "  $name did not stop within 15 s; killing it"
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+        echo "  stopped $name"
+    fi
+    rm -f "$pidfile"
+}
+
+stop_all() {
+    echo "stopping..."
+    local i
+    for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do
+        stop_one "${COMPONENTS[$i]}"
+    done
+}
+
+if [ "${1:-}" = stop ]; then
+    stop_all
+    exit 0
+fi
+
+find_jdk
+ensure_etcd
+
+taken=0
+for name in "${COMPONENTS[@]}" etcd-peer; do
+    port=${PORT[$name]:-2380}
+    if ss -ltnH "sport = :$port" 2>/dev/null | grep -q .; then
+        owner=$(ss -ltnpH "sport = :$port" 2>/dev/null | sed -n 's/.*users:((\("[^"]*"\),pid=\([0-9]*\).*/\1 (pid \2)/p' | head -1)
+        echo "error: port $port (for $name) is already taken${owner:+ by $owner}." >&2
+        echo "       Stop that process (or scripts/run-local.sh stop if it is an earlier run) and try again." >&2
+        taken=1
+    fi
+done
+[ "$taken" = 0 ] || exit 1
+
+jars=(modules/hub/target/hub.jar modules/post/target/post.jar modules/user/target/user.jar
+      modules/gateway/target/gateway.jar)
+for jar in "${jars[@]}"; do
+    if [ ! -f "$jar" ]; then
+        echo "building (./mvnw package, about a minute the first time)..."
+        ./mvnw -B -q package -DskipTests
+        break
+    fi
+done
+
+mkdir -p "$LOGS" "$PIDS" "$DATA/etcd"
+trap 'stop_all; exit 0' INT TERM
+
+wait_ready() {
+    local name=$1 url=$2
+    for _ in $(seq 1 300); do
+        if curl -sf -o /dev/null "$url"; then
+            echo "  $name ready"
+            return 0
+        fi
+        if ! kill -0 "$(cat "$PIDS/$name.pid")" 2>/dev/null; then
+            echo "error: $name exited at start; the end of $LOGS/$name.log:" >&2
+            tail -20 "$LOGS/$name.log" >&2
+            stop_all
+            exit 1
+        fi
+        sleep 0.2
+    done
+    echo "error: $name not ready after 60 s; see $LOGS/$name.log" >&2
+    stop_all
+    exit 1
+}
+
+start_java() {
+    local name=$1
+    shift
+    # own session: a Ctrl-C in the terminal reaches only this script, which stops components in order
+    setsid env "$@" "$JAVA_HOME/bin/java" -Xmx256m -XX:+UseSerialGC -jar "modules/$name/target/$name.jar" \
+        >>"$LOGS/$name.log" 2>&1 &
+    echo $! >"$PIDS/$name.pid"
+    wait_ready "$name" "http://127.0.0.1:${PORT[$name]}/observe/health/ready"
+}
+
+echo "starting (logs in $LOGS/)..."
+setsid etcd --name local --data-dir "$DATA/etcd" \
+     --listen-client-urls http://127.0.0.1:2379 --advertise-client-urls http://127.0.0.1:2379 \
+     --listen-peer-urls http://127.0.0.1:2380 --initial-advertise-peer-urls http://127.0.0.1:2380 \
+     --initial-cluster local=http://127.0.0.1:2380 >>"$LOGS/etcd.log" 2>&1 &
+echo $! >"$PIDS/etcd.pid"
+wait_ready etcd http://127.0.0.1:2379/health
+start_java hub ETCD_ENDPOINTS=http://127.0.0.1:2379
+start_java post HUB_ENDPOINTS=127.0.0.1:8004 DATA_DIR="$DATA"
+start_java user HUB_ENDPOINTS=127.0.0.1:8004 DATA_DIR="$DATA"
+start_java gateway HUB_ENDPOINTS=127.0.0.1:8004
+
+cat <<'EOF'
+
+Switchboard is running:
+  gateway  http://127.0.0.1:8008        (HTTP API)
+  user     127.0.0.1:8006  post 127.0.0.1:8005  hub 127.0.0.1:8004  (gRPC; /observe/health, /observe/metrics)
+  etcd     http://127.0.0.1:2379
+
+Try it (copy and paste):
+  curl -s -X POST localhost:8008/user/register -H 'Content-Type: application/json' \
+       -d '{"phoneNumber":"+4915112345678","userPassword":"correct horse"}'; echo
+  TOKEN=$(curl -s -X POST localhost:8008/user/login -H 'Content-Type: application/json' \
+       -d '{"phoneNumber":"+4915112345678","userPassword":"correct horse"}' | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
+  curl -s localhost:8008/user/me -H "Authorization: Bearer $TOKEN"; echo
+  curl -s -X POST localhost:8008/post -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+       -d '{"title":"Hello","content":"My first post"}'; echo
+  curl -s 'localhost:8008/post?pageSize=10'; echo
+
+Ctrl-C (or scripts/run-local.sh stop in another shell) stops everything.
+EOF
+
+wait
