@@ -54,8 +54,27 @@ public final class Authentication implements ServerInterceptor {
         }
     }
 
+    /*
+     * Refused once the request has arrived, not before: closing the call while the client is still sending its
+     * message makes Helidon 4.5 reset the stream now and then, and the client sees INTERNAL instead of the reason.
+     */
     private static <Q, R> ServerCall.Listener<Q> refuse(ServerCall<Q, R> call, String reason) {
-        call.close(Status.UNAUTHENTICATED.withDescription(reason), new Metadata());
-        return new ServerCall.Listener<>() { };
+        call.request(2);
+        return new ServerCall.Listener<>() {
+            private boolean done;
+
+            @Override
+            public void onHalfClose() {
+                if (!done) {
+                    done = true;
+                    call.close(Status.UNAUTHENTICATED.withDescription(reason), new Metadata());
+                }
+            }
+
+            @Override
+            public void onCancel() {
+                done = true;
+            }
+        };
     }
 }
