@@ -32,10 +32,25 @@ final class Components {
 
     /** A business service (user or post) with a short lease TTL and its own data directory. */
     static JavaProcess service(String name, int hubPort, int port, Path data) {
-        return JavaProcess.jar(jar(name), Map.of("HUB_ENDPOINTS", "127.0.0.1:" + hubPort,
-                                                 "SERVER_PORT", String.valueOf(port),
-                                                 "REGISTRY_TTL", String.valueOf(TTL),
-                                                 "DATA_DIR", data.toString()));
+        return service(name, hubPort, port, data, Map.of());
+    }
+
+    /** A business service with extra environment (a shared database, a signing key). */
+    static JavaProcess service(String name, int hubPort, int port, Path data, Map<String, String> extra) {
+        Map<String, String> env = new java.util.HashMap<>(Map.of("HUB_ENDPOINTS", "127.0.0.1:" + hubPort,
+                                                                 "SERVER_PORT", String.valueOf(port),
+                                                                 "REGISTRY_TTL", String.valueOf(TTL),
+                                                                 "DATA_DIR", data.toString()));
+        env.putAll(extra);
+        return JavaProcess.jar(jar(name), env);
+    }
+
+    /** The gateway, with extra environment. */
+    static JavaProcess gateway(int hubPort, int port, Map<String, String> extra) {
+        Map<String, String> env = new java.util.HashMap<>(Map.of("HUB_ENDPOINTS", "127.0.0.1:" + hubPort,
+                                                                 "SERVER_PORT", String.valueOf(port)));
+        env.putAll(extra);
+        return JavaProcess.jar(jar("gateway"), env);
     }
 
     static int status(int port, String path) {

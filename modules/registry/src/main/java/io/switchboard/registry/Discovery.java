@@ -33,9 +33,9 @@ public interface Discovery {
 
     /**
      * A channel as {@link #channel(String, Balancing)} that also retries calls to the given gRPC services or
-     * methods once, on another instance, when their instance went away under them: UNAVAILABLE or CANCELLED by
-     * the server (grpc-java's retry policy). Only name calls that are safe to repeat: such a call may have reached
-     * the server before it died.
+     * methods once, on another instance, when their instance went away under them: UNAVAILABLE, CANCELLED by the
+     * server, or INTERNAL from a response cut mid-frame (grpc-java's retry policy). Only name calls that are safe
+     * to repeat: such a call may have reached the server before it died.
      * Calls that never left the client are retried for every method, by grpc-java itself.
      *
      * @param service            service name

@@ -77,9 +77,11 @@ public final class GatewayHandler implements Handler {
         response.header(REQUEST_ID, requestId);
         RouteTable.Match match = routes.match(method, path);
         Route route = match.route();
+        Outcome outcome = new Outcome();
         int status;
         try {
-            status = route == null ? unmatched(match, response, requestId) : serve(route, match, request, response, requestId);
+            status = route == null ? unmatched(match, response, requestId)
+                                   : serve(route, match, request, response, requestId, outcome);
         } catch (RuntimeException e) {
             // a bug, not bad input: answer 500 without detail, log it once with the request id
             System.getLogger(GatewayHandler.class.getName()).log(Level.ERROR, "[" + requestId + "] " + e, e);
@@ -90,12 +92,13 @@ public final class GatewayHandler implements Handler {
         metrics.request(label, method, status, nanos);
         if (ACCESS.isLoggable(Level.INFO)) {
             ACCESS.log(Level.INFO, method + " " + path + " " + status + " " + Duration.ofNanos(nanos).toMillis() + "ms "
-                                   + requestId + (route == null ? "" : " upstream=" + route.backend()));
+                                   + requestId + (route == null ? "" : " upstream=" + route.backend())
+                                   + (outcome.grpc == null ? "" : " grpc=" + outcome.grpc));
         }
     }
 
     private int serve(Route route, RouteTable.Match match, ServerRequest request, ServerResponse response,
-                      String requestId) {
+                      String requestId, Outcome outcome) {
         if (route.rateLimited()) {
             Duration wait = limiter.acquire(clientOf(request.remotePeer().address()));
             if (!wait.isZero()) {
@@ -139,6 +142,7 @@ public final class GatewayHandler implements Handler {
             metrics.upstream(route.backend(), "OK");
         } catch (StatusRuntimeException e) {
             Status grpc = e.getStatus();
+            outcome.grpc = grpc.getCode().name();
             metrics.upstream(route.backend(), grpc.getCode().name());
             String message = grpc.getDescription() == null ? grpc.getCode().name().toLowerCase().replace('_', ' ')
                                                            : grpc.getDescription();
@@ -209,6 +213,11 @@ public final class GatewayHandler implements Handler {
 
     private static String clientOf(SocketAddress address) {
         return address instanceof InetSocketAddress inet ? inet.getAddress().getHostAddress() : String.valueOf(address);
+    }
+
+    /* What the upstream answered, for the access log. */
+    private static final class Outcome {
+        private String grpc;
     }
 
     private static boolean sane(String value) {
