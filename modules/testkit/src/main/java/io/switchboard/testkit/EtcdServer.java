@@ -88,15 +88,6 @@ public final class EtcdServer implements AutoCloseable {
     }
 
     /**
-     * Whether the process is running.
-     *
-     * @return true while etcd runs
-     */
-    public boolean isRunning() {
-        return process != null && process.isAlive();
-    }
-
-    /**
      * Kills etcd with SIGKILL and waits for it to be gone. The data directory stays.
      */
     public void kill() {

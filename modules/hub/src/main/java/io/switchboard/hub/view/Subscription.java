@@ -32,15 +32,6 @@ final class Subscription {
         this.onEnd = onEnd;
     }
 
-    /**
-     * The watched service, empty for all.
-     *
-     * @return service name
-     */
-    String service() {
-        return service;
-    }
-
     void start() {
         observer.setOnCancelHandler(() -> end(null));
         Thread.ofVirtual().name("watch-" + (service.isEmpty() ? "*" : service)).start(this::drain);

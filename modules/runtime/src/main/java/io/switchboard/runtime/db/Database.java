@@ -80,37 +80,6 @@ public final class Database implements AutoCloseable {
         return dataSource;
     }
 
-    /**
-     * Whether this is the embedded SQLite database.
-     *
-     * @return true for SQLite
-     */
-    public boolean sqlite() {
-        return sqlite;
-    }
-
-    /**
-     * Runs work in one transaction, committed when it returns, rolled back when it throws.
-     *
-     * @param work the work
-     * @param <T>  result type
-     * @return what the work returned
-     * @throws SQLException when the database fails
-     */
-    public <T> T inTransaction(Work<T> work) throws SQLException {
-        try (Connection connection = dataSource.getConnection()) {
-            connection.setAutoCommit(false);
-            try {
-                T result = work.run(connection);
-                connection.commit();
-                return result;
-            } catch (SQLException | RuntimeException e) {
-                connection.rollback();
-                throw e;
-            }
-        }
-    }
-
     @Override
     public void close() {
         if (sqlite) {
@@ -148,22 +117,5 @@ public final class Database implements AutoCloseable {
 
     private static String redact(String url) {
         return url.replaceAll("password=[^&;]*", "password=***");
-    }
-
-    /**
-     * Work inside a transaction.
-     *
-     * @param <T> result type
-     */
-    @FunctionalInterface
-    public interface Work<T> {
-        /**
-         * Does the work.
-         *
-         * @param connection connection in a transaction
-         * @return a result
-         * @throws SQLException when the database fails
-         */
-        T run(Connection connection) throws SQLException;
     }
 }
