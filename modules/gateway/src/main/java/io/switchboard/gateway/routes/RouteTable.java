@@ -65,17 +65,22 @@ public final class RouteTable {
      */
     public Match match(String httpMethod, String path) {
         String[] segments = PathTemplate.split(path);
-        Set<String> allowed = new TreeSet<>();
+        // on the hot path: one map for every candidate (a template only writes to it when it matches)
+        Map<String, String> variables = new LinkedHashMap<>();
+        Set<String> allowed = null;
         for (Entry entry : entries) {
-            Map<String, String> variables = new LinkedHashMap<>();
             if (entry.template.match(segments, variables)) {
                 if (entry.route.httpMethod().equals(httpMethod)) {
                     return new Match(entry.route, variables, Set.of());
                 }
+                variables.clear();
+                if (allowed == null) {
+                    allowed = new TreeSet<>();
+                }
                 allowed.add(entry.route.httpMethod());
             }
         }
-        return new Match(null, Map.of(), allowed);
+        return new Match(null, Map.of(), allowed == null ? Set.of() : allowed);
     }
 
     /**
