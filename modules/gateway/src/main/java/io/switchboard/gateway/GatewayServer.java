@@ -61,6 +61,7 @@ public final class GatewayServer implements AutoCloseable {
         WebServer server = WebServer.builder()
                 .config(config.get("server"))
                 .shutdownHook(false)
+                .directHandlers(Edge.transportErrors())
                 .addFeature(ObserveFeature.builder()
                                     .addObserver(HealthObserver.builder()
                                                          .details(true)

@@ -4,12 +4,18 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.Random;
+import java.util.List;
+import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import com.google.gson.JsonObject;
@@ -162,13 +168,59 @@ class GatewayApiTest {
 
     @Test
     void requestIdsAreKeptOrMadeAndReturned() throws Exception {
-        HttpResponse<String> kept = get("/post/missing-id", Map.of("X-Request-Id", "client-chosen-42"));
+        List<String> access = new CopyOnWriteArrayList<>();
+        Handler capture = new Handler() {
+            @Override
+            public void publish(LogRecord record) {
+                access.add(record.getMessage());
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        Logger.getLogger("io.switchboard.gateway.access").addHandler(capture);
+        HttpResponse<String> kept;
+        try {
+            kept = get("/post/missing-id", Map.of("X-Request-Id", "client-chosen-42"));
+            // written once the answer has gone out
+            await().atMost(Duration.ofSeconds(2)).until(() -> !access.isEmpty());
+        } finally {
+            Logger.getLogger("io.switchboard.gateway.access").removeHandler(capture);
+        }
+        // one line: method, path, status, duration, request id, the instance that answered, the gRPC code
+        assertThat(access).singleElement().asString()
+                .matches("GET /post/missing-id 404 \\d+ms client-chosen-42 upstream=post@127\\.0\\.0\\.1:"
+                         + post.runtime().port() + " grpc=NOT_FOUND");
         assertThat(kept.headers().firstValue("X-Request-Id")).hasValue("client-chosen-42");
         assertThat(json(kept).getAsJsonObject("error").get("requestId").getAsString()).isEqualTo("client-chosen-42");
         HttpResponse<String> made = get("/post/missing-id", Map.of());
         assertThat(made.headers().firstValue("X-Request-Id")).hasValueSatisfying(v -> assertThat(v).hasSize(36));
         HttpResponse<String> hostile = get("/post/missing-id", Map.of("X-Request-Id", "x".repeat(500)));
         assertThat(hostile.headers().firstValue("X-Request-Id")).hasValueSatisfying(v -> assertThat(v).hasSize(36));
+    }
+
+    @Test
+    void servesHttp2() throws Exception {
+        HttpClient h2 = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).build();
+        // cleartext HTTP/2 by upgrade from HTTP/1.1 (h2c), then on the same connection
+        for (int i = 0; i < 3; i++) {
+            HttpResponse<String> page = h2.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.port()
+                                                                                  + "/post?pageSize=1")).build(),
+                                                HttpResponse.BodyHandlers.ofString());
+            assertThat(page.statusCode()).isEqualTo(200);
+            assertThat(page.version()).isEqualTo(HttpClient.Version.HTTP_2);
+            assertThat(json(page).has("posts")).isTrue();
+        }
+        HttpResponse<String> missing = h2.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.port()
+                                                                                  + "/post/none")).build(),
+                                               HttpResponse.BodyHandlers.ofString());
+        assertThat(missing.version()).isEqualTo(HttpClient.Version.HTTP_2);
+        assertError(missing, 404, "NOT_FOUND");
     }
 
     @Test
@@ -192,40 +244,39 @@ class GatewayApiTest {
 
     @Test
     void hostileInputGetsA4xxAndTheGatewayStaysUp() throws Exception {
-        Random random = new Random(42);
-        int rejected = 0;
-        String[] paths = {"/post", "/post/x", "/user/register", "/user/login", "/user/me", "/", "/post/"};
-        String[] methods = {"GET", "POST", "DELETE", "PUT", "PATCH"};
-        for (int i = 0; i < 300; i++) {
-            String path = paths[random.nextInt(paths.length)] + (random.nextBoolean() ? "" : "/" + garbage(random, 20));
-            String method = methods[random.nextInt(methods.length)];
-            String body = random.nextBoolean() ? garbage(random, random.nextInt(2000)) : "{\"title\":" + random.nextInt() + "}";
-            Map<String, String> headers = new HashMap<>();
-            if (random.nextBoolean()) {
-                headers.put("Authorization", "Bearer " + garbage(random, random.nextInt(300)));
+        HostileRequests requests = new HostileRequests(42, gateway.port());
+        Map<Integer, Integer> statuses = new TreeMap<>();
+        for (int i = 0; i < 3_000; i++) {
+            byte[] request = requests.next();
+            HostileRequests.Answer answer = HostileRequests.send(gateway.port(), request);
+            String what = new String(request, 0, Math.min(request.length, 300), StandardCharsets.ISO_8859_1);
+            String firstLine = new String(request, StandardCharsets.ISO_8859_1).lines().findFirst().orElse("");
+            if ((!firstLine.endsWith(" HTTP/1.1") || firstLine.length() > 4096) && answer.status() == -1) {
+                // not HTTP/1.1, or a request line over Helidon's 4 KiB prologue limit with no end in the first bytes
+                // read: Helidon finds no protocol for the connection and closes it without a word
+                assertThat(answer.text()).as("answer to %s", what).isEmpty();
+                statuses.merge(-1, 1, Integer::sum);
+                continue;
             }
-            HttpResponse<String> response = send(method, path.replaceAll("[^A-Za-z0-9/_.-]", "_"), body, headers);
-            // a generated request may happen to be valid (GET /post ignores a body); none may break anything
-            assertThat(response.statusCode()).as("%s %s", method, path).isBetween(200, 499);
-            if (response.statusCode() >= 400) {
-                rejected++;
-                assertThat(response.body()).startsWith("{\"error\":");
+            // a generated request may happen to be valid (GET /post ignores unknown parameters); none may break anything
+            assertThat(answer.status()).as("answer to %s", what).isBetween(200, 499);
+            assertThat(answer.text()).as("answer to %s", what).doesNotContain("Exception").doesNotContain("at io.");
+            if (answer.status() >= 400 && answer.text().contains("application/json")) {
+                assertThat(answer.body()).as("answer to %s", what).startsWith("{\"error\":");
             }
-            assertThat(response.body()).doesNotContain("Exception").doesNotContain("at io.");
+            statuses.merge(answer.status(), 1, Integer::sum);
         }
-        assertThat(rejected).isGreaterThan(250);
+        System.out.println("hostile requests by answer status (-1: connection closed): " + statuses);
+        int ok = statuses.entrySet().stream().filter(e -> e.getKey() >= 200 && e.getKey() < 400).mapToInt(Map.Entry::getValue).sum();
+        assertThat(ok).as("statuses %s", statuses).isLessThan(300);
+        assertThat(statuses.keySet()).as("statuses %s", statuses).contains(400, 401, 404, 405, 413, 415);
+
         assertThat(get("/observe/health/live", Map.of()).statusCode()).isEqualTo(200);
+        assertThat(get("/post?pageSize=1", Map.of()).statusCode()).isEqualTo(200);
         String metrics = get("/observe/metrics", Map.of()).body();
         assertThat(metrics).contains("switchboard_gateway_requests_total", "switchboard_gateway_request_duration_seconds",
                                      "switchboard_gateway_upstream_calls_total", "switchboard_gateway_instances");
-    }
-
-    private static String garbage(Random random, int length) {
-        StringBuilder text = new StringBuilder();
-        for (int i = 0; i < length; i++) {
-            text.append((char) (32 + random.nextInt(95)));
-        }
-        return text.toString();
+        assertThat(metrics).doesNotContain("status=\"500\"");
     }
 
     private static void assertError(HttpResponse<String> response, int status, String code) {

@@ -2,6 +2,7 @@ package io.switchboard.gateway.edge;
 
 import io.helidon.config.Config;
 import io.helidon.metrics.api.Metrics;
+import io.helidon.webserver.http.DirectHandlers;
 import io.switchboard.gateway.routes.RouteTable;
 import io.switchboard.gateway.upstream.Upstreams;
 import io.switchboard.runtime.auth.TokenVerifier;
@@ -11,6 +12,15 @@ import io.switchboard.runtime.auth.TokenVerifier;
  */
 public final class Edge {
     private Edge() {
+    }
+
+    /**
+     * Answers for requests that never reach routing, as JSON errors.
+     *
+     * @return direct handlers for the server's listener
+     */
+    public static DirectHandlers transportErrors() {
+        return TransportErrors.handlers();
     }
 
     /**

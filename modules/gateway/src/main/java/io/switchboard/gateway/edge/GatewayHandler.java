@@ -2,6 +2,7 @@ package io.switchboard.gateway.edge;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -15,6 +16,7 @@ import com.google.protobuf.Message;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.helidon.common.buffers.DataReader;
 import io.helidon.common.uri.UriQuery;
 import io.helidon.http.HeaderName;
 import io.helidon.http.HeaderNames;
@@ -92,7 +94,7 @@ public final class GatewayHandler implements Handler {
         metrics.request(label, method, status, nanos);
         if (ACCESS.isLoggable(Level.INFO)) {
             ACCESS.log(Level.INFO, method + " " + path + " " + status + " " + Duration.ofNanos(nanos).toMillis() + "ms "
-                                   + requestId + (route == null ? "" : " upstream=" + route.backend())
+                                   + requestId + (route == null ? "" : outcome.upstream(route))
                                    + (outcome.grpc == null ? "" : " grpc=" + outcome.grpc));
         }
     }
@@ -124,7 +126,12 @@ public final class GatewayHandler implements Handler {
             if (!contentType.toLowerCase().startsWith("application/json")) {
                 return error(response, 415, "INVALID_ARGUMENT", "Content-Type must be application/json", requestId);
             }
-            body = readBody(request);
+            try {
+                body = readBody(request);
+            } catch (UncheckedIOException | DataReader.InsufficientDataAvailableException e) {
+                return error(response, 400, "INVALID_ARGUMENT", "the request body ended before its announced length",
+                             requestId);
+            }
             if (body == null) {
                 return error(response, 413, "INVALID_ARGUMENT", "request body larger than " + bodyLimit + " bytes",
                              requestId);
@@ -138,7 +145,7 @@ public final class GatewayHandler implements Handler {
         }
         Message answer;
         try {
-            answer = upstreams.call(route, call, metadata);
+            answer = upstreams.call(route, call, metadata, address -> outcome.peer = address);
             metrics.upstream(route.backend(), "OK");
         } catch (StatusRuntimeException e) {
             Status grpc = e.getStatus();
@@ -192,7 +199,7 @@ public final class GatewayHandler implements Handler {
             byte[] bytes = in.readNBytes(bodyLimit + 1);
             return bytes.length > bodyLimit ? null : bytes;
         } catch (IOException e) {
-            return new byte[0];
+            throw new UncheckedIOException(e);
         }
     }
 
@@ -218,6 +225,13 @@ public final class GatewayHandler implements Handler {
     /* What the upstream answered, for the access log. */
     private static final class Outcome {
         private String grpc;
+        private volatile SocketAddress peer;
+
+        private String upstream(Route route) {
+            SocketAddress address = peer;
+            return " upstream=" + route.backend() + (address instanceof InetSocketAddress inet
+                    ? "@" + inet.getHostString() + ":" + inet.getPort() : "");
+        }
     }
 
     private static boolean sane(String value) {

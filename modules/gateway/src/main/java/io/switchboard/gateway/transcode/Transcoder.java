@@ -127,8 +127,9 @@ public final class Transcoder {
         }
     }
 
+    /* One line, without the Java class names parsers put in their messages ("com.google...Exception: "). */
     private static String brief(String text) {
-        String oneLine = String.valueOf(text).replaceAll("\\s+", " ");
+        String oneLine = String.valueOf(text).replaceAll("\\s+", " ").replaceAll("(?:[a-z]\\w*\\.)+\\w*Exception: ", "");
         return oneLine.length() > 120 ? oneLine.substring(0, 120) + "..." : oneLine;
     }
 

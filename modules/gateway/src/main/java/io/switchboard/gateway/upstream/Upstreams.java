@@ -1,16 +1,25 @@
 package io.switchboard.gateway.upstream;
 
+import java.net.SocketAddress;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 import com.google.protobuf.Message;
 import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
+import io.grpc.ClientInterceptor;
 import io.grpc.ClientInterceptors;
+import io.grpc.ForwardingClientCall;
+import io.grpc.ForwardingClientCallListener;
+import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.MetadataUtils;
@@ -72,10 +81,11 @@ public final class Upstreams implements AutoCloseable {
      * @param route    the route
      * @param request  the request
      * @param metadata metadata to send (request id, token)
+     * @param peer     told the address of the instance that answered (or failed), when one did
      * @return the response
      * @throws io.grpc.StatusRuntimeException the backend's status; UNAVAILABLE at once when no instance is known
      */
-    public Message call(Route route, Message request, Metadata metadata) {
+    public Message call(Route route, Message request, Metadata metadata, Consumer<SocketAddress> peer) {
         ServiceEndpoints live = endpoints.get(route.backend());
         if (!live.synced()) {
             throw Status.UNAVAILABLE.withDescription("service discovery has not answered yet").asRuntimeException();
@@ -85,7 +95,8 @@ public final class Upstreams implements AutoCloseable {
         }
         return ClientCalls.blockingUnaryCall(
                 ClientInterceptors.intercept(channels.get(route.backend()),
-                                             MetadataUtils.newAttachHeadersInterceptor(metadata)),
+                                             MetadataUtils.newAttachHeadersInterceptor(metadata),
+                                             new PeerReporter(peer)),
                 route.method(),
                 CallOptions.DEFAULT.withDeadlineAfter(route.deadlineMillis(), TimeUnit.MILLISECONDS),
                 request);
@@ -94,5 +105,28 @@ public final class Upstreams implements AutoCloseable {
     @Override
     public void close() {
         channels.values().forEach(ManagedChannel::shutdownNow);
+    }
+
+    /* Reports the remote address of the transport a call ended on (after retries, the last attempt's). */
+    private record PeerReporter(Consumer<SocketAddress> peer) implements ClientInterceptor {
+        @Override
+        public <Q, A> ClientCall<Q, A> interceptCall(MethodDescriptor<Q, A> method, CallOptions options, Channel next) {
+            return new ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, options)) {
+                @Override
+                public void start(Listener<A> listener, Metadata headers) {
+                    ClientCall<Q, A> call = this;
+                    super.start(new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
+                        @Override
+                        public void onClose(Status status, Metadata trailers) {
+                            SocketAddress address = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
+                            if (address != null) {
+                                peer.accept(address);
+                            }
+                            super.onClose(status, trailers);
+                        }
+                    }, headers);
+                }
+            };
+        }
     }
 }
