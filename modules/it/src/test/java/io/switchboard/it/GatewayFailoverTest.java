@@ -23,6 +23,7 @@ import io.switchboard.user.tokens.SigningKeys;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import static io.switchboard.it.Api.send;
 import static io.switchboard.it.Components.ready;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -34,8 +35,6 @@ import static org.awaitility.Awaitility.await;
 @Timeout(value = 180, unit = SECONDS)
 class GatewayFailoverTest {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-    private static final Pattern TOKEN = Pattern.compile("\"token\":\"([^\"]+)\"");
-    private static final Pattern ID = Pattern.compile("\"id\":\"([^\"]+)\"");
 
     @Test
     void aKilledPostInstanceCostsNoRequestANewOneGetsTrafficAtOnceAndNoHubIsNeededToServe() throws Exception {
@@ -55,8 +54,8 @@ class GatewayFailoverTest {
                 processes.add(Components.gateway(hubPort, gatewayPort, Map.of()));
                 await().atMost(Duration.ofSeconds(40)).until(() -> ready(userPort) && ready(postPorts[0])
                                                                    && ready(postPorts[1]) && ready(gatewayPort));
-                String token = login(gatewayPort, "+4422000000");
-                String id = find(ID, send(gatewayPort, "POST", "/post", "{\"title\":\"t\",\"content\":\"c\"}", token));
+                String token = Api.registerAndLogin(gatewayPort, "+4422000000");
+                String id = Api.find(Api.ID, send(gatewayPort, "POST", "/post", "{\"title\":\"t\",\"content\":\"c\"}", token));
 
                 Load load = Load.start(4, () -> send(gatewayPort, "GET", "/post/" + id, null, null).statusCode());
                 Thread.sleep(1500);
@@ -108,9 +107,9 @@ class GatewayFailoverTest {
                                                                              "GATEWAY_LOGIN_LIMIT_PER_SECOND", "100000")));
                 await().atMost(Duration.ofSeconds(40)).until(() -> ready(userPorts[0]) && ready(userPorts[1])
                                                                    && ready(gatewayPort));
-                login(gatewayPort, "+4423000000");
+                Api.registerAndLogin(gatewayPort, "+4423000000");
 
-                String credentials = "{\"phoneNumber\":\"+4423000000\",\"userPassword\":\"password 1\"}";
+                String credentials = Api.credentials("+4423000000");
                 Load load = Load.start(2, () -> send(gatewayPort, "POST", "/user/login", credentials, null).statusCode());
                 Thread.sleep(1500);
                 userA.terminate();
@@ -135,35 +134,6 @@ class GatewayFailoverTest {
             return m.find() ? (long) Double.parseDouble(m.group(1)) : 0;
         } catch (Exception e) {
             return 0;
-        }
-    }
-
-    private static String login(int gatewayPort, String phone) throws Exception {
-        String credentials = "{\"phoneNumber\":\"" + phone + "\",\"userPassword\":\"password 1\"}";
-        assertThat(send(gatewayPort, "POST", "/user/register", credentials, null).statusCode()).isEqualTo(201);
-        return find(TOKEN, send(gatewayPort, "POST", "/user/login", credentials, null));
-    }
-
-    private static String find(Pattern pattern, HttpResponse<String> response) {
-        Matcher m = pattern.matcher(response.body());
-        assertThat(m.find()).as(response.body()).isTrue();
-        return m.group(1);
-    }
-
-    private static HttpResponse<String> send(int port, String method, String path, String body, String token) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                .timeout(Duration.ofSeconds(10))
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-        if (body != null) {
-            request.header("Content-Type", "application/json");
-        }
-        if (token != null) {
-            request.header("Authorization", "Bearer " + token);
-        }
-        try {
-            return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
-        } catch (Exception e) {
-            throw new IllegalStateException("request failed: " + e, e);
         }
     }
 

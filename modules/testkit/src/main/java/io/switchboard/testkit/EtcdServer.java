@@ -44,12 +44,23 @@ public final class EtcdServer implements AutoCloseable {
      * @throws IllegalStateException when there is no etcd binary or it does not start
      */
     public static EtcdServer start() {
+        EtcdServer server = reserve();
+        server.launch();
+        return server;
+    }
+
+    /**
+     * An etcd that is not running yet: its ports and data directory are chosen, so that components can be pointed
+     * at it before it exists. {@link #restart()} starts it.
+     *
+     * @return the server, not running
+     * @throws IllegalStateException when there is no etcd binary
+     */
+    public static EtcdServer reserve() {
         Path binary = findBinary();
         try {
-            EtcdServer server = new EtcdServer(binary, Files.createTempDirectory("switchboard-etcd-"),
-                                               FreePorts.next(), FreePorts.next());
-            server.launch();
-            return server;
+            return new EtcdServer(binary, Files.createTempDirectory("switchboard-etcd-"), FreePorts.next(),
+                                  FreePorts.next());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create a data directory for etcd", e);
         }
@@ -107,7 +118,7 @@ public final class EtcdServer implements AutoCloseable {
     }
 
     /**
-     * Starts etcd again on the same ports and data directory and waits until it is healthy.
+     * Kills etcd if it runs, starts it (again) on the same ports and data directory and waits until it is healthy.
      */
     public void restart() {
         kill();
