@@ -24,8 +24,10 @@ import io.helidon.config.Config;
 /**
  * The user service's ES256 signing key, which only this service holds, and the public keys it publishes.
  * <p>
- * The key comes from {@code user.signing-key} (a private EC P-256 JWK in JSON, for example from a Kubernetes
- * Secret) or {@code user.signing-key-file}; when neither is set, one is generated once and kept at
+ * The key comes from {@code user.signing-key} (a private EC P-256 key, for example from a Kubernetes Secret) or
+ * {@code user.signing-key-file}, either as a JWK in JSON or in PEM (PKCS#8 {@code PRIVATE KEY} or SEC1
+ * {@code EC PRIVATE KEY}, as {@code openssl} and Helm's {@code genPrivateKey "ecdsa"} write it; its {@code kid} is
+ * then its RFC 7638 thumbprint, the same for every replica given that key). When neither is set, one is generated once and kept at
  * {@code <data.dir>/user-signing-key.json} (mode 600) so that tokens survive a restart. For a rotation,
  * {@code user.extra-public-keys} (a JWK set in JSON) publishes old public keys next to the current one, so that
  * tokens signed before the rotation still verify until they expire.
@@ -105,15 +107,28 @@ public final class SigningKeys {
         }
     }
 
-    private static ECKey parseKey(String json, String source) {
+    private static ECKey parseKey(String text, String source) {
+        String trimmed = text.strip();
+        JWK jwk = trimmed.startsWith("-----BEGIN") ? parsePem(trimmed, source) : parseJson(trimmed, source);
+        if (!(jwk instanceof ECKey ec) || !ec.isPrivate() || !Curve.P_256.equals(ec.getCurve()) || ec.getKeyID() == null) {
+            throw new IllegalStateException(source + " must be a private EC P-256 key (a JWK with a kid, or PEM)");
+        }
+        return ec;
+    }
+
+    private static JWK parseJson(String json, String source) {
         try {
-            JWK jwk = JWK.parse(json);
-            if (!(jwk instanceof ECKey ec) || !ec.isPrivate() || !Curve.P_256.equals(ec.getCurve()) || ec.getKeyID() == null) {
-                throw new IllegalStateException(source + " must be a private EC P-256 JWK with a kid");
-            }
-            return ec;
+            return JWK.parse(json);
         } catch (ParseException e) {
             throw new IllegalStateException(source + " is not a JWK: " + e.getMessage());
+        }
+    }
+
+    private static JWK parsePem(String pem, String source) {
+        try {
+            return PemKeys.parse(pem);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalStateException(source + ": " + e.getMessage());
         }
     }
 
