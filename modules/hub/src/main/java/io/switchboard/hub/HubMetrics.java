@@ -12,6 +12,7 @@ import io.switchboard.hub.view.InstanceView;
 final class HubMetrics {
     private final Counter registrations;
     private final Counter keepalives;
+    private final Counter keepaliveCalls;
     private final Counter deregistrations;
     private final Counter etcdErrors;
 
@@ -20,6 +21,8 @@ final class HubMetrics {
                                                      .description("Instances registered (leases granted)"));
         keepalives = registry.getOrCreate(Counter.builder("switchboard.hub.keepalives")
                                                   .description("Leases renewed through KeepAlive"));
+        keepaliveCalls = registry.getOrCreate(Counter.builder("switchboard.hub.keepalive.calls")
+                                                      .description("KeepAlive calls served (each renews a batch)"));
         deregistrations = registry.getOrCreate(Counter.builder("switchboard.hub.deregistrations")
                                                        .description("Leases revoked through Deregister"));
         etcdErrors = registry.getOrCreate(Counter.builder("switchboard.hub.etcd.errors")
@@ -48,6 +51,7 @@ final class HubMetrics {
 
     void renewed(int leases) {
         keepalives.increment(leases);
+        keepaliveCalls.increment();
     }
 
     void deregistered() {

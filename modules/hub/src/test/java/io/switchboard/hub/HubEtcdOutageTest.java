@@ -1,9 +1,13 @@
 package io.switchboard.hub;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 import io.grpc.Status;
 import io.switchboard.api.hub.v1.Instance;
+import io.switchboard.api.hub.v1.KeepAliveRequest;
+import io.switchboard.api.hub.v1.LeaseStatus;
 import io.switchboard.api.hub.v1.RegisterRequest;
 import io.switchboard.api.hub.v1.WatchResponse;
 import io.switchboard.testkit.EtcdServer;
@@ -44,6 +48,36 @@ class HubEtcdOutageTest {
             assertThat(hub.stub().register(RegisterRequest.newBuilder().setInstance(instance("orders", "o-1", 9001))
                                                    .setTtlSeconds(10).build()).getLeaseId()).isPositive();
         }
+    }
+
+    @Test
+    void keepAliveOfManyLeasesInOneCallSurvivesAnEtcdRestartAndLetsUnrenewedLeasesExpire() throws Exception {
+        try (EtcdServer etcd = EtcdServer.start(); HubFixture hub = HubFixture.start(etcd.endpoint())) {
+            await().atMost(Duration.ofSeconds(5)).until(() -> hub.get("/observe/health/ready").statusCode() == 200);
+            List<Long> leases = new ArrayList<>();
+            for (int i = 0; i < 300; i++) {
+                leases.add(hub.stub().register(RegisterRequest.newBuilder().setInstance(instance("orders", "o-" + i, 9001))
+                                                       .setTtlSeconds(30).build()).getLeaseId());
+            }
+            long forgotten = hub.stub().register(RegisterRequest.newBuilder().setInstance(instance("orders", "left", 9002))
+                                                          .setTtlSeconds(3).build()).getLeaseId();
+            assertThat(renew(hub, leases)).as("alive before the outage").allMatch(LeaseStatus::getAlive);
+
+            // the hub's lease stream to etcd breaks; the next renewal must open a new one by itself
+            etcd.restart();
+            await().atMost(Duration.ofSeconds(15)).ignoreExceptions()
+                    .until(() -> renew(hub, leases).stream().allMatch(LeaseStatus::getAlive));
+            // renewed only when asked: the lease nobody renews expires even though others share the stream
+            for (int i = 0; i < 4; i++) {
+                Thread.sleep(1500);
+                assertThat(renew(hub, leases)).allMatch(LeaseStatus::getAlive);
+            }
+            assertThat(renew(hub, List.of(forgotten))).noneMatch(LeaseStatus::getAlive);
+        }
+    }
+
+    private static List<LeaseStatus> renew(HubFixture hub, List<Long> leases) {
+        return hub.stub().keepAlive(KeepAliveRequest.newBuilder().addAllLeaseIds(leases).build()).getLeasesList();
     }
 
     @Test

@@ -22,7 +22,6 @@ import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.Watch;
 import io.etcd.jetcd.common.exception.EtcdException;
 import io.etcd.jetcd.kv.GetResponse;
-import io.etcd.jetcd.lease.LeaseKeepAliveResponse;
 import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.PutOption;
 import io.grpc.Status;
@@ -43,11 +42,13 @@ public final class EtcdStore implements AutoCloseable {
     private final List<URI> endpoints;
     private final List<Runnable> errorListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final List<Runnable> reconnectListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final LeaseStream leases;
     private volatile Client client;
 
     private EtcdStore(List<URI> endpoints) {
         this.endpoints = endpoints;
         this.client = newClient(endpoints);
+        this.leases = new LeaseStream(endpoints, TIMEOUT_MILLIS);
     }
 
     /**
@@ -75,6 +76,7 @@ public final class EtcdStore implements AutoCloseable {
         Client old = client;
         client = newClient(endpoints);
         old.close();
+        leases.reset();
         reconnectListeners.forEach(Runnable::run);
     }
 
@@ -147,25 +149,16 @@ public final class EtcdStore implements AutoCloseable {
     }
 
     /**
-     * Renews leases once each, all at the same time, so that a batch costs about one etcd round trip.
+     * Renews leases once each over the hub's one shared lease stream to etcd, all requests sent at once, so that a
+     * batch costs about one etcd round trip and no stream of its own.
      *
-     * @param leaseIds leases
+     * @param leaseIds leases, distinct
      * @return for each lease, in the given order, the TTL it was renewed to; 0 when etcd no longer has it
+     * @throws StatusRuntimeException UNAVAILABLE when etcd cannot be reached or does not answer in time
      */
     public Map<Long, Long> keepAlive(Collection<Long> leaseIds) {
-        Map<Long, CompletableFuture<LeaseKeepAliveResponse>> calls = new LinkedHashMap<>();
-        leaseIds.forEach(id -> calls.put(id, client.getLeaseClient().keepAliveOnce(id)));
         Map<Long, Long> ttls = new LinkedHashMap<>();
-        calls.forEach((id, call) -> {
-            try {
-                ttls.put(id, await(call).getTTL());
-            } catch (StatusRuntimeException e) {
-                if (e.getStatus().getCode() != Status.Code.NOT_FOUND) {
-                    throw e;
-                }
-                ttls.put(id, 0L);
-            }
-        });
+        leases.renew(leaseIds).forEach((id, call) -> ttls.put(id, await(call)));
         return ttls;
     }
 
@@ -234,6 +227,7 @@ public final class EtcdStore implements AutoCloseable {
 
     @Override
     public void close() {
+        leases.close();
         client.close();
     }
 
