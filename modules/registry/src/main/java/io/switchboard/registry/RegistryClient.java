@@ -8,6 +8,7 @@ import io.helidon.config.Config;
 import io.switchboard.api.hub.v1.Instance;
 import io.switchboard.registry.impl.HubConnection;
 import io.switchboard.registry.impl.LeaseKeeper;
+import io.switchboard.registry.impl.LeaseRenewer;
 import io.switchboard.registry.impl.WatchingDiscovery;
 
 /**
@@ -22,9 +23,11 @@ public final class RegistryClient implements AutoCloseable {
 
     private final HubConnection hub;
     private final WatchingDiscovery discovery;
+    private final LeaseRenewer renewer;
 
     private RegistryClient(HubConnection hub) {
         this.hub = hub;
+        this.renewer = new LeaseRenewer(hub);
         this.discovery = new WatchingDiscovery(hub);
     }
 
@@ -53,14 +56,15 @@ public final class RegistryClient implements AutoCloseable {
 
     /**
      * Registers an instance and keeps it registered until the registration is closed. Returns at once; the
-     * first registration happens in the background (see {@link Registration#healthy()}).
+     * first registration happens in the background (see {@link Registration#healthy()}). The leases of all
+     * registrations of this client are renewed together, in batched calls to the hub.
      *
      * @param instance the record
      * @param ttl      lease TTL, 2..300 s
      * @return the registration
      */
     public Registration register(Instance instance, Duration ttl) {
-        return LeaseKeeper.start(hub, instance, ttl);
+        return LeaseKeeper.start(renewer, instance, ttl);
     }
 
     /**
@@ -79,6 +83,7 @@ public final class RegistryClient implements AutoCloseable {
     @Override
     public void close() {
         discovery.close();
+        renewer.close();
         hub.close();
     }
 }

@@ -1,6 +1,14 @@
 package io.switchboard.registry;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 
 import io.etcd.jetcd.Client;
 import io.switchboard.hub.HubServer;
@@ -71,6 +79,47 @@ class RegistrationTest {
             Thread.sleep(TTL.multipliedBy(2).toMillis());
             assertThat(leaseOf(client, "orders", "orders-1")).isEqualTo(lease);
         }
+    }
+
+    @Test
+    void manyRegistrationsOfOneClientAreRenewedTogetherInAFewCallsAndKeepTheirLeases() throws Exception {
+        try (EtcdServer etcd = EtcdServer.start();
+             Client client = Client.builder().endpoints(etcd.endpoint()).build();
+             SingleHub hub = SingleHub.start(etcd.endpoint())) {
+            List<Registration> registrations = new ArrayList<>();
+            for (int i = 0; i < 100; i++) {
+                registrations.add(hub.register("orders", "orders-" + i, 9000 + i, Duration.ofSeconds(3)));
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> registrations.stream().allMatch(Registration::healthy));
+            Map<Registration, Long> leases = new HashMap<>();
+            registrations.forEach(r -> leases.put(r, r.leaseId()));
+
+            long calls = hubCounter(hub, "switchboard_hub_keepalive_calls_total");
+            long renewed = hubCounter(hub, "switchboard_hub_keepalives_total");
+            long until = System.nanoTime() + Duration.ofSeconds(6).toNanos();
+            while (System.nanoTime() < until) {
+                assertThat(registrations).allMatch(Registration::healthy);
+                Thread.sleep(200);
+            }
+            calls = hubCounter(hub, "switchboard_hub_keepalive_calls_total") - calls;
+            renewed = hubCounter(hub, "switchboard_hub_keepalives_total") - renewed;
+            // each lease is renewed about every second: one call per lease would be some 600 calls
+            assertThat(renewed).isGreaterThanOrEqualTo(400);
+            assertThat(calls).isLessThanOrEqualTo(renewed / 10);
+            for (Registration registration : registrations) {
+                assertThat(registration.leaseId()).isEqualTo(leases.get(registration));
+                assertThat(leaseOf(client, "orders", registration.instance().getId())).isEqualTo(leases.get(registration));
+            }
+        }
+    }
+
+    private static long hubCounter(SingleHub hub, String name) throws Exception {
+        HttpResponse<String> metrics = HttpClient.newHttpClient().send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + hub.port + "/observe/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        return metrics.body().lines().filter(line -> line.startsWith(name))
+                .mapToLong(line -> (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))
+                .sum();
     }
 
     @Test

@@ -7,39 +7,43 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.switchboard.api.hub.v1.DeregisterRequest;
 import io.switchboard.api.hub.v1.Instance;
-import io.switchboard.api.hub.v1.KeepAliveRequest;
-import io.switchboard.api.hub.v1.KeepAliveResponse;
 import io.switchboard.api.hub.v1.RegisterRequest;
 import io.switchboard.api.hub.v1.RegisterResponse;
 import io.switchboard.registry.Registration;
 
 /**
- * Keeps one instance registered: a loop on a virtual thread that registers, renews about every TTL/3, and
- * registers again with a new lease when the old one is lost.
+ * Keeps one instance registered: a loop on a virtual thread that registers, hands the lease to the client's shared
+ * {@link LeaseRenewer} (which batches the renewals of all registrations), and registers again with a new lease when
+ * the old one is lost.
  * <p>
  * The loop owns the lease rather than trusting a keepalive stream to resume by itself (jetcd's does not after an
  * etcd outage). A lease whose last renewal is older than its TTL is treated as lost even if etcd still lists it:
  * etcd refreshes every lease's TTL when it restarts, so an old lease can look alive for a TTL while nobody renews
- * it. Failures are retried with jittered exponential backoff, without limit, until {@link #close()}.
+ * it. Registering again starts after a random delay (every instance of a fleet loses its lease in the same etcd
+ * outage, and they should not come back at once), and failures are retried with jittered exponential backoff,
+ * without limit, until {@link #close()}.
  */
-public final class LeaseKeeper implements Registration {
+public final class LeaseKeeper implements Registration, LeaseRenewer.Lease {
     private static final System.Logger LOG = System.getLogger(LeaseKeeper.class.getName());
     private static final Duration CALL_DEADLINE = Duration.ofSeconds(3);
 
+    private final LeaseRenewer renewer;
     private final HubConnection hub;
     private final Instance instance;
     private final int ttlSeconds;
     private final long ttlNanos;
     private final Thread thread;
     private final Backoff backoff;
+    private final Object signal = new Object();
     private volatile long leaseId;
     private volatile long confirmedNanos;
     private volatile boolean closed;
     private boolean failing;
     private int registrations;
 
-    private LeaseKeeper(HubConnection hub, Instance instance, int ttlSeconds) {
-        this.hub = hub;
+    private LeaseKeeper(LeaseRenewer renewer, Instance instance, int ttlSeconds) {
+        this.renewer = renewer;
+        this.hub = renewer.hub();
         this.instance = instance;
         this.ttlSeconds = ttlSeconds;
         this.ttlNanos = Duration.ofSeconds(ttlSeconds).toNanos();
@@ -51,17 +55,17 @@ public final class LeaseKeeper implements Registration {
     /**
      * Starts keeping an instance registered.
      *
-     * @param hub      hub connection
+     * @param renewer  the client's renewer (and through it the hub connection)
      * @param instance the record
      * @param ttl      lease TTL, whole seconds in 2..300
      * @return the registration
      * @throws IllegalArgumentException for a TTL out of range
      */
-    public static LeaseKeeper start(HubConnection hub, Instance instance, Duration ttl) {
+    public static LeaseKeeper start(LeaseRenewer renewer, Instance instance, Duration ttl) {
         if (ttl.toSeconds() < 2 || ttl.toSeconds() > 300) {
             throw new IllegalArgumentException("registry TTL must be 2..300 seconds, got " + ttl.toSeconds());
         }
-        LeaseKeeper keeper = new LeaseKeeper(hub, instance, (int) ttl.toSeconds());
+        LeaseKeeper keeper = new LeaseKeeper(renewer, instance, (int) ttl.toSeconds());
         keeper.thread.start();
         return keeper;
     }
@@ -83,11 +87,31 @@ public final class LeaseKeeper implements Registration {
     }
 
     @Override
+    public void renewed(long lease, long sentNanos) {
+        if (lease == leaseId && sentNanos - confirmedNanos > 0) {
+            confirmedNanos = sentNanos;
+        }
+    }
+
+    @Override
+    public void lost(long lease) {
+        synchronized (signal) {
+            if (lease != leaseId) {
+                return;
+            }
+            LOG.log(Level.WARNING, "lease " + Long.toHexString(lease) + " of " + name() + " was lost; registering again");
+            leaseId = 0;
+            signal.notifyAll();
+        }
+    }
+
+    @Override
     public void close() {
         if (closed) {
             return;
         }
         closed = true;
+        renewer.untrack(this);
         thread.interrupt();
         try {
             thread.join(Duration.ofSeconds(2));
@@ -109,21 +133,19 @@ public final class LeaseKeeper implements Registration {
     }
 
     private void run() {
-        // first renewal at a random point of the first interval, so that a fleet started together spreads out
         long delay = 0;
         while (!closed) {
             if (!sleep(delay)) {
                 return;
             }
+            if (leaseId != 0 && !awaitLoss()) {
+                return;
+            }
             try {
-                if (leaseId == 0 || System.nanoTime() - confirmedNanos >= ttlNanos) {
-                    register();
-                    delay = Backoff.jitter(renewIntervalMillis());
-                } else {
-                    renew();
-                    delay = leaseId == 0 ? 0 : renewIntervalMillis() * 9 / 10 + Backoff.jitter(renewIntervalMillis() / 5);
-                }
+                register();
+                renewer.track(this, leaseId, ttlSeconds);
                 backoff.reset();
+                delay = 0;
                 if (failing) {
                     failing = false;
                     LOG.log(Level.INFO, "hub reachable again for " + name());
@@ -147,32 +169,44 @@ public final class LeaseKeeper implements Registration {
         }
     }
 
+    /*
+     * Waits while the lease is kept: until the hub reports it gone, or its last renewal is a TTL old. Then waits a
+     * random part of a renewal interval, so that a crowd that lost its leases together registers spread out.
+     * Returns false when closed.
+     */
+    private boolean awaitLoss() {
+        synchronized (signal) {
+            while (!closed && leaseId != 0) {
+                long left = confirmedNanos + ttlNanos - System.nanoTime();
+                if (left <= 0) {
+                    LOG.log(Level.WARNING, "lease " + Long.toHexString(leaseId) + " of " + name() + " not renewed for "
+                                           + ttlSeconds + " s; registering again");
+                    leaseId = 0;
+                    break;
+                }
+                try {
+                    signal.wait(Math.max(1, left / 1_000_000));
+                } catch (InterruptedException e) {
+                    return false;
+                }
+            }
+        }
+        renewer.untrack(this);
+        return sleep(java.util.concurrent.ThreadLocalRandom.current().nextLong(renewIntervalMillis() / 2 + 1));
+    }
+
     private void register() {
         RegisterResponse response = hub.blocking(CALL_DEADLINE).register(RegisterRequest.newBuilder()
                 .setInstance(instance)
                 .setTtlSeconds(ttlSeconds)
                 .build());
-        leaseId = response.getLeaseId();
-        confirmedNanos = System.nanoTime();
+        synchronized (signal) {
+            confirmedNanos = System.nanoTime();
+            leaseId = response.getLeaseId();
+        }
         LOG.log(Level.INFO, (registrations++ == 0 ? "registered " : "registered again ") + name() + " at "
                             + instance.getHost() + ":" + instance.getPort() + " with lease "
                             + Long.toHexString(leaseId) + ", ttl " + ttlSeconds + " s");
-    }
-
-    private void renew() {
-        long lease = leaseId;
-        long sent = System.nanoTime();
-        KeepAliveResponse response = hub.blocking(CALL_DEADLINE).keepAlive(KeepAliveRequest.newBuilder()
-                .addLeaseIds(lease)
-                .build());
-        boolean alive = response.getLeasesCount() == 1 && response.getLeases(0).getAlive();
-        if (alive) {
-            // the lease was renewed no earlier than the request was sent
-            confirmedNanos = sent;
-        } else {
-            LOG.log(Level.WARNING, "lease " + Long.toHexString(lease) + " of " + name() + " was lost; registering again");
-            leaseId = 0;
-        }
     }
 
     private long renewIntervalMillis() {

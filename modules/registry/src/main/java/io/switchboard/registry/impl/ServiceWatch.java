@@ -31,7 +31,9 @@ final class ServiceWatch implements ServiceEndpoints, AutoCloseable {
     private final HubConnection hub;
     private final String service;
     private final ScheduledExecutorService scheduler;
-    private final Backoff backoff = new Backoff(Duration.ofMillis(100), Duration.ofSeconds(5));
+    // the first retry lands anywhere in [0.25, 0.5] s: every client of a hub replica that stops resubscribes at the
+    // same moment, and they should reach the other replica spread out, not as one crowd
+    private final Backoff backoff = new Backoff(Duration.ofMillis(500), Duration.ofSeconds(5));
     private final Map<String, Instance> current = new TreeMap<>();
     private final List<Consumer<List<Instance>>> listeners = new CopyOnWriteArrayList<>();
     private volatile List<Instance> instances = List.of();

@@ -1,0 +1,271 @@
+package io.switchboard.registry.impl;
+
+import java.lang.System.Logger.Level;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+import io.grpc.StatusRuntimeException;
+import io.switchboard.api.hub.v1.KeepAliveRequest;
+import io.switchboard.api.hub.v1.KeepAliveResponse;
+import io.switchboard.api.hub.v1.LeaseStatus;
+
+/**
+ * Renews the leases of every registration of one client in batched {@code KeepAlive} calls: one scheduler thread
+ * collects the leases that are due (or nearly due) and sends them together, at most {@value #MAX_BATCH} per call.
+ * A process with many registrations therefore costs the hub a few calls per renewal interval, not one per lease.
+ * <p>
+ * Each lease keeps its own schedule: renewed about every TTL/3, its first renewal at a random point of the second
+ * half of the first interval (a fleet started together spreads out), and after a failed call retried with its own
+ * jittered exponential backoff. Outcomes go back to the {@link Lease} owner; deciding that a lease is lost for lack
+ * of renewal stays with the owner. Thread safe.
+ */
+public final class LeaseRenewer implements AutoCloseable {
+    /** Most lease ids the hub takes in one KeepAlive call. */
+    static final int MAX_BATCH = 1000;
+
+    private static final System.Logger LOG = System.getLogger(LeaseRenewer.class.getName());
+    private static final Duration CALL_DEADLINE = Duration.ofSeconds(3);
+
+    private final HubConnection hub;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    private final PriorityQueue<Entry> queue = new PriorityQueue<>(Comparator.comparingLong(e -> e.dueNanos));
+    private final Map<Lease, Entry> entries = new HashMap<>();
+    private final Thread scheduler;
+    private volatile boolean closed;
+    private boolean failing;
+
+    /**
+     * A renewer over a hub connection; starts its scheduler thread.
+     *
+     * @param hub the connection calls go through
+     */
+    public LeaseRenewer(HubConnection hub) {
+        this.hub = hub;
+        this.scheduler = Thread.ofVirtual().name("lease-renewer").start(this::run);
+    }
+
+    /**
+     * The hub connection.
+     *
+     * @return connection
+     */
+    HubConnection hub() {
+        return hub;
+    }
+
+    /**
+     * Starts renewing a lease just granted; replaces any earlier schedule of the same owner.
+     *
+     * @param lease      the owner, told of every outcome
+     * @param leaseId    lease to renew
+     * @param ttlSeconds its TTL
+     */
+    void track(Lease lease, long leaseId, int ttlSeconds) {
+        long interval = Duration.ofSeconds(ttlSeconds).toNanos() / 3;
+        Entry entry = new Entry(lease, leaseId, interval);
+        // the first renewal anywhere in the second half of the first interval
+        entry.dueNanos = System.nanoTime() + Backoff.jitter(interval);
+        lock.lock();
+        try {
+            Entry old = entries.put(lease, entry);
+            if (old != null) {
+                queue.remove(old);
+            }
+            queue.add(entry);
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Stops renewing the owner's lease. A call in flight may still report its outcome.
+     *
+     * @param lease the owner
+     */
+    void untrack(Lease lease) {
+        lock.lock();
+        try {
+            Entry old = entries.remove(lease);
+            if (old != null) {
+                queue.remove(old);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Number of leases being renewed.
+     *
+     * @return lease count
+     */
+    public int size() {
+        lock.lock();
+        try {
+            return entries.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        scheduler.interrupt();
+    }
+
+    private void run() {
+        while (!closed) {
+            List<Entry> batch;
+            try {
+                batch = nextBatch();
+            } catch (InterruptedException e) {
+                return;
+            }
+            // a slow or failing call must not delay the next batch
+            Thread.ofVirtual().name("lease-renewal").start(() -> send(batch));
+        }
+    }
+
+    /*
+     * Waits until the first lease is due, then takes it with every lease due within its slack (a fifth of its
+     * interval), up to MAX_BATCH: renewing slightly early is what makes batches.
+     */
+    private List<Entry> nextBatch() throws InterruptedException {
+        lock.lock();
+        try {
+            while (true) {
+                Entry head = queue.peek();
+                long now = System.nanoTime();
+                if (head == null) {
+                    changed.await();
+                } else if (head.dueNanos > now) {
+                    changed.awaitNanos(head.dueNanos - now);
+                } else {
+                    break;
+                }
+            }
+            long now = System.nanoTime();
+            List<Entry> batch = new ArrayList<>();
+            while (batch.size() < MAX_BATCH && !queue.isEmpty() && queue.peek().dueNanos - queue.peek().interval / 5 <= now) {
+                batch.add(queue.poll());
+            }
+            return batch;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void send(List<Entry> batch) {
+        KeepAliveRequest.Builder request = KeepAliveRequest.newBuilder();
+        batch.forEach(e -> request.addLeaseIds(e.leaseId));
+        long sent = System.nanoTime();
+        KeepAliveResponse response;
+        try {
+            response = hub.blocking(CALL_DEADLINE).keepAlive(request.build());
+        } catch (StatusRuntimeException e) {
+            if (closed) {
+                return;
+            }
+            if (!failing) {
+                failing = true;
+                LOG.log(Level.WARNING, "cannot renew " + batch.size() + " leases (" + LeaseKeeper.describe(e)
+                                       + "); retrying each with backoff");
+            }
+            hub.reconnectNow();
+            batch.forEach(entry -> reschedule(entry, entry.backoff.nextMillis() * 1_000_000L));
+            return;
+        }
+        if (failing) {
+            failing = false;
+            LOG.log(Level.INFO, "lease renewals reach the hub again");
+        }
+        Map<Long, Boolean> alive = new HashMap<>();
+        for (LeaseStatus status : response.getLeasesList()) {
+            alive.put(status.getLeaseId(), status.getAlive());
+        }
+        for (Entry entry : batch) {
+            Boolean renewed = alive.get(entry.leaseId);
+            if (renewed == null) {
+                reschedule(entry, entry.backoff.nextMillis() * 1_000_000L);
+            } else if (renewed) {
+                entry.backoff.reset();
+                // the lease was renewed no earlier than the request was sent
+                entry.lease.renewed(entry.leaseId, sent);
+                reschedule(entry, entry.interval * 9 / 10 + Backoff.jitter(entry.interval / 5));
+            } else {
+                untrack(entry.lease, entry);
+                entry.lease.lost(entry.leaseId);
+            }
+        }
+    }
+
+    private void reschedule(Entry entry, long delayNanos) {
+        lock.lock();
+        try {
+            if (entries.get(entry.lease) != entry) {
+                return;
+            }
+            entry.dueNanos = System.nanoTime() + delayNanos;
+            queue.add(entry);
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void untrack(Lease lease, Entry entry) {
+        lock.lock();
+        try {
+            if (entries.get(lease) == entry) {
+                entries.remove(lease);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The owner of a lease, told what became of each renewal. Called on renewal threads; must not block.
+     */
+    interface Lease {
+        /**
+         * The lease was renewed.
+         *
+         * @param leaseId   lease
+         * @param sentNanos {@link System#nanoTime()} when the renewal was sent
+         */
+        void renewed(long leaseId, long sentNanos);
+
+        /**
+         * The hub reported the lease gone; it is no longer renewed.
+         *
+         * @param leaseId lease
+         */
+        void lost(long leaseId);
+    }
+
+    private static final class Entry {
+        private final Lease lease;
+        private final long leaseId;
+        private final long interval;
+        private final Backoff backoff;
+        private long dueNanos;
+
+        private Entry(Lease lease, long leaseId, long interval) {
+            this.lease = lease;
+            this.leaseId = leaseId;
+            this.interval = interval;
+            this.backoff = new Backoff(Duration.ofMillis(100), Duration.ofNanos(Math.min(interval, 3_000_000_000L)));
+        }
+    }
+}
