@@ -57,10 +57,21 @@ public final class EtcdServer implements AutoCloseable {
      * @throws IllegalStateException when there is no etcd binary
      */
     public static EtcdServer reserve() {
+        return reserve(FreePorts.next(), FreePorts.next());
+    }
+
+    /**
+     * An etcd that is not running yet, on the given ports (for a benchmark whose ports are fixed).
+     *
+     * @param clientPort client port
+     * @param peerPort   peer port
+     * @return the server, not running
+     * @throws IllegalStateException when there is no etcd binary
+     */
+    public static EtcdServer reserve(int clientPort, int peerPort) {
         Path binary = findBinary();
         try {
-            return new EtcdServer(binary, Files.createTempDirectory("switchboard-etcd-"), FreePorts.next(),
-                                  FreePorts.next());
+            return new EtcdServer(binary, Files.createTempDirectory("switchboard-etcd-"), clientPort, peerPort);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create a data directory for etcd", e);
         }
@@ -96,6 +107,15 @@ public final class EtcdServer implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);
         }
+    }
+
+    /**
+     * The running etcd's process id, to read its CPU time and memory.
+     *
+     * @return pid, or -1 when not running
+     */
+    public long pid() {
+        return process == null ? -1 : process.pid();
     }
 
     /**
