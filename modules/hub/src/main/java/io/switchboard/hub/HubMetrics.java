@@ -13,6 +13,7 @@ final class HubMetrics {
     private final Counter registrations;
     private final Counter keepalives;
     private final Counter keepaliveCalls;
+    private final Counter turnedAway;
     private final Counter deregistrations;
     private final Counter etcdErrors;
 
@@ -23,6 +24,9 @@ final class HubMetrics {
                                                   .description("Leases renewed through KeepAlive"));
         keepaliveCalls = registry.getOrCreate(Counter.builder("switchboard.hub.keepalive.calls")
                                                       .description("KeepAlive calls served (each renews a batch)"));
+        turnedAway = registry.getOrCreate(Counter.builder("switchboard.hub.registrations.turned.away")
+                                                  .description("Register calls answered UNAVAILABLE because too many"
+                                                               + " were in flight"));
         deregistrations = registry.getOrCreate(Counter.builder("switchboard.hub.deregistrations")
                                                        .description("Leases revoked through Deregister"));
         etcdErrors = registry.getOrCreate(Counter.builder("switchboard.hub.etcd.errors")
@@ -52,6 +56,10 @@ final class HubMetrics {
     void renewed(int leases) {
         keepalives.increment(leases);
         keepaliveCalls.increment();
+    }
+
+    void turnedAway() {
+        turnedAway.increment();
     }
 
     void deregistered() {

@@ -55,6 +55,7 @@ public final class HubServer implements AutoCloseable {
     public static HubServer start(Config config) {
         String endpoints = config.get("etcd.endpoints").asString().orElse("http://127.0.0.1:2379");
         int queue = config.get("hub.watch-queue").asInt().orElse(4096);
+        int maxRegistrations = config.get("hub.max-concurrent-registrations").asInt().orElse(128);
         EtcdStore store = EtcdStore.connect(endpoints);
         MeterRegistry registry = Metrics.globalRegistry();
         HubMetrics metrics = new HubMetrics(registry);
@@ -77,7 +78,7 @@ public final class HubServer implements AutoCloseable {
                                                          .build())
                                     .addObserver(MetricsObserver.create())
                                     .build())
-                .addRouting(routing(new HubService(store, view, metrics), grpcHealth))
+                .addRouting(routing(new HubService(store, view, metrics, maxRegistrations), grpcHealth))
                 .build();
         HubServer hub = new HubServer(server, store, probe, view, grpcHealth);
         self[0] = hub;

@@ -7,6 +7,8 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 
 import io.etcd.jetcd.KeyValue;
 import io.grpc.Status;
@@ -38,14 +40,25 @@ import io.switchboard.hub.view.InstanceView;
 final class HubService extends HubGrpc.HubImplBase {
     private static final System.Logger LOG = System.getLogger(HubService.class.getName());
 
+    /*
+     * How long a Register waits for a free etcd slot before it is turned away. Short: a client told UNAVAILABLE
+     * retries with jittered backoff, which spreads a crowd (every instance of a fleet after an etcd outage) far
+     * better than a queue in the hub, where every waiting call holds a stream, a thread and memory.
+     */
+    private static final long ADMISSION_WAIT_MILLIS = 200;
+
     private final EtcdStore store;
     private final InstanceView view;
     private final HubMetrics metrics;
+    private final Semaphore registrations;
+    private final int maxRegistrations;
 
-    HubService(EtcdStore store, InstanceView view, HubMetrics metrics) {
+    HubService(EtcdStore store, InstanceView view, HubMetrics metrics, int maxRegistrations) {
         this.store = store;
         this.view = view;
         this.metrics = metrics;
+        this.maxRegistrations = maxRegistrations;
+        this.registrations = new Semaphore(maxRegistrations);
     }
 
     @Override
@@ -53,9 +66,9 @@ final class HubService extends HubGrpc.HubImplBase {
         unary(responses, () -> {
             Instance instance = request.getInstance();
             InstanceRules.checkRegistration(instance, request.getTtlSeconds());
-            EtcdStore.Registered registered = store.register(InstanceRecords.key(instance.getService(), instance.getId()),
-                                                             InstanceRecords.encode(instance),
-                                                             request.getTtlSeconds());
+            EtcdStore.Registered registered = admitted(() -> store.register(
+                    InstanceRecords.key(instance.getService(), instance.getId()), InstanceRecords.encode(instance),
+                    request.getTtlSeconds()));
             metrics.registered();
             LOG.log(Level.INFO, "registered " + instance.getService() + "/" + instance.getId() + " at "
                                 + instance.getHost() + ":" + instance.getPort() + " lease "
@@ -130,6 +143,29 @@ final class HubService extends HubGrpc.HubImplBase {
             return;
         }
         view.subscribe(request.getService(), (ServerCallStreamObserver<WatchResponse>) responses);
+    }
+
+    /*
+     * At most maxRegistrations grants and writes in flight to etcd: 10,000 instances registering at once would
+     * otherwise each hold a jetcd call, time out together and exhaust the hub's memory.
+     */
+    private <T> T admitted(Call<T> call) {
+        try {
+            if (!registrations.tryAcquire(ADMISSION_WAIT_MILLIS, TimeUnit.MILLISECONDS)) {
+                metrics.turnedAway();
+                throw Status.UNAVAILABLE.withDescription("hub busy: " + maxRegistrations
+                                                         + " registrations in flight; retry with backoff")
+                        .asRuntimeException();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw Status.CANCELLED.withDescription("interrupted").asRuntimeException();
+        }
+        try {
+            return call.run();
+        } finally {
+            registrations.release();
+        }
     }
 
     private List<LeaseStatus> renew(Set<Long> leases) {

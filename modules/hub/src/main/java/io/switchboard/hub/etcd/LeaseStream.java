@@ -151,10 +151,6 @@ final class LeaseStream implements AutoCloseable {
                 failed(opened, Status.UNAVAILABLE.withDescription("etcd ended the lease stream"));
             }
         });
-        if (broken) {
-            broken = false;
-            LOG.log(Level.INFO, "lease stream to etcd reopened");
-        }
         return requests;
     }
 
@@ -163,6 +159,11 @@ final class LeaseStream implements AutoCloseable {
         synchronized (lock) {
             if (from != generation) {
                 return;
+            }
+            if (broken) {
+                // logged at the first answer, not at every attempt to open a stream while etcd is away
+                broken = false;
+                LOG.log(Level.INFO, "lease stream to etcd works again");
             }
             ArrayDeque<CompletableFuture<Long>> waiting = pending.get(response.getID());
             if (waiting != null) {
