@@ -39,16 +39,24 @@ public final class RegistryScale {
         Scenario.Settings settings = new Scenario.Settings(arg(args, 4, 10_000), arg(args, 5, 100), arg(args, 6, 200),
                                                            Duration.ofSeconds(arg(args, 7, 120)), arg(args, 8, 50), 10,
                                                            Duration.ofSeconds(arg(args, 9, 15)));
-        try (ScaleCluster cluster = ScaleCluster.start(EtcdServer.reserve(etcdPort, etcdPort + 1),
-                                                       List.of(Integer.parseInt(args[2]), Integer.parseInt(args[3])),
-                                                       env -> JavaProcess.jar(hubJar, env))) {
+        ScaleCluster cluster = ScaleCluster.start(EtcdServer.reserve(etcdPort, etcdPort + 1),
+                                                  List.of(Integer.parseInt(args[2]), Integer.parseInt(args[3])),
+                                                  env -> JavaProcess.jar(hubJar, env));
+        // etcd and the hubs are child processes: they must not outlive the tool, even on Ctrl-C or a failure
+        Thread closer = new Thread(cluster::close);
+        Runtime.getRuntime().addShutdownHook(closer);
+        boolean correct;
+        try {
             Scenario.Report report = Scenario.run(cluster, settings, System.out);
-            boolean correct = report.leasesLost == 0 && report.leasesLostAfterHubKill == 0
-                              && report.unpropagated == 0 && report.staleAfterOutage == 0;
+            correct = report.leasesLost == 0 && report.leasesLostAfterHubKill == 0
+                      && report.unpropagated == 0 && report.staleAfterOutage == 0;
             System.out.println(correct ? "correctness: no lease lost, every change seen, nothing stale"
                                        : "correctness: FAILED (see the figures above)");
-            System.exit(correct ? 0 : 1);
+        } catch (IllegalStateException e) {
+            System.out.println("FAILED: " + e.getMessage());
+            correct = false;
         }
+        System.exit(correct ? 0 : 1);
     }
 
     private static int arg(String[] args, int index, int fallback) {

@@ -85,6 +85,8 @@ public final class Scenario {
         report.watchStreamsIdle = cluster.etcdMetric("etcd_debugging_mvcc_watch_stream_total");
 
         // registrations, through the library: one client per thousand instances, all calls spread over the hubs
+        double cpuBefore = hubsCpuSeconds();
+        double etcdCpuBefore = cluster.etcdCpuSeconds();
         long start = System.nanoTime();
         List<Registration> registrations = new ArrayList<>();
         int registering = (settings.instances + INSTANCES_PER_CLIENT - 1) / INSTANCES_PER_CLIENT;
@@ -95,8 +97,10 @@ public final class Scenario {
         awaitTrue("all " + settings.instances + " registrations healthy", Duration.ofSeconds(120),
                   () -> registrations.stream().allMatch(Registration::healthy));
         report.registerSeconds = seconds(System.nanoTime() - start);
-        out.printf("registered %d instances over %d services (TTL %d s, %d registry clients, both hubs) in %.1f s%n",
-                   settings.instances, settings.services, settings.ttlSeconds, registering, report.registerSeconds);
+        out.printf("registered %d instances over %d services (TTL %d s, %d registry clients, both hubs) in %.1f s"
+                   + " (CPU meanwhile: hubs %.1f s, etcd %.1f s)%n", settings.instances, settings.services,
+                   settings.ttlSeconds, registering, report.registerSeconds, hubsCpuSeconds() - cpuBefore,
+                   cluster.etcdCpuSeconds() - etcdCpuBefore);
         Map<Registration, Long> leases = leases(registrations);
 
         // subscribers, through the library's discovery: each client watches distinct services, over both hubs
@@ -199,6 +203,14 @@ public final class Scenario {
         report.staleAfterOutage = total(1) == settings.instances && converged(subscribers, 1) ? 0 : 1;
         registrations.forEach(Registration::close);
         return report;
+    }
+
+    private double hubsCpuSeconds() {
+        double total = 0;
+        for (int i = 0; i < cluster.hubCount(); i++) {
+            total += cluster.hubCpuSeconds(i);
+        }
+        return total;
     }
 
     private List<RegistryClient> newClients(int count) {

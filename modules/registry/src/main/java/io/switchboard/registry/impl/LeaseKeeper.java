@@ -142,8 +142,10 @@ public final class LeaseKeeper implements Registration, LeaseRenewer.Lease {
                 return;
             }
             try {
-                register();
-                renewer.track(this, leaseId, ttlSeconds);
+                if (!register()) {
+                    return;
+                }
+                renewer.track(this, leaseId, ttlSeconds, confirmedNanos);
                 backoff.reset();
                 delay = 0;
                 if (failing) {
@@ -195,18 +197,30 @@ public final class LeaseKeeper implements Registration, LeaseRenewer.Lease {
         return sleep(java.util.concurrent.ThreadLocalRandom.current().nextLong(renewIntervalMillis() / 2 + 1));
     }
 
-    private void register() {
-        RegisterResponse response = hub.blocking(CALL_DEADLINE).register(RegisterRequest.newBuilder()
-                .setInstance(instance)
-                .setTtlSeconds(ttlSeconds)
-                .build());
+    /* Returns false when closed while waiting for a turn. */
+    private boolean register() {
+        RegisterResponse response;
+        long[] sent = new long[1];
+        try {
+            response = renewer.registering(() -> {
+                sent[0] = System.nanoTime();
+                return hub.blocking(CALL_DEADLINE).register(RegisterRequest.newBuilder()
+                        .setInstance(instance)
+                        .setTtlSeconds(ttlSeconds)
+                        .build());
+            });
+        } catch (InterruptedException e) {
+            return false;
+        }
         synchronized (signal) {
-            confirmedNanos = System.nanoTime();
+            // the lease was granted no earlier than the request was sent: count its age from there
+            confirmedNanos = sent[0];
             leaseId = response.getLeaseId();
         }
         LOG.log(Level.INFO, (registrations++ == 0 ? "registered " : "registered again ") + name() + " at "
                             + instance.getHost() + ":" + instance.getPort() + " with lease "
                             + Long.toHexString(leaseId) + ", ttl " + ttlSeconds + " s");
+        return true;
     }
 
     private long renewIntervalMillis() {

@@ -8,6 +8,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -32,8 +33,15 @@ public final class LeaseRenewer implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(LeaseRenewer.class.getName());
     private static final Duration CALL_DEADLINE = Duration.ofSeconds(3);
+    /*
+     * Register calls one client has in flight at once. A process with thousands of registrations (or a crowd
+     * registering again after an etcd outage) would otherwise open thousands of streams on the hub at the same
+     * moment; the rest wait here, in the client, where waiting costs nothing.
+     */
+    private static final int MAX_REGISTERING = 32;
 
     private final HubConnection hub;
+    private final Semaphore registering = new Semaphore(MAX_REGISTERING);
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     private final PriorityQueue<Entry> queue = new PriorityQueue<>(Comparator.comparingLong(e -> e.dueNanos));
@@ -62,17 +70,36 @@ public final class LeaseRenewer implements AutoCloseable {
     }
 
     /**
+     * Runs a Register call once fewer than {@value #MAX_REGISTERING} of this client's are in flight.
+     *
+     * @param call the call
+     * @param <T>  its result
+     * @return its result
+     * @throws InterruptedException when interrupted while waiting for a turn
+     */
+    <T> T registering(java.util.function.Supplier<T> call) throws InterruptedException {
+        registering.acquire();
+        try {
+            return call.get();
+        } finally {
+            registering.release();
+        }
+    }
+
+    /**
      * Starts renewing a lease just granted; replaces any earlier schedule of the same owner.
      *
      * @param lease      the owner, told of every outcome
      * @param leaseId    lease to renew
      * @param ttlSeconds its TTL
+     * @param sentNanos  {@link System#nanoTime()} when the Register call was sent: the lease's clock started after
      */
-    void track(Lease lease, long leaseId, int ttlSeconds) {
+    void track(Lease lease, long leaseId, int ttlSeconds, long sentNanos) {
         long interval = Duration.ofSeconds(ttlSeconds).toNanos() / 3;
         Entry entry = new Entry(lease, leaseId, interval);
-        // the first renewal anywhere in the second half of the first interval
-        entry.dueNanos = System.nanoTime() + Backoff.jitter(interval);
+        // the first renewal anywhere in the second half of the first interval, counted from the request (a slow
+        // response must not eat into the lease)
+        entry.dueNanos = sentNanos + Backoff.jitter(interval);
         lock.lock();
         try {
             Entry old = entries.put(lease, entry);
@@ -169,9 +196,12 @@ public final class LeaseRenewer implements AutoCloseable {
         KeepAliveRequest.Builder request = KeepAliveRequest.newBuilder();
         batch.forEach(e -> request.addLeaseIds(e.leaseId));
         long sent = System.nanoTime();
+        // a renewal stuck on a dying replica must fail in time to be retried on another before the lease is gone
+        long interval = batch.stream().mapToLong(e -> e.interval).min().orElse(CALL_DEADLINE.toNanos());
+        Duration deadline = Duration.ofNanos(Math.min(CALL_DEADLINE.toNanos(), interval));
         KeepAliveResponse response;
         try {
-            response = hub.blocking(CALL_DEADLINE).keepAlive(request.build());
+            response = hub.blocking(deadline).keepAlive(request.build());
         } catch (StatusRuntimeException e) {
             if (closed) {
                 return;
