@@ -146,6 +146,11 @@ public final class LeaseKeeper implements Registration, LeaseRenewer.Lease {
                     return;
                 }
                 renewer.track(this, leaseId, ttlSeconds, confirmedNanos);
+                if (closed) {
+                    // close() ran while the call was answered: it untracked before we tracked
+                    renewer.untrack(this);
+                    return;
+                }
                 backoff.reset();
                 delay = 0;
                 if (failing) {
