@@ -3,8 +3,9 @@
 "use strict";
 
 (function () {
-  const COLUMNS = ["Instance", "Address", "Version", "Zone", "Weight", "Metadata", "Registered", "Lease TTL",
-                   "Last renewal", "Lease"];
+  const COLUMNS = [["c-id", "Instance"], ["c-address", "Address"], ["c-version", "Version"], ["c-zone", "Zone"],
+                   ["c-weight", "Weight"], ["c-metadata", "Metadata"], ["c-registered", "Registered"],
+                   ["c-ttl", "Lease TTL"], ["c-renewal", "Last renewal"], ["c-state", "Lease"]];
   const POLL_MILLIS = 2000;
   const STREAM_RETRY_MILLIS = 15000;
 
@@ -100,8 +101,10 @@
 
     const table = el("table");
     const header = el("tr");
-    COLUMNS.forEach((c) => header.append(el("th", null, c)));
-    table.append(el("thead")).append(header);
+    COLUMNS.forEach(([className, title]) => header.append(el("th", className, title)));
+    const thead = el("thead");
+    thead.append(header);
+    table.append(thead);
     const body = el("tbody");
     instances.forEach((instance) => body.append(instanceRow(service, instance, now)));
     table.append(body);
@@ -135,8 +138,9 @@
     }
     container.replaceChildren(...sections);
 
-    $("summary").textContent = last.serviceCount + " services, " + last.instanceCount + " instances"
-        + (query ? " (" + shownInstances + " shown)" : "");
+    const healthy = last.services.reduce((sum, service) => sum + service.healthyCount, 0);
+    $("summary").textContent = last.serviceCount + " services, " + last.instanceCount + " instances, "
+        + healthy + " healthy" + (query ? " (" + shownInstances + " shown)" : "");
     renderStatus();
   }
 
