@@ -3,6 +3,7 @@ package io.switchboard.hub.ui;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 import com.google.gson.Gson;
 import io.helidon.http.Status;
@@ -34,6 +35,8 @@ final class DashboardStream implements AutoCloseable {
     private final Dashboard dashboard;
     private final int maxStreams;
     private final AtomicInteger open = new AtomicInteger();
+    private final AtomicInteger refused = new AtomicInteger();
+    private final AtomicLong lastRefusalLog = new AtomicLong();
     private final Object wake = new Object();
     private final Object frames = new Object();
     private final Thread publisher;
@@ -79,7 +82,7 @@ final class DashboardStream implements AutoCloseable {
         }
         if (open.incrementAndGet() > maxStreams) {
             open.decrementAndGet();
-            LOG.log(Level.WARNING, "dashboard stream refused: " + maxStreams + " already open (ui.max-streams)");
+            logRefusal();
             UiService.error(res, Status.SERVICE_UNAVAILABLE_503, "UNAVAILABLE",
                             "too many dashboard streams open; poll /ui/api/services instead");
             return;
@@ -99,6 +102,19 @@ final class DashboardStream implements AutoCloseable {
             LOG.log(Level.DEBUG, "dashboard stream ended: " + e.getMessage());
         } finally {
             open.decrementAndGet();
+        }
+    }
+
+    /*
+     * Refused browsers poll and retry every few seconds each: one line a minute says it all.
+     */
+    private void logRefusal() {
+        refused.incrementAndGet();
+        long now = System.currentTimeMillis();
+        long last = lastRefusalLog.get();
+        if (now - last >= 60_000 && lastRefusalLog.compareAndSet(last, now)) {
+            LOG.log(Level.WARNING, "dashboard streams at the limit of " + maxStreams + " (ui.max-streams): refused "
+                                   + refused.getAndSet(0) + " since the last report; those browsers poll instead");
         }
     }
 

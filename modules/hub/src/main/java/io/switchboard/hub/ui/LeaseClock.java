@@ -17,12 +17,15 @@ import io.switchboard.hub.etcd.EtcdStore.LeaseTtl;
  * The TTL and renewal age of every lease on the dashboard, read from etcd and cached for about a second.
  * <p>
  * etcd is asked, not this replica's memory: a lease may be renewed through any hub replica. However many
- * browsers and API calls ask, etcd sees at most one round of reads per second (each round at most
- * {@value #MAX_IN_FLIGHT} reads outstanding, bounded by {@value #ROUND_TIMEOUT_MILLIS} ms in all), and none at all
- * while the probe says etcd is unreachable. Thread safe.
+ * browsers and API calls ask, etcd sees one round of reads at a time (at most {@value #MAX_IN_FLIGHT} reads
+ * outstanding, bounded by {@value #ROUND_TIMEOUT_MILLIS} ms in all), and none at all while the probe says etcd is
+ * unreachable. Rounds are a second apart, longer for large registries ({@value #MILLIS_PER_LEASE} ms per lease:
+ * 1,000 leases every 2 s, 10,000 every 20 s), so that an open dashboard costs etcd and the hub at most about
+ * {@code 1000 / MILLIS_PER_LEASE} lease reads per second. Thread safe.
  */
 final class LeaseClock {
-    private static final Duration MAX_AGE = Duration.ofSeconds(1);
+    private static final Duration MIN_AGE = Duration.ofSeconds(1);
+    private static final long MILLIS_PER_LEASE = 2;
     private static final int MAX_IN_FLIGHT = 32;
     private static final long ROUND_TIMEOUT_MILLIS = 2000;
 
@@ -37,8 +40,8 @@ final class LeaseClock {
     }
 
     /**
-     * Readings of the given leases no older than about a second when etcd answers in time; otherwise the last
-     * ones read. A lease missing from the result has not been read yet (it just registered, or etcd is away).
+     * Readings of the given leases no older than about a second (more for large registries, see above) when etcd
+     * answers in time; otherwise the last ones read. A lease missing from the result has not been read yet (it just registered, or etcd is away).
      *
      * @param leases lease ids on the dashboard
      * @param wait   how long the caller may wait for a fresh round; zero never blocks
@@ -51,7 +54,8 @@ final class LeaseClock {
         }
         CompletableFuture<Readings> round;
         synchronized (this) {
-            if (Duration.between(latest.readAt(), Instant.now()).compareTo(MAX_AGE) < 0) {
+            Duration maxAge = MIN_AGE.plusMillis(Math.max(0, leases.size() * MILLIS_PER_LEASE - MIN_AGE.toMillis()));
+            if (Duration.between(latest.readAt(), Instant.now()).compareTo(maxAge) < 0) {
                 return latest;
             }
             round = running;
