@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test: finds a JDK 21+, makes sure etcd, PostgreSQL and Prometheus are installed, then ./mvnw -B verify.
+# Runs every test: finds a JDK 21+, makes sure etcd, PostgreSQL, Prometheus and Chromium are installed, then
+# ./mvnw -B verify.
 # Extra arguments go to Maven, e.g. scripts/test.sh -pl modules/hub -am
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,4 +9,5 @@ find_jdk
 ensure_etcd
 ensure_postgres
 ensure_prometheus
+ensure_chromium
 exec ./mvnw -B verify "$@"

@@ -2,6 +2,7 @@ package io.switchboard.hub;
 
 import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -54,7 +55,7 @@ final class HubService extends HubGrpc.HubImplBase {
             Instance instance = request.getInstance();
             InstanceRules.checkRegistration(instance, request.getTtlSeconds());
             EtcdStore.Registered registered = store.register(InstanceRecords.key(instance.getService(), instance.getId()),
-                                                             InstanceRecords.encode(instance),
+                                                             InstanceRecords.encode(instance, Instant.now()),
                                                              request.getTtlSeconds());
             metrics.registered();
             LOG.log(Level.INFO, "registered " + instance.getService() + "/" + instance.getId() + " at "
