@@ -6,6 +6,7 @@ import java.util.Optional;
 
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.protobuf.services.HealthStatusManager;
+import io.helidon.common.socket.SocketOptions;
 import io.helidon.config.Config;
 import io.helidon.health.HealthCheckResponse;
 import io.helidon.health.HealthCheckType;
@@ -73,6 +74,8 @@ public final class HubServer implements AutoCloseable {
 
         HubServer[] self = new HubServer[1];
         WebServerConfig.Builder builder = WebServer.builder()
+                // Helidon leaves Nagle's algorithm on: a small answer could wait for the peer's delayed ACK (40 ms)
+                .connectionOptions(SocketOptions.builder().tcpNoDelay(true).build())
                 .config(config.get("server"))
                 .shutdownHook(false)
                 .addFeature(GrpcReflectionFeature.builder().enabled(true).build())
