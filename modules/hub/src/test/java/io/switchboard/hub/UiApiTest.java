@@ -20,9 +20,7 @@ import java.util.stream.Stream;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
-import io.etcd.jetcd.options.DeleteOption;
 import io.switchboard.api.hub.v1.DeregisterRequest;
 import io.switchboard.api.hub.v1.Instance;
 import io.switchboard.api.hub.v1.KeepAliveRequest;
@@ -64,9 +62,7 @@ class UiApiTest {
 
     @BeforeEach
     void clean() throws Exception {
-        etcdClient.getKVClient().delete(ByteSequence.from("/switchboard/", StandardCharsets.UTF_8),
-                                        DeleteOption.builder().isPrefix(true).build()).get();
-        await().atMost(Duration.ofSeconds(5)).until(() -> hub.hub.instanceCount() == 0);
+        hub.clear(etcdClient);
     }
 
     @Test
