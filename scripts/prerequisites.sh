@@ -1,4 +1,5 @@
-# Sourced by scripts/test.sh and scripts/run-local.sh: finds a JDK 21+ and makes sure etcd is installed.
+# Sourced by scripts/test.sh, scripts/run-local.sh and bench/: finds a JDK 21+ and makes sure etcd (and, for
+# the tests, PostgreSQL, Prometheus and Chromium) are installed.
 
 # Sets JAVA_HOME to a JDK 21 or newer: $JAVA_HOME if it is one, else the newest under /usr/lib/jvm.
 find_jdk() {
@@ -55,5 +56,38 @@ ensure_etcd() {
     echo "error: etcd is not installed. Install it with:" >&2
     echo "       sudo apt-get install -y etcd-server etcd-client   (Debian/Ubuntu)" >&2
     echo "       or put an etcd 3.4+ binary on PATH (https://github.com/etcd-io/etcd/releases)." >&2
+    return 1
+}
+
+# Makes sure Prometheus and promtool are installed (a test scrapes the running stack with a real Prometheus):
+# installs Debian's prometheus when missing and running as root. Its packaged service is not needed.
+ensure_prometheus() {
+    if command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1; then
+        return 0
+    fi
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "Prometheus not found: installing Debian's prometheus"
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+        command -v promtool >/dev/null 2>&1 && return 0
+    fi
+    echo "error: the tests need Prometheus (prometheus and promtool). Install it with:" >&2
+    echo "       sudo apt-get install -y prometheus   (Debian/Ubuntu)" >&2
+    return 1
+}
+
+# Makes sure Chromium and its WebDriver are installed (the dashboard's browser test drives a real headless Chromium):
+# installs Debian's chromium and chromium-driver when missing and running as root.
+ensure_chromium() {
+    if [ -x "${CHROMIUM_BINARY:-/usr/bin/chromium}" ] && [ -x "${CHROMEDRIVER:-/usr/bin/chromedriver}" ]; then
+        return 0
+    fi
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "Chromium not found: installing Debian's chromium and chromium-driver"
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+        [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] && return 0
+    fi
+    echo "error: the browser test needs Chromium and its driver. Install them with:" >&2
+    echo "       sudo apt-get install -y chromium chromium-driver   (Debian/Ubuntu)," >&2
+    echo "       or set CHROMIUM_BINARY and CHROMEDRIVER to a Chromium and a matching chromedriver." >&2
     return 1
 }

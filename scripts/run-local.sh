@@ -127,6 +127,7 @@ Switchboard is running:
   gateway  http://127.0.0.1:8008        (HTTP API)
   user     127.0.0.1:8006  post 127.0.0.1:8005  hub 127.0.0.1:8004  (gRPC; /observe/health, /observe/metrics)
   etcd     http://127.0.0.1:2379
+  registry dashboard  http://127.0.0.1:8004/ui    (live view of every instance and lease)
 
 Try it (copy and paste):
   curl -s -X POST localhost:8008/user/register -H 'Content-Type: application/json' \

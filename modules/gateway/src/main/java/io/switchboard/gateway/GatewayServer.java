@@ -4,6 +4,7 @@ import java.lang.System.Logger.Level;
 import java.util.List;
 
 import io.grpc.ServiceDescriptor;
+import io.helidon.common.socket.SocketOptions;
 import io.helidon.config.Config;
 import io.helidon.health.HealthCheckResponse;
 import io.helidon.health.HealthCheckType;
@@ -59,6 +60,8 @@ public final class GatewayServer implements AutoCloseable {
         Upstreams upstreams = new Upstreams(registry.discovery(), routes, balancing);
         UserKeys keys = UserKeys.open(registry.discovery());
         WebServer server = WebServer.builder()
+                // Helidon leaves Nagle's algorithm on: a small answer could wait for the peer's delayed ACK (40 ms)
+                .connectionOptions(SocketOptions.builder().tcpNoDelay(true).build())
                 .config(config.get("server"))
                 .shutdownHook(false)
                 .directHandlers(Edge.transportErrors())

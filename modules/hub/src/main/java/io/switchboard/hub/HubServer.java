@@ -2,15 +2,18 @@ package io.switchboard.hub;
 
 import java.lang.System.Logger.Level;
 import java.time.Duration;
+import java.util.Optional;
 
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.protobuf.services.HealthStatusManager;
+import io.helidon.common.socket.SocketOptions;
 import io.helidon.config.Config;
 import io.helidon.health.HealthCheckResponse;
 import io.helidon.health.HealthCheckType;
 import io.helidon.metrics.api.MeterRegistry;
 import io.helidon.metrics.api.Metrics;
 import io.helidon.webserver.WebServer;
+import io.helidon.webserver.WebServerConfig;
 import io.helidon.webserver.grpc.GrpcReflectionFeature;
 import io.helidon.webserver.grpc.GrpcRouting;
 import io.helidon.webserver.observe.ObserveFeature;
@@ -18,13 +21,15 @@ import io.helidon.webserver.observe.health.HealthObserver;
 import io.helidon.webserver.observe.metrics.MetricsObserver;
 import io.switchboard.hub.etcd.EtcdProbe;
 import io.switchboard.hub.etcd.EtcdStore;
+import io.switchboard.hub.ui.UiService;
 import io.switchboard.hub.view.InstanceView;
 
 /**
- * A running hub: the gRPC API, {@code grpc.health.v1}, reflection and the observe endpoints on one port.
+ * A running hub: the gRPC API, {@code grpc.health.v1}, reflection, the observe endpoints and the registry
+ * dashboard ({@code /ui}, unless {@code ui.enabled} is false) on one port.
  * <p>
  * Ready while etcd answers and the instance view is synced. {@link #close()} shuts down in order: not ready,
- * Watch streams ended (clients move to another replica), in-flight calls drained, etcd client closed.
+ * Watch and dashboard streams ended (clients move to another replica), in-flight calls drained, etcd client closed.
  */
 public final class HubServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(HubServer.class.getName());
@@ -34,20 +39,22 @@ public final class HubServer implements AutoCloseable {
     private final EtcdProbe probe;
     private final InstanceView view;
     private final HealthStatusManager grpcHealth;
+    private final Optional<UiService> ui;
     private volatile boolean stopping;
 
     private HubServer(WebServer server, EtcdStore store, EtcdProbe probe, InstanceView view,
-                      HealthStatusManager grpcHealth) {
+                      HealthStatusManager grpcHealth, Optional<UiService> ui) {
         this.server = server;
         this.store = store;
         this.probe = probe;
         this.view = view;
         this.grpcHealth = grpcHealth;
+        this.ui = ui;
     }
 
     /**
      * Starts a hub from configuration: {@code server.*} (port 8004 by default), {@code etcd.endpoints}
-     * (comma-separated URLs). Returns once the server listens; etcd may come later.
+     * (comma-separated URLs), {@code ui.*}. Returns once the server listens; etcd may come later.
      *
      * @param config root configuration
      * @return the running hub
@@ -64,9 +71,12 @@ public final class HubServer implements AutoCloseable {
         InstanceView view = InstanceView.start(store, queue);
         HubMetrics.gauges(registry, view, probe);
         HealthStatusManager grpcHealth = new HealthStatusManager();
+        Optional<UiService> ui = UiService.create(config.get("ui"), store, view, probe);
 
         HubServer[] self = new HubServer[1];
-        WebServer server = WebServer.builder()
+        WebServerConfig.Builder builder = WebServer.builder()
+                // Helidon leaves Nagle's algorithm on: a small answer could wait for the peer's delayed ACK (40 ms)
+                .connectionOptions(SocketOptions.builder().tcpNoDelay(true).build())
                 .config(config.get("server"))
                 .shutdownHook(false)
                 .addFeature(GrpcReflectionFeature.builder().enabled(true).build())
@@ -78,13 +88,15 @@ public final class HubServer implements AutoCloseable {
                                                          .build())
                                     .addObserver(MetricsObserver.create())
                                     .build())
-                .addRouting(routing(new HubService(store, view, metrics, maxRegistrations), grpcHealth))
-                .build();
-        HubServer hub = new HubServer(server, store, probe, view, grpcHealth);
+                .addRouting(routing(new HubService(store, view, metrics, maxRegistrations), grpcHealth));
+        ui.ifPresent(service -> builder.routing(http -> http.register("/ui", service)));
+        WebServer server = builder.build();
+        HubServer hub = new HubServer(server, store, probe, view, grpcHealth, ui);
         self[0] = hub;
         server.start();
         grpcHealth.setStatus("", ServingStatus.SERVING);
-        LOG.log(Level.INFO, "hub listening on port " + server.port() + ", etcd " + endpoints);
+        LOG.log(Level.INFO, "hub listening on port " + server.port() + ", etcd " + endpoints
+                            + (ui.isPresent() ? ", dashboard at /ui" : ", dashboard disabled"));
         return hub;
     }
 
@@ -144,6 +156,7 @@ public final class HubServer implements AutoCloseable {
         }
         stopping = true;
         grpcHealth.enterTerminalState();
+        ui.ifPresent(UiService::close);
         view.close();
         server.stop();
         probe.close();

@@ -2,6 +2,7 @@ package io.switchboard.hub;
 
 import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -67,8 +68,8 @@ final class HubService extends HubGrpc.HubImplBase {
             Instance instance = request.getInstance();
             InstanceRules.checkRegistration(instance, request.getTtlSeconds());
             EtcdStore.Registered registered = admitted(() -> store.register(
-                    InstanceRecords.key(instance.getService(), instance.getId()), InstanceRecords.encode(instance),
-                    request.getTtlSeconds()));
+                    InstanceRecords.key(instance.getService(), instance.getId()),
+                    InstanceRecords.encode(instance, Instant.now()), request.getTtlSeconds()));
             metrics.registered();
             LOG.log(Level.INFO, "registered " + instance.getService() + "/" + instance.getId() + " at "
                                 + instance.getHost() + ":" + instance.getPort() + " lease "

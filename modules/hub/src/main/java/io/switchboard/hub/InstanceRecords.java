@@ -2,8 +2,12 @@ package io.switchboard.hub;
 
 import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.Optional;
 
+import com.google.gson.JsonElement;
+import com.google.gson.JsonParser;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
 import io.switchboard.api.hub.v1.Instance;
@@ -12,11 +16,16 @@ import io.switchboard.hub.etcd.EtcdStore;
 /**
  * How an instance record is stored in etcd: the key {@code /switchboard/services/<service>/<id>} and the
  * instance as compact JSON, so that operators can read it with {@code etcdctl get --prefix /switchboard/}.
+ * <p>
+ * Beside the {@link Instance} fields the JSON carries {@value #REGISTERED_AT}, the time the hub wrote it (ISO-8601).
+ * It is not part of the gRPC contract: readers ignore fields they do not know, so records written before it
+ * existed still parse (with no registration time), and older hubs read newer records.
  */
 public final class InstanceRecords {
     private static final System.Logger LOG = System.getLogger(InstanceRecords.class.getName());
     private static final JsonFormat.Printer PRINTER = JsonFormat.printer().omittingInsignificantWhitespace();
     private static final JsonFormat.Parser PARSER = JsonFormat.parser().ignoringUnknownFields();
+    private static final String REGISTERED_AT = "registeredAt";
 
     private InstanceRecords() {
     }
@@ -45,15 +54,21 @@ public final class InstanceRecords {
     /**
      * The stored form of an instance.
      *
-     * @param instance a validated instance
+     * @param instance     a validated instance
+     * @param registeredAt when the hub registered it
      * @return JSON bytes
      */
-    public static byte[] encode(Instance instance) {
+    public static byte[] encode(Instance instance, Instant registeredAt) {
+        String json;
         try {
-            return PRINTER.print(instance).getBytes(StandardCharsets.UTF_8);
+            json = PRINTER.print(instance);
         } catch (InvalidProtocolBufferException e) {
             throw new IllegalStateException("cannot print an instance", e);
         }
+        // the printer always writes one object, and an ISO instant needs no escaping: append the field before '}'
+        String field = "\"" + REGISTERED_AT + "\":\"" + registeredAt + "\"}";
+        String record = json.equals("{}") ? "{" + field : json.substring(0, json.length() - 1) + "," + field;
+        return record.getBytes(StandardCharsets.UTF_8);
     }
 
     /**
@@ -65,17 +80,42 @@ public final class InstanceRecords {
      * @return the instance, empty when the key or value is not ours
      */
     public static Optional<Instance> parse(String key, byte[] value) {
+        return read(key, value).map(Stored::instance);
+    }
+
+    /**
+     * Reads a stored record with its registration time; otherwise as {@link #parse(String, byte[])}.
+     *
+     * @param key   etcd key
+     * @param value stored bytes
+     * @return the record, empty when the key or value is not ours
+     */
+    public static Optional<Stored> read(String key, byte[] value) {
         Optional<InstanceId> id = idOf(key);
         if (id.isEmpty()) {
             return Optional.empty();
         }
         try {
+            String json = new String(value, StandardCharsets.UTF_8);
             Instance.Builder builder = Instance.newBuilder();
-            PARSER.merge(new String(value, StandardCharsets.UTF_8), builder);
-            return Optional.of(builder.setService(id.get().service()).setId(id.get().id()).build());
+            PARSER.merge(json, builder);
+            Instance instance = builder.setService(id.get().service()).setId(id.get().id()).build();
+            return Optional.of(new Stored(instance, registeredAt(json)));
         } catch (InvalidProtocolBufferException | RuntimeException e) {
             LOG.log(Level.WARNING, "skipping unreadable record at " + key + ": " + e.getMessage());
             return Optional.empty();
+        }
+    }
+
+    private static Instant registeredAt(String json) {
+        JsonElement field = JsonParser.parseString(json).getAsJsonObject().get(REGISTERED_AT);
+        if (field == null || !field.isJsonPrimitive()) {
+            return null;
+        }
+        try {
+            return Instant.parse(field.getAsString());
+        } catch (DateTimeParseException e) {
+            return null;
         }
     }
 
@@ -104,5 +144,14 @@ public final class InstanceRecords {
      * @param id      instance id
      */
     public record InstanceId(String service, String id) {
+    }
+
+    /**
+     * A record as stored.
+     *
+     * @param instance     the instance, service and id from the key
+     * @param registeredAt when the hub wrote it; null for records written before hubs stored it
+     */
+    public record Stored(Instance instance, Instant registeredAt) {
     }
 }

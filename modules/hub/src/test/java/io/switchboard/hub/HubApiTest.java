@@ -66,9 +66,7 @@ class HubApiTest {
 
     @BeforeEach
     void clean() throws Exception {
-        etcdClient.getKVClient().delete(ByteSequence.from("/switchboard/", StandardCharsets.UTF_8),
-                                        io.etcd.jetcd.options.DeleteOption.builder().isPrefix(true).build()).get();
-        await().atMost(Duration.ofSeconds(5)).until(() -> hub.hub.instanceCount() == 0);
+        hub.clear(etcdClient);
     }
 
     @Test

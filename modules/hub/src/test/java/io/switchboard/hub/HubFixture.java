@@ -4,17 +4,22 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
+import io.etcd.jetcd.options.DeleteOption;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.helidon.config.Config;
 import io.helidon.config.ConfigSources;
 import io.switchboard.api.hub.v1.HubGrpc;
 import io.switchboard.api.hub.v1.Instance;
+
+import static org.awaitility.Awaitility.await;
 
 /**
  * A hub in this JVM on a free port over the given etcd, with a client channel and an HTTP client.
@@ -62,6 +67,13 @@ final class HubFixture implements AutoCloseable {
 
     static Client etcdClient(String endpoint) {
         return Client.builder().endpoints(endpoint).build();
+    }
+
+    /** Deletes every record under /switchboard/ and waits until the hub's view is empty: a clean slate per test. */
+    void clear(Client etcdClient) throws Exception {
+        etcdClient.getKVClient().delete(ByteSequence.from("/switchboard/", StandardCharsets.UTF_8),
+                                        DeleteOption.builder().isPrefix(true).build()).get();
+        await().atMost(Duration.ofSeconds(5)).until(() -> hub.instanceCount() == 0);
     }
 
     @Override

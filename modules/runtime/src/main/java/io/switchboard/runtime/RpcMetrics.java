@@ -11,7 +11,6 @@ import io.grpc.Status;
 import io.helidon.metrics.api.Counter;
 import io.helidon.metrics.api.MeterRegistry;
 import io.helidon.metrics.api.Tag;
-import io.helidon.metrics.api.Timer;
 
 /**
  * Counts every gRPC call by method and status and records its latency by method, in Prometheus as
@@ -38,9 +37,8 @@ final class RpcMetrics implements ServerInterceptor {
                                              .tags(java.util.List.of(Tag.create("method", method),
                                                                      Tag.create("status", status.getCode().name()))))
                         .increment();
-                registry.getOrCreate(Timer.builder("switchboard.rpc.server.duration")
-                                             .description("gRPC call latency, by method")
-                                             .publishPercentileHistogram(true)
+                registry.getOrCreate(LatencyHistograms.timer("switchboard.rpc.server.duration",
+                                                             "gRPC call latency, by method")
                                              .tags(java.util.List.of(Tag.create("method", method))))
                         .record(Duration.ofNanos(System.nanoTime() - start));
                 super.close(status, trailers);

@@ -6,6 +6,7 @@ import java.util.function.BiConsumer;
 
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.protobuf.services.HealthStatusManager;
+import io.helidon.common.socket.SocketOptions;
 import io.helidon.config.Config;
 import io.helidon.health.HealthCheckResponse;
 import io.helidon.health.HealthCheckType;
@@ -67,6 +68,8 @@ public final class ServiceRuntime implements AutoCloseable {
                 .service(grpcHealth.getHealthService());
         services.accept(grpc, registry.discovery());
         WebServer server = WebServer.builder()
+                // Helidon leaves Nagle's algorithm on: a small answer could wait for the peer's delayed ACK (40 ms)
+                .connectionOptions(SocketOptions.builder().tcpNoDelay(true).build())
                 .config(config.get("server"))
                 .shutdownHook(false)
                 .addFeature(GrpcReflectionFeature.builder().enabled(true).build())

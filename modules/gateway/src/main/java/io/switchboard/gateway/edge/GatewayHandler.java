@@ -10,7 +10,6 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 
 import com.google.protobuf.Message;
 import io.grpc.Metadata;
@@ -75,7 +74,7 @@ public final class GatewayHandler implements Handler {
         long start = System.nanoTime();
         String method = request.prologue().method().text();
         String requestId = request.headers().first(REQUEST_ID).filter(GatewayHandler::sane)
-                .orElseGet(() -> UUID.randomUUID().toString());
+                .orElseGet(RequestIds::create);
         response.header(REQUEST_ID, requestId);
         RouteTable.Match match = routes.match(method, path);
         Route route = match.route();

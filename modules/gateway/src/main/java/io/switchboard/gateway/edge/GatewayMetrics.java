@@ -10,6 +10,7 @@ import io.helidon.metrics.api.Gauge;
 import io.helidon.metrics.api.MeterRegistry;
 import io.helidon.metrics.api.Tag;
 import io.helidon.metrics.api.Timer;
+import io.switchboard.runtime.LatencyHistograms;
 import io.switchboard.gateway.upstream.Upstreams;
 
 /**
@@ -40,9 +41,7 @@ final class GatewayMetrics {
                         .tags(List.of(Tag.create("route", route), Tag.create("method", method),
                                       Tag.create("status", k.get(2)))))).increment();
         durations.computeIfAbsent(route, r -> registry.getOrCreate(
-                Timer.builder("switchboard.gateway.request.duration")
-                        .description("HTTP request latency, by route")
-                        .publishPercentileHistogram(true)
+                LatencyHistograms.timer("switchboard.gateway.request.duration", "HTTP request latency, by route")
                         .tags(List.of(Tag.create("route", r))))).record(Duration.ofNanos(nanos));
     }
 

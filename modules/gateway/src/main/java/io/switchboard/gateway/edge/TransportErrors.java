@@ -1,13 +1,13 @@
 package io.switchboard.gateway.edge;
 
 import java.lang.System.Logger.Level;
-import java.util.UUID;
 
 import io.helidon.http.DirectHandler;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.ServerResponseHeaders;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.DirectHandlers;
+import io.switchboard.runtime.RequestIds;
 
 /**
  * Answers requests that never reach routing (a request line or headers Helidon cannot parse, a header section too
@@ -45,7 +45,7 @@ final class TransportErrors implements DirectHandler {
             default -> status.code() >= 500 ? "UNAVAILABLE" : "INVALID_ARGUMENT";
         };
         String text = status.code() == 400 || message == null || message.isBlank() ? "malformed request" : message;
-        String requestId = UUID.randomUUID().toString();
+        String requestId = RequestIds.create();
         if (ACCESS.isLoggable(Level.INFO)) {
             ACCESS.log(Level.INFO, (unparsed ? "-" : request.method()) + " " + (unparsed ? "-" : brief(request.path())) + " "
                                    + status.code() + " 0ms " + requestId + " " + eventType.name().toLowerCase());

@@ -2,6 +2,7 @@ package io.switchboard.hub.etcd;
 
 import java.lang.System.Logger.Level;
 import java.time.Duration;
+import java.time.Instant;
 
 /**
  * Tells whether etcd answers, by a small read every interval on a virtual thread. The hub is ready only while it
@@ -16,6 +17,7 @@ public final class EtcdProbe implements AutoCloseable {
     private final Duration interval;
     private final Thread thread;
     private volatile boolean reachable;
+    private volatile Instant since = Instant.now();
     private volatile boolean closed;
 
     private EtcdProbe(EtcdStore store, Duration interval) {
@@ -47,6 +49,15 @@ public final class EtcdProbe implements AutoCloseable {
         return reachable;
     }
 
+    /**
+     * When {@link #reachable()} last changed (or the probe started).
+     *
+     * @return the time of the last change
+     */
+    public Instant since() {
+        return since;
+    }
+
     @Override
     public void close() {
         closed = true;
@@ -72,6 +83,7 @@ public final class EtcdProbe implements AutoCloseable {
             }
             if (now != reachable) {
                 LOG.log(now ? Level.INFO : Level.WARNING, now ? "etcd reachable again" : "etcd unreachable");
+                since = Instant.now();
             }
             reachable = now;
         }

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -22,7 +23,9 @@ import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.Watch;
 import io.etcd.jetcd.common.exception.EtcdException;
 import io.etcd.jetcd.kv.GetResponse;
+import io.etcd.jetcd.lease.LeaseTimeToLiveResponse;
 import io.etcd.jetcd.options.GetOption;
+import io.etcd.jetcd.options.LeaseOption;
 import io.etcd.jetcd.options.PutOption;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -163,6 +166,46 @@ public final class EtcdStore implements AutoCloseable {
     }
 
     /**
+     * Reads the granted and remaining TTL of leases from etcd, with at most {@code maxInFlight} reads outstanding,
+     * all within one deadline. etcd is the only party that knows when a lease was last renewed, whichever hub
+     * replica renewed it. Never throws for etcd failures: leases not read in time are missing from the result.
+     *
+     * @param leaseIds      leases
+     * @param maxInFlight   most reads outstanding at once
+     * @param timeoutMillis deadline for the whole batch
+     * @return TTLs by lease id, for the leases that were read
+     */
+    public Map<Long, LeaseTtl> timeToLive(Collection<Long> leaseIds, int maxInFlight, long timeoutMillis) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        Semaphore slots = new Semaphore(maxInFlight);
+        Map<Long, LeaseTtl> ttls = new java.util.concurrent.ConcurrentHashMap<>();
+        List<CompletableFuture<LeaseTimeToLiveResponse>> calls = new ArrayList<>();
+        try {
+            for (long id : leaseIds) {
+                if (!slots.tryAcquire(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+                    break;
+                }
+                CompletableFuture<LeaseTimeToLiveResponse> call = client.getLeaseClient().timeToLive(id, LeaseOption.DEFAULT);
+                calls.add(call);
+                call.whenComplete((response, error) -> {
+                    slots.release();
+                    if (response != null) {
+                        ttls.put(id, new LeaseTtl(response.getGrantedTTL(), response.getTTL()));
+                    }
+                });
+            }
+            CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new))
+                    .get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            errorListeners.forEach(Runnable::run);
+        }
+        calls.forEach(call -> call.cancel(false));
+        return Map.copyOf(ttls);
+    }
+
+    /**
      * Revokes a lease, deleting the records attached to it.
      *
      * @param leaseId lease
@@ -286,6 +329,15 @@ public final class EtcdStore implements AutoCloseable {
      * @param revision revision of the write
      */
     public record Registered(long leaseId, long revision) {
+    }
+
+    /**
+     * A lease's TTL as etcd reports it.
+     *
+     * @param grantedSeconds   the TTL the lease was granted (and is renewed to)
+     * @param remainingSeconds seconds until it expires; negative when etcd no longer has it
+     */
+    public record LeaseTtl(long grantedSeconds, long remainingSeconds) {
     }
 
     /**

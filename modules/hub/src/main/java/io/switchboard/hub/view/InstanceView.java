@@ -6,9 +6,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
 
 import io.etcd.jetcd.KeyValue;
@@ -40,8 +42,9 @@ public final class InstanceView implements AutoCloseable {
     private final EtcdStore store;
     private final int queueCapacity;
     private final Object lock = new Object();
-    private final Map<String, Map<String, Instance>> services = new TreeMap<>();
+    private final Map<String, Map<String, ViewEntry>> services = new TreeMap<>();
     private final Map<String, Set<Subscription>> subscribers = new ConcurrentHashMap<>();
+    private final List<Runnable> changeListeners = new CopyOnWriteArrayList<>();
     private long revision;
     private long generation;
     private boolean synced;
@@ -100,6 +103,28 @@ public final class InstanceView implements AutoCloseable {
      */
     public int subscriberCount() {
         return subscribers.values().stream().mapToInt(Set::size).sum();
+    }
+
+    /**
+     * Everything in the view at one revision, sorted by service and instance id.
+     *
+     * @return a copy
+     */
+    public Contents contents() {
+        synchronized (lock) {
+            List<ViewEntry> entries = new ArrayList<>();
+            services.values().forEach(m -> entries.addAll(m.values()));
+            return new Contents(entries, revision, synced);
+        }
+    }
+
+    /**
+     * Runs a listener after every change of the view (an instance put or removed, a rebuild, a loss of sync).
+     *
+     * @param listener runs under the view's lock: it must return at once (signal another thread, never block)
+     */
+    public void onChange(Runnable listener) {
+        changeListeners.add(listener);
     }
 
     /**
@@ -179,6 +204,7 @@ public final class InstanceView implements AutoCloseable {
                 return;
             }
             synced = false;
+            changed();
         }
         requestRebuild();
     }
@@ -198,9 +224,8 @@ public final class InstanceView implements AutoCloseable {
             }
             services.clear();
             for (KeyValue kv : range.kvs()) {
-                InstanceRecords.parse(key(kv), kv.getValue().getBytes())
-                        .ifPresent(instance -> services.computeIfAbsent(instance.getService(), s -> new TreeMap<>())
-                                .put(instance.getId(), instance));
+                entry(kv).ifPresent(entry -> services.computeIfAbsent(entry.instance().getService(), s -> new TreeMap<>())
+                        .put(entry.instance().getId(), entry));
             }
             revision = range.revision();
             synced = true;
@@ -210,6 +235,7 @@ public final class InstanceView implements AutoCloseable {
                     set.forEach(s -> s.offer(snapshot));
                 }
             });
+            changed();
             long current = ++generation;
             watcher = store.watchClient().watch(EtcdStore.bytes(EtcdStore.PREFIX),
                                                 WatchOption.builder()
@@ -236,7 +262,7 @@ public final class InstanceView implements AutoCloseable {
                 revision = kv.getModRevision();
                 String key = key(kv);
                 switch (event.getEventType()) {
-                case PUT -> InstanceRecords.parse(key, kv.getValue().getBytes()).ifPresent(this::put);
+                case PUT -> entry(kv).ifPresent(this::put);
                 case DELETE -> InstanceRecords.idOf(key).ifPresent(id -> remove(id.service(), id.id()));
                 default -> { }
                 }
@@ -251,6 +277,7 @@ public final class InstanceView implements AutoCloseable {
                 return;
             }
             synced = false;
+            changed();
         }
         // jetcd would resume a watch after a transient error by itself, but a rebuild is always correct (a
         // compacted revision, or an etcd that came back with other data, cannot be resumed) and it is rare.
@@ -258,13 +285,15 @@ public final class InstanceView implements AutoCloseable {
         requestRebuild();
     }
 
-    private void put(Instance instance) {
-        services.computeIfAbsent(instance.getService(), s -> new TreeMap<>()).put(instance.getId(), instance);
+    private void put(ViewEntry entry) {
+        Instance instance = entry.instance();
+        services.computeIfAbsent(instance.getService(), s -> new TreeMap<>()).put(instance.getId(), entry);
         publish(instance.getService(), change(io.switchboard.api.hub.v1.WatchResponse.Type.PUT, instance));
+        changed();
     }
 
     private void remove(String service, String id) {
-        Map<String, Instance> instances = services.get(service);
+        Map<String, ViewEntry> instances = services.get(service);
         if (instances == null || instances.remove(id) == null) {
             return;
         }
@@ -273,6 +302,11 @@ public final class InstanceView implements AutoCloseable {
         }
         publish(service, change(io.switchboard.api.hub.v1.WatchResponse.Type.DELETE,
                                 Instance.newBuilder().setService(service).setId(id).build()));
+        changed();
+    }
+
+    private void changed() {
+        changeListeners.forEach(Runnable::run);
     }
 
     private io.switchboard.api.hub.v1.WatchResponse change(io.switchboard.api.hub.v1.WatchResponse.Type type,
@@ -296,9 +330,9 @@ public final class InstanceView implements AutoCloseable {
     private io.switchboard.api.hub.v1.WatchResponse snapshot(String service) {
         List<Instance> instances = new ArrayList<>();
         if (service.isEmpty()) {
-            services.values().forEach(m -> instances.addAll(m.values()));
+            services.values().forEach(m -> m.values().forEach(e -> instances.add(e.instance())));
         } else {
-            instances.addAll(services.getOrDefault(service, Map.of()).values());
+            services.getOrDefault(service, Map.of()).values().forEach(e -> instances.add(e.instance()));
         }
         return io.switchboard.api.hub.v1.WatchResponse.newBuilder()
                 .setType(io.switchboard.api.hub.v1.WatchResponse.Type.SNAPSHOT)
@@ -307,7 +341,22 @@ public final class InstanceView implements AutoCloseable {
                 .build();
     }
 
+    private static Optional<ViewEntry> entry(KeyValue kv) {
+        return InstanceRecords.read(key(kv), kv.getValue().getBytes())
+                .map(stored -> new ViewEntry(stored.instance(), kv.getLease(), stored.registeredAt()));
+    }
+
     private static String key(KeyValue kv) {
         return kv.getKey().toString(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * The view at one revision.
+     *
+     * @param entries every instance, sorted by service and instance id
+     * @param revision the etcd revision the view reflects
+     * @param synced   whether the view follows etcd right now (false while it waits to be rebuilt)
+     */
+    public record Contents(List<ViewEntry> entries, long revision, boolean synced) {
     }
 }

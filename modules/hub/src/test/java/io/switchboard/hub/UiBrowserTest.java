@@ -1,0 +1,255 @@
+package io.switchboard.hub;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.options.DeleteOption;
+import io.switchboard.api.hub.v1.DeregisterRequest;
+import io.switchboard.api.hub.v1.Instance;
+import io.switchboard.api.hub.v1.RegisterRequest;
+import io.switchboard.testkit.EtcdServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.NoAlertPresentException;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+
+import static java.util.concurrent.TimeUnit.SECONDS;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The dashboard in a real browser: headless Chromium driven by Selenium against a hub over a real etcd. Fails,
+ * never skips, when Chromium cannot start.
+ */
+@Timeout(value = 120, unit = SECONDS)
+class UiBrowserTest {
+    private static final String CHROMIUM = System.getenv().getOrDefault("CHROMIUM_BINARY", "/usr/bin/chromium");
+    private static final String CHROMEDRIVER = System.getenv().getOrDefault("CHROMEDRIVER", "/usr/bin/chromedriver");
+    private static final Duration LIVE = Duration.ofSeconds(5);
+
+    private static EtcdServer etcd;
+    private static HubFixture hub;
+    private static WebDriver browser;
+
+    @BeforeAll
+    static void start() {
+        etcd = EtcdServer.start();
+        hub = HubFixture.start(etcd.endpoint());
+        browser = chromium();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (browser != null) {
+            browser.quit();
+        }
+        hub.close();
+        etcd.close();
+    }
+
+    @AfterEach
+    void deregisterAll() throws Exception {
+        try (Client client = HubFixture.etcdClient(etcd.endpoint())) {
+            client.getKVClient().delete(ByteSequence.from("/switchboard/", StandardCharsets.UTF_8),
+                                        DeleteOption.builder().isPrefix(true).build()).get();
+        }
+        await().atMost(LIVE).until(() -> hub.hub.instanceCount() == 0);
+    }
+
+    @Test
+    void rowsFollowTheRegistryLiveAndRegistrationTextIsShownAsText() {
+        open(hub);
+        await().atMost(LIVE).until(() -> text(By.id("services")).contains("No services registered."));
+        mark();
+
+        String hostile = "<img src=x onerror=alert(1)>";
+        long lease = register(HubFixture.instance("orders", "orders-1", 9001).toBuilder().setVersion("<b>1.0</b>")
+                                      .putMetadata("note", hostile).build());
+
+        By row = By.cssSelector("tr[data-instance='orders/orders-1']");
+        await().atMost(LIVE).ignoreExceptions().until(() -> !browser.findElements(row).isEmpty());
+        WebElement metadata = browser.findElement(row).findElement(By.className("c-metadata"));
+        assertThat(metadata.getText()).contains("note=" + hostile).contains("team=core");
+        assertThat(browser.findElement(row).findElement(By.className("c-version")).getText()).isEqualTo("<b>1.0</b>");
+        assertThat(browser.findElement(row).findElement(By.className("c-address")).getText()).isEqualTo("127.0.0.1:9001");
+        assertThat(browser.findElements(By.cssSelector("#services img, #services b"))).isEmpty();
+        assertThatThrownBy(() -> browser.switchTo().alert()).isInstanceOf(NoAlertPresentException.class);
+        await().atMost(LIVE).ignoreExceptions().until(
+                () -> browser.findElement(row).findElement(By.className("c-state")).getText().equals("healthy"));
+        assertThat(browser.findElement(row).findElement(By.className("c-ttl")).getText()).startsWith("30 s");
+
+        hub.stub().deregister(DeregisterRequest.newBuilder().setLeaseId(lease).build());
+        await().atMost(LIVE).ignoreExceptions().until(() -> browser.findElements(row).isEmpty());
+        assertThat(marked()).as("the page was never reloaded").isTrue();
+    }
+
+    @Test
+    void filterNarrowsByServiceOrInstanceText() {
+        register(HubFixture.instance("orders", "orders-1", 9001));
+        register(HubFixture.instance("orders", "orders-2", 9002).toBuilder().putMetadata("canary", "yes").build());
+        register(HubFixture.instance("payments", "payments-1", 9101));
+        open(hub);
+        await().atMost(LIVE).ignoreExceptions().until(() -> shownInstances().size() == 3);
+        mark();
+
+        filter("pay");
+        await().atMost(LIVE).ignoreExceptions().until(() -> shownInstances().equals(List.of("payments/payments-1")));
+        assertThat(browser.findElements(By.cssSelector("section[data-service='orders']"))).isEmpty();
+
+        filter("canary=yes");
+        await().atMost(LIVE).ignoreExceptions().until(() -> shownInstances().equals(List.of("orders/orders-2")));
+
+        filter("no-such-thing");
+        await().atMost(LIVE).ignoreExceptions().until(() -> text(By.id("services")).contains("Nothing matches"));
+
+        filter("");
+        await().atMost(LIVE).ignoreExceptions().until(() -> shownInstances().size() == 3);
+        // a filter survives live updates
+        filter("orders");
+        register(HubFixture.instance("orders", "orders-3", 9003));
+        register(HubFixture.instance("search", "search-1", 9201));
+        await().atMost(LIVE).ignoreExceptions().until(
+                () -> shownInstances().equals(List.of("orders/orders-1", "orders/orders-2", "orders/orders-3")));
+        assertThat(marked()).isTrue();
+    }
+
+    @Test
+    void lostEtcdIsShownPlainlyAndThePageRecoversByItself() {
+        try (EtcdServer own = EtcdServer.start(); HubFixture outage = HubFixture.start(own.endpoint())) {
+            outage.stub().register(RegisterRequest.newBuilder().setInstance(HubFixture.instance("orders", "o-1", 9001))
+                                           .setTtlSeconds(60).build());
+            open(outage);
+            By banner = By.id("banner");
+            await().atMost(LIVE).ignoreExceptions().until(
+                    () -> !browser.findElements(By.cssSelector("tr[data-instance='orders/o-1']")).isEmpty());
+            assertThat(browser.findElement(banner).isDisplayed()).isFalse();
+            mark();
+
+            own.kill();
+            await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(
+                    () -> browser.findElement(banner).isDisplayed()
+                          && browser.findElement(banner).getText().startsWith("etcd unreachable since"));
+            assertThat(browser.findElement(banner).getText()).contains("last known state");
+            assertThat(text(By.id("connection"))).isEqualTo("etcd unreachable");
+            assertThat(browser.findElement(By.cssSelector("tr[data-instance='orders/o-1'] .c-state")).getText())
+                    .isEqualTo("unknown");
+
+            own.restart();
+            await().atMost(Duration.ofSeconds(20)).ignoreExceptions().until(
+                    () -> !browser.findElement(banner).isDisplayed() && text(By.id("connection")).equals("live"));
+            assertThat(marked()).isTrue();
+        }
+    }
+
+    @Test
+    void screenshotWithAFewServices() throws IOException {
+        register(HubFixture.instance("gateway", "gateway-7c9f", 8008).toBuilder().setHost("10.42.0.17").setZone("eu-west-1a")
+                         .setVersion("0.1.0").clearMetadata().putMetadata("ingress", "public").build());
+        register(HubFixture.instance("post", "post-10.42.1.5-8005", 8005).toBuilder().setHost("10.42.1.5")
+                         .setZone("eu-west-1a").setVersion("0.1.0").clearMetadata().putMetadata("db", "postgresql").build());
+        register(HubFixture.instance("post", "post-10.42.2.9-8005", 8005).toBuilder().setHost("10.42.2.9")
+                         .setZone("eu-west-1b").setVersion("0.1.0").clearMetadata().putMetadata("db", "postgresql").build());
+        register(HubFixture.instance("user", "user-10.42.1.6-8006", 8006).toBuilder().setHost("10.42.1.6")
+                         .setZone("eu-west-1a").setVersion("0.1.0").setWeight(200).clearMetadata()
+                         .putMetadata("jwks", "/user.v1.UserService/GetJwks").build());
+        register(HubFixture.instance("user", "user-10.42.2.4-8006", 8006).toBuilder().setHost("10.42.2.4")
+                         .setZone("eu-west-1b").setVersion("0.2.0-rc1").setWeight(20).clearMetadata()
+                         .putMetadata("canary", "true").putMetadata("jwks", "/user.v1.UserService/GetJwks").build());
+        // registered and never renewed: late after 2/3 of its TTL
+        hub.stub().register(RegisterRequest.newBuilder().setTtlSeconds(6).setInstance(
+                HubFixture.instance("search", "search-10.42.3.2-8010", 8010).toBuilder().setHost("10.42.3.2")
+                        .setZone("eu-west-1c").setVersion("0.1.0").clearMetadata().putMetadata("index", "posts").build())
+                .build());
+        open(hub);
+        await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(
+                () -> browser.findElements(By.cssSelector(".c-state.state-healthy")).size() == 5
+                      && browser.findElements(By.cssSelector(".c-state.state-late")).size() == 1);
+        assertThat(text(By.id("summary"))).isEqualTo("4 services, 6 instances, 5 healthy");
+
+        Path png = Path.of("target", "dashboard.png");
+        Files.write(png, ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
+        assertThat(Files.size(png)).isGreaterThan(10_000);
+    }
+
+    private static WebDriver chromium() {
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary(CHROMIUM);
+        options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000");
+        // the driver is given explicitly, so Selenium Manager never runs (nothing may be downloaded here)
+        ChromeDriverService service = new ChromeDriverService.Builder()
+                .usingDriverExecutable(new File(CHROMEDRIVER)).usingAnyFreePort().build();
+        try {
+            ChromeDriver driver = new ChromeDriver(service, options);
+            driver.manage().window().setSize(new Dimension(1400, 1000));
+            return driver;
+        } catch (RuntimeException e) {
+            throw new AssertionError("Chromium could not start (" + CHROMIUM + " driven by " + CHROMEDRIVER + "): "
+                                     + e.getMessage().lines().findFirst().orElse("") + ". Install it with "
+                                     + "apt-get install -y chromium chromium-driver (scripts/test.sh does as root), "
+                                     + "or set CHROMIUM_BINARY and CHROMEDRIVER.", e);
+        }
+    }
+
+    private static void open(HubFixture fixture) {
+        browser.get("http://127.0.0.1:" + fixture.hub.port() + "/ui");
+    }
+
+    /** Leaves a mark in the page's window that a reload would wipe. */
+    private static void mark() {
+        ((JavascriptExecutor) browser).executeScript("window.__notReloaded = true;");
+    }
+
+    private static boolean marked() {
+        return Boolean.TRUE.equals(((JavascriptExecutor) browser).executeScript("return window.__notReloaded === true;"));
+    }
+
+    private static void filter(String text) {
+        WebElement filter = browser.findElement(By.id("filter"));
+        filter.clear();
+        if (text.isEmpty()) {
+            // clear() sets the value without an input event
+            ((JavascriptExecutor) browser).executeScript("arguments[0].dispatchEvent(new Event('input'));", filter);
+        } else {
+            filter.sendKeys(text);
+        }
+    }
+
+    private static List<String> shownInstances() {
+        try {
+            return browser.findElements(By.cssSelector("tr[data-instance]")).stream()
+                    .map(row -> row.getDomAttribute("data-instance")).toList();
+        } catch (StaleElementReferenceException e) {
+            return List.of();
+        }
+    }
+
+    private static String text(By by) {
+        return browser.findElement(by).getText();
+    }
+
+    private static long register(Instance instance) {
+        return hub.stub().register(RegisterRequest.newBuilder().setInstance(instance).setTtlSeconds(30).build())
+                .getLeaseId();
+    }
+}
