@@ -37,6 +37,8 @@ public final class Scenario {
     static final int INSTANCES_PER_CLIENT = 1000;
     /** Watch subscribers per discovering client. */
     static final int SUBSCRIBERS_PER_CLIENT = 10;
+    /** Watches a snapshot measurement cancels on one connection before it opens another. */
+    static final int RESETS_PER_CONNECTION = 20;
 
     // one line per registration and per retry, times ten thousand, would drown the figures: keep errors only
     private static final java.util.logging.Logger REGISTRY_LOG = java.util.logging.Logger.getLogger("io.switchboard.registry");
@@ -47,7 +49,6 @@ public final class Scenario {
     private final List<RegistryClient> clients = new ArrayList<>();
     private final List<ManagedChannel> channels = new ArrayList<>();
     private final List<HubGrpc.HubBlockingStub> hubs = new ArrayList<>();
-    private final List<HubGrpc.HubStub> asyncHubs = new ArrayList<>();
 
     private Scenario(ScaleCluster cluster, Settings settings, PrintStream out) {
         this.cluster = cluster;
@@ -79,7 +80,6 @@ public final class Scenario {
             ManagedChannel channel = NettyChannelBuilder.forTarget(cluster.hubEndpoint(i)).usePlaintext().build();
             channels.add(channel);
             hubs.add(HubGrpc.newBlockingStub(channel));
-            asyncHubs.add(HubGrpc.newStub(channel));
         }
         report.watchersIdle = cluster.etcdMetric("etcd_debugging_mvcc_watcher_total");
         report.watchStreamsIdle = cluster.etcdMetric("etcd_debugging_mvcc_watch_stream_total");
@@ -272,48 +272,76 @@ public final class Scenario {
         }
     }
 
-    /* Time from opening a Watch to its snapshot, alternating over the hubs. */
+    /*
+     * Time from opening a Watch to its snapshot, alternating over the hubs. Each measurement ends by cancelling its
+     * stream, and Helidon closes a connection that resets many streams in a short time as a rapid-reset attack: so
+     * each connection carries at most RESETS_PER_CONNECTION of them, and is opened (by an unmeasured call) before.
+     */
     private Histogram snapshots(String service, int count) {
         Histogram histogram = new Histogram(TimeUnit.SECONDS.toMicros(60), 3);
-        for (int n = 0; n < count; n++) {
-            CompletableFuture<WatchResponse> first = new CompletableFuture<>();
-            ClientCallStreamObserver<?>[] call = new ClientCallStreamObserver<?>[1];
-            long sent = System.nanoTime();
-            asyncHubs.get(n % asyncHubs.size()).watch(WatchRequest.newBuilder().setService(service).build(),
-                    new ClientResponseObserver<WatchRequest, WatchResponse>() {
-                        @Override
-                        public void beforeStart(ClientCallStreamObserver<WatchRequest> stream) {
-                            call[0] = stream;
-                        }
-
-                        @Override
-                        public void onNext(WatchResponse response) {
-                            first.complete(response);
-                        }
-
-                        @Override
-                        public void onError(Throwable t) {
-                            first.completeExceptionally(t);
-                        }
-
-                        @Override
-                        public void onCompleted() {
-                            first.completeExceptionally(new IllegalStateException("stream ended"));
-                        }
-                    });
-            try {
-                WatchResponse response = first.get(10, TimeUnit.SECONDS);
-                histogram.recordValue((System.nanoTime() - sent) / 1000);
-                if (response.getType() != WatchResponse.Type.SNAPSHOT) {
-                    throw new IllegalStateException("first Watch message is " + response.getType());
+        List<ManagedChannel> open = new ArrayList<>();
+        List<HubGrpc.HubStub> stubs = new ArrayList<>();
+        try {
+            for (int n = 0; n < count; n++) {
+                if (n % (RESETS_PER_CONNECTION * cluster.hubCount()) == 0) {
+                    open.forEach(ManagedChannel::shutdownNow);
+                    open.clear();
+                    stubs.clear();
+                    for (int i = 0; i < cluster.hubCount(); i++) {
+                        ManagedChannel channel = NettyChannelBuilder.forTarget(cluster.hubEndpoint(i)).usePlaintext().build();
+                        HubGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
+                                .getService(GetServiceRequest.newBuilder().setService(service.isEmpty() ? serviceName(0)
+                                                                                                         : service).build());
+                        open.add(channel);
+                        stubs.add(HubGrpc.newStub(channel));
+                    }
                 }
-            } catch (Exception e) {
-                throw new IllegalStateException("no snapshot of '" + service + "': " + e, e);
-            } finally {
-                call[0].cancel("measured", null);
+                histogram.recordValue(snapshotMicros(stubs.get(n % stubs.size()), service));
             }
+        } finally {
+            open.forEach(ManagedChannel::shutdownNow);
         }
         return histogram;
+    }
+
+    private static long snapshotMicros(HubGrpc.HubStub hub, String service) {
+        CompletableFuture<WatchResponse> first = new CompletableFuture<>();
+        ClientCallStreamObserver<?>[] call = new ClientCallStreamObserver<?>[1];
+        long sent = System.nanoTime();
+        hub.watch(WatchRequest.newBuilder().setService(service).build(),
+                  new ClientResponseObserver<WatchRequest, WatchResponse>() {
+                      @Override
+                      public void beforeStart(ClientCallStreamObserver<WatchRequest> stream) {
+                          call[0] = stream;
+                      }
+
+                      @Override
+                      public void onNext(WatchResponse response) {
+                          first.complete(response);
+                      }
+
+                      @Override
+                      public void onError(Throwable t) {
+                          first.completeExceptionally(t);
+                      }
+
+                      @Override
+                      public void onCompleted() {
+                          first.completeExceptionally(new IllegalStateException("stream ended"));
+                      }
+                  });
+        try {
+            WatchResponse response = first.get(10, TimeUnit.SECONDS);
+            long micros = (System.nanoTime() - sent) / 1000;
+            if (response.getType() != WatchResponse.Type.SNAPSHOT) {
+                throw new IllegalStateException("first Watch message is " + response.getType());
+            }
+            return micros;
+        } catch (Exception e) {
+            throw new IllegalStateException("no snapshot of '" + service + "': " + e, e);
+        } finally {
+            call[0].cancel("measured", null);
+        }
     }
 
     private static Map<Registration, Long> leases(List<Registration> registrations) {
