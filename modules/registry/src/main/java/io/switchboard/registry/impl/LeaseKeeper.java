@@ -17,11 +17,13 @@ import io.switchboard.registry.Registration;
  * the old one is lost.
  * <p>
  * The loop owns the lease rather than trusting a keepalive stream to resume by itself (jetcd's does not after an
- * etcd outage). A lease whose last renewal is older than its TTL is treated as lost even if etcd still lists it:
- * etcd refreshes every lease's TTL when it restarts, so an old lease can look alive for a TTL while nobody renews
- * it. Registering again starts after a random delay (every instance of a fleet loses its lease in the same etcd
- * outage, and they should not come back at once), and failures are retried with jittered exponential backoff,
- * without limit, until {@link #close()}.
+ * etcd outage). A lease is given up only when the hub reports it gone: while renewals fail (no hub, or the hub
+ * without etcd) the registration is not healthy but keeps its lease and the renewer keeps trying. After an etcd
+ * outage, etcd restores every lease with a fresh TTL, so a live instance simply renews the lease it had, and a fleet
+ * does not register again all at once; a dead instance renews nothing and its record goes a TTL later. When the
+ * lease is gone (it expired while the hub was out of reach, or etcd lost its data), registering again starts after
+ * a random delay, and failures are retried with jittered exponential backoff, without limit, until
+ * {@link #close()}.
  */
 public final class LeaseKeeper implements Registration, LeaseRenewer.Lease {
     private static final System.Logger LOG = System.getLogger(LeaseKeeper.class.getName());
@@ -177,22 +179,15 @@ public final class LeaseKeeper implements Registration, LeaseRenewer.Lease {
     }
 
     /*
-     * Waits while the lease is kept: until the hub reports it gone, or its last renewal is a TTL old. Then waits a
-     * random part of a renewal interval, so that a crowd that lost its leases together registers spread out.
+     * Waits while the lease is kept: until the hub reports it gone. Then waits a random part of a renewal interval,
+     * so that a crowd that lost its leases together registers spread out.
      * Returns false when closed.
      */
     private boolean awaitLoss() {
         synchronized (signal) {
             while (!closed && leaseId != 0) {
-                long left = confirmedNanos + ttlNanos - System.nanoTime();
-                if (left <= 0) {
-                    LOG.log(Level.WARNING, "lease " + Long.toHexString(leaseId) + " of " + name() + " not renewed for "
-                                           + ttlSeconds + " s; registering again");
-                    leaseId = 0;
-                    break;
-                }
                 try {
-                    signal.wait(Math.max(1, left / 1_000_000));
+                    signal.wait();
                 } catch (InterruptedException e) {
                     return false;
                 }
