@@ -17,6 +17,8 @@ import java.util.logging.StreamHandler;
 public final class BufferedConsoleHandler extends StreamHandler {
     private static final long FLUSH_MILLIS = 100;
 
+    private volatile boolean closed;
+
     /**
      * A handler on standard output (JUL creates it from logging.properties).
      */
@@ -27,7 +29,7 @@ public final class BufferedConsoleHandler extends StreamHandler {
     BufferedConsoleHandler(OutputStream out) {
         super(new BufferedOutputStream(out, 64 * 1024), new LineFormatter());
         Thread.ofPlatform().daemon().name("log-flush").start(() -> {
-            while (true) {
+            while (!closed) {
                 try {
                     Thread.sleep(FLUSH_MILLIS);
                 } catch (InterruptedException e) {
@@ -44,5 +46,12 @@ public final class BufferedConsoleHandler extends StreamHandler {
         if (record.getLevel().intValue() >= Level.WARNING.intValue()) {
             flush();
         }
+    }
+
+    /** Flushes, and leaves standard output open (as JUL's ConsoleHandler does): logging may be configured again. */
+    @Override
+    public synchronized void close() {
+        closed = true;
+        flush();
     }
 }

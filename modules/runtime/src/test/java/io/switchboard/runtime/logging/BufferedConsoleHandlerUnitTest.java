@@ -39,6 +39,24 @@ class BufferedConsoleHandlerUnitTest {
                 .contains("at io.switchboard.runtime.logging.BufferedConsoleHandlerUnitTest");
     }
 
+    @Test
+    void closingFlushesAndLeavesTheOutputOpen() {
+        boolean[] outputClosed = new boolean[1];
+        ByteArrayOutputStream target = new ByteArrayOutputStream() {
+            @Override
+            public void close() {
+                outputClosed[0] = true;
+            }
+        };
+        BufferedConsoleHandler handler = new BufferedConsoleHandler(target);
+        LogRecord record = new LogRecord(Level.INFO, "gateway stopped");
+        record.setLoggerName("io.switchboard.gateway.GatewayServer");
+        handler.publish(record);
+        handler.close();
+        assertThat(target.toString(StandardCharsets.UTF_8)).endsWith("gateway stopped" + System.lineSeparator());
+        assertThat(outputClosed[0]).as("standard output closed").isFalse();
+    }
+
     private String text() {
         synchronized (out) {
             return out.toString(StandardCharsets.UTF_8);
