@@ -202,6 +202,8 @@ class HubApiTest {
     @Test
     void watchSendsASnapshotThenChangesInOrder() throws Exception {
         register("orders", "orders-1", 30);
+        // the view learns of a registration through its etcd watch, a moment after Register has answered
+        await().atMost(Duration.ofSeconds(5)).until(() -> hub.hub.instanceCount() == 1);
         try (WatchRecorder watch = WatchRecorder.watch(hub.async, "orders")) {
             WatchResponse snapshot = watch.next(Duration.ofSeconds(5));
             assertThat(snapshot.getType()).isEqualTo(WatchResponse.Type.SNAPSHOT);

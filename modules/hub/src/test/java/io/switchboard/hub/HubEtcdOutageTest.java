@@ -109,6 +109,8 @@ class HubEtcdOutageTest {
                                         .setTtlSeconds(60).build());
             hub.stub().register(RegisterRequest.newBuilder().setInstance(instance("orders", "goes", 9002))
                                         .setTtlSeconds(60).build());
+            // the view learns of a registration through its etcd watch, a moment after Register has answered
+            await().atMost(Duration.ofSeconds(5)).until(() -> hub.hub.instanceCount() == 2);
             try (WatchRecorder watch = WatchRecorder.watch(hub.async, "orders")) {
                 assertThat(watch.next(Duration.ofSeconds(5)).getInstancesCount()).isEqualTo(2);
 
