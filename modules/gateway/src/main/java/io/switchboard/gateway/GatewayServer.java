@@ -4,15 +4,10 @@ import java.lang.System.Logger.Level;
 import java.util.List;
 
 import io.grpc.ServiceDescriptor;
-import io.helidon.common.socket.SocketOptions;
 import io.helidon.config.Config;
 import io.helidon.health.HealthCheckResponse;
-import io.helidon.health.HealthCheckType;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.HttpRouting;
-import io.helidon.webserver.observe.ObserveFeature;
-import io.helidon.webserver.observe.health.HealthObserver;
-import io.helidon.webserver.observe.metrics.MetricsObserver;
 import io.switchboard.api.post.v1.PostServiceGrpc;
 import io.switchboard.api.user.v1.UserServiceGrpc;
 import io.switchboard.gateway.edge.Edge;
@@ -21,6 +16,7 @@ import io.switchboard.gateway.upstream.Upstreams;
 import io.switchboard.registry.Balancing;
 import io.switchboard.registry.RegistryClient;
 import io.switchboard.runtime.auth.UserKeys;
+import io.switchboard.server.Servers;
 
 /**
  * A running gateway: the HTTP API routed to the services' gRPC methods over live discovery, and the observe
@@ -59,24 +55,13 @@ public final class GatewayServer implements AutoCloseable {
                 ? Balancing.LEAST_OUTSTANDING : Balancing.ROUND_ROBIN;
         Upstreams upstreams = new Upstreams(registry.discovery(), routes, balancing);
         UserKeys keys = UserKeys.open(registry.discovery());
-        WebServer server = WebServer.builder()
-                // Helidon leaves Nagle's algorithm on: a small answer could wait for the peer's delayed ACK (40 ms)
-                .connectionOptions(SocketOptions.builder().tcpNoDelay(true).build())
-                .config(config.get("server"))
-                .shutdownHook(false)
+        WebServer server = Servers.builder(config.get("server"), "discovery",
+                                           () -> HealthCheckResponse.builder()
+                                                   .status(upstreams.ready())
+                                                   .detail("discovery", upstreams.ready() ? "synced"
+                                                                                          : "waiting for the hub")
+                                                   .build())
                 .directHandlers(Edge.transportErrors())
-                .addFeature(ObserveFeature.builder()
-                                    .addObserver(HealthObserver.builder()
-                                                         .details(true)
-                                                         .addCheck(() -> HealthCheckResponse.builder()
-                                                                           .status(upstreams.ready())
-                                                                           .detail("discovery", upstreams.ready()
-                                                                                   ? "synced" : "waiting for the hub")
-                                                                           .build(),
-                                                                   HealthCheckType.READINESS, "discovery")
-                                                         .build())
-                                    .addObserver(MetricsObserver.create())
-                                    .build())
                 .addRouting(routing(Edge.handler(config.get("gateway"), routes, upstreams, keys.verifier())))
                 .build();
         server.start();

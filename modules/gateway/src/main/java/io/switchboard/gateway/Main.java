@@ -2,7 +2,7 @@ package io.switchboard.gateway;
 
 import io.helidon.config.Config;
 import io.helidon.logging.common.LogConfig;
-import io.switchboard.runtime.GracefulStop;
+import io.switchboard.server.GracefulStop;
 
 /**
  * Starts the gateway: {@code java -jar gateway.jar}. Configuration: {@code application.yaml}, overridden by

@@ -6,23 +6,19 @@ import java.util.Optional;
 
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.protobuf.services.HealthStatusManager;
-import io.helidon.common.socket.SocketOptions;
 import io.helidon.config.Config;
 import io.helidon.health.HealthCheckResponse;
-import io.helidon.health.HealthCheckType;
 import io.helidon.metrics.api.MeterRegistry;
 import io.helidon.metrics.api.Metrics;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.WebServerConfig;
 import io.helidon.webserver.grpc.GrpcReflectionFeature;
 import io.helidon.webserver.grpc.GrpcRouting;
-import io.helidon.webserver.observe.ObserveFeature;
-import io.helidon.webserver.observe.health.HealthObserver;
-import io.helidon.webserver.observe.metrics.MetricsObserver;
 import io.switchboard.hub.etcd.EtcdProbe;
 import io.switchboard.hub.etcd.EtcdStore;
 import io.switchboard.hub.ui.UiService;
 import io.switchboard.hub.view.InstanceView;
+import io.switchboard.server.Servers;
 
 /**
  * A running hub: the gRPC API, {@code grpc.health.v1}, reflection, the observe endpoints and the registry
@@ -74,20 +70,8 @@ public final class HubServer implements AutoCloseable {
         Optional<UiService> ui = UiService.create(config.get("ui"), store, view, probe);
 
         HubServer[] self = new HubServer[1];
-        WebServerConfig.Builder builder = WebServer.builder()
-                // Helidon leaves Nagle's algorithm on: a small answer could wait for the peer's delayed ACK (40 ms)
-                .connectionOptions(SocketOptions.builder().tcpNoDelay(true).build())
-                .config(config.get("server"))
-                .shutdownHook(false)
+        WebServerConfig.Builder builder = Servers.builder(config.get("server"), "etcd", () -> self[0].readiness())
                 .addFeature(GrpcReflectionFeature.builder().enabled(true).build())
-                .addFeature(ObserveFeature.builder()
-                                    .addObserver(HealthObserver.builder()
-                                                         .details(true)
-                                                         .addCheck(() -> self[0].readiness(),
-                                                                   HealthCheckType.READINESS, "etcd")
-                                                         .build())
-                                    .addObserver(MetricsObserver.create())
-                                    .build())
                 .addRouting(routing(new HubService(store, view, metrics, maxRegistrations), grpcHealth));
         ui.ifPresent(service -> builder.routing(http -> http.register("/ui", service)));
         WebServer server = builder.build();

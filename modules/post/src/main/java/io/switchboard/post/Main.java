@@ -2,7 +2,7 @@ package io.switchboard.post;
 
 import io.helidon.config.Config;
 import io.helidon.logging.common.LogConfig;
-import io.switchboard.runtime.GracefulStop;
+import io.switchboard.server.GracefulStop;
 
 /**
  * Starts the post service: {@code java -jar post.jar}. Configuration: {@code application.yaml}, overridden by

@@ -6,22 +6,18 @@ import java.util.function.BiConsumer;
 
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.protobuf.services.HealthStatusManager;
-import io.helidon.common.socket.SocketOptions;
 import io.helidon.config.Config;
 import io.helidon.health.HealthCheckResponse;
-import io.helidon.health.HealthCheckType;
 import io.helidon.metrics.api.Gauge;
 import io.helidon.metrics.api.Metrics;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.grpc.GrpcReflectionFeature;
 import io.helidon.webserver.grpc.GrpcRouting;
-import io.helidon.webserver.observe.ObserveFeature;
-import io.helidon.webserver.observe.health.HealthObserver;
-import io.helidon.webserver.observe.metrics.MetricsObserver;
 import io.switchboard.api.hub.v1.Instance;
 import io.switchboard.registry.Discovery;
 import io.switchboard.registry.Registration;
 import io.switchboard.registry.RegistryClient;
+import io.switchboard.server.Servers;
 
 /**
  * A business service as it runs in production: its gRPC services, {@code grpc.health.v1}, reflection and the
@@ -67,20 +63,8 @@ public final class ServiceRuntime implements AutoCloseable {
                 .intercept(new RpcMetrics(Metrics.globalRegistry()), new RequestIds())
                 .service(grpcHealth.getHealthService());
         services.accept(grpc, registry.discovery());
-        WebServer server = WebServer.builder()
-                // Helidon leaves Nagle's algorithm on: a small answer could wait for the peer's delayed ACK (40 ms)
-                .connectionOptions(SocketOptions.builder().tcpNoDelay(true).build())
-                .config(config.get("server"))
-                .shutdownHook(false)
+        WebServer server = Servers.builder(config.get("server"), "registration", () -> self[0].readiness())
                 .addFeature(GrpcReflectionFeature.builder().enabled(true).build())
-                .addFeature(ObserveFeature.builder()
-                                    .addObserver(HealthObserver.builder()
-                                                         .details(true)
-                                                         .addCheck(() -> self[0].readiness(), HealthCheckType.READINESS,
-                                                                   "registration")
-                                                         .build())
-                                    .addObserver(MetricsObserver.create())
-                                    .build())
                 .addRouting(grpc)
                 .build();
         ServiceRuntime runtime = new ServiceRuntime(service, server, registry, grpcHealth);

@@ -2,7 +2,7 @@ package io.switchboard.user;
 
 import io.helidon.config.Config;
 import io.helidon.logging.common.LogConfig;
-import io.switchboard.runtime.GracefulStop;
+import io.switchboard.server.GracefulStop;
 
 /**
  * Starts the user service: {@code java -jar user.jar}. Configuration: {@code application.yaml}, overridden by

@@ -1,4 +1,4 @@
-package io.switchboard.runtime.logging;
+package io.switchboard.server.logging;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -36,7 +36,7 @@ class BufferedConsoleHandlerUnitTest {
         handler.publish(record);
         assertThat(text()).contains(" WARNING io.switchboard.registry: could not deregister post/post-1")
                 .contains("java.io.IOException: connection refused")
-                .contains("at io.switchboard.runtime.logging.BufferedConsoleHandlerUnitTest");
+                .contains("at io.switchboard.server.logging.BufferedConsoleHandlerUnitTest");
     }
 
     @Test

@@ -1,4 +1,4 @@
-package io.switchboard.runtime.logging;
+package io.switchboard.server.logging;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;

@@ -1,4 +1,4 @@
-package io.switchboard.runtime.logging;
+package io.switchboard.server.logging;
 
 import java.io.BufferedOutputStream;
 import java.io.FileDescriptor;
@@ -12,7 +12,7 @@ import java.util.logging.StreamHandler;
  * Logs to standard output in {@link LineFormatter} lines through a buffer: written out every 100 ms, at once for
  * a warning or an error, and when logging shuts down. JUL's {@code ConsoleHandler} flushes after every record, which
  * in an access log is one write system call per request. Configure it in logging.properties:
- * {@code handlers=io.switchboard.runtime.logging.BufferedConsoleHandler}.
+ * {@code handlers=io.switchboard.server.logging.BufferedConsoleHandler}.
  */
 public final class BufferedConsoleHandler extends StreamHandler {
     private static final long FLUSH_MILLIS = 100;
