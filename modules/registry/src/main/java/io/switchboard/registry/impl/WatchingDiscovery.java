@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -19,7 +20,7 @@ import io.grpc.ConnectivityState;
 import io.grpc.EquivalentAddressGroup;
 import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.okhttp.OkHttpChannelBuilder;
 import io.switchboard.api.hub.v1.Instance;
 import io.switchboard.registry.Balancing;
 import io.switchboard.registry.Discovery;
@@ -36,6 +37,14 @@ public final class WatchingDiscovery implements Discovery, AutoCloseable {
     public static final Attributes.Key<String> INSTANCE_ID = Attributes.Key.create("switchboard.instance-id");
 
     private static final System.Logger LOG = System.getLogger(WatchingDiscovery.class.getName());
+    /*
+     * Channels to instances use grpc-java's OkHttp transport with its socket reader and writers on virtual threads:
+     * a call from a virtual thread (a Helidon handler) then never waits for a platform event-loop thread to wake
+     * up, as with the Netty transport. Through the gateway on two cores: about 12 % less CPU per request and
+     * 40 MiB less resident memory (bench/README.md).
+     */
+    private static final Executor TRANSPORT = Executors.newThreadPerTaskExecutor(
+            Thread.ofVirtual().name("registry-transport-", 0).factory());
 
     private final HubConnection hub;
     private final Map<String, ServiceWatch> watches = new ConcurrentHashMap<>();
@@ -65,8 +74,9 @@ public final class WatchingDiscovery implements Discovery, AutoCloseable {
     public ManagedChannel channel(String service, Balancing balancing, Set<String> retryOnUnavailable) {
         ServiceEndpoints endpoints = endpoints(service);
         SourceResolverProvider.Target target = SourceResolverProvider.register(service, new InstanceAddresses(endpoints));
-        NettyChannelBuilder builder = NettyChannelBuilder.forTarget(target.uri())
+        OkHttpChannelBuilder builder = OkHttpChannelBuilder.forTarget(target.uri())
                 .usePlaintext()
+                .transportExecutor(TRANSPORT)
                 .defaultLoadBalancingPolicy(balancing.policy())
                 .keepAliveTime(30, TimeUnit.SECONDS)
                 .enableRetry();
