@@ -2,7 +2,9 @@ package io.switchboard.registry;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -13,7 +15,18 @@ import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthGrpc;
+import io.grpc.stub.StreamObserver;
+import io.helidon.config.Config;
+import io.helidon.config.ConfigSources;
+import io.helidon.health.HealthCheckResponse;
+import io.helidon.webserver.WebServer;
+import io.helidon.webserver.grpc.GrpcRouting;
 import io.switchboard.api.hub.v1.Instance;
+import io.switchboard.api.post.v1.ListPostsRequest;
+import io.switchboard.api.post.v1.ListPostsResponse;
+import io.switchboard.api.post.v1.Post;
+import io.switchboard.api.post.v1.PostServiceGrpc;
+import io.switchboard.server.Servers;
 import io.switchboard.testkit.EtcdServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -136,6 +149,52 @@ class DiscoveryTest {
             } finally {
                 channel.shutdownNow();
             }
+        }
+    }
+
+    @Test
+    void manyLargeAnswersInFlightFromAHelidonServerAllArrive() throws Exception {
+        // 64 answers of 128 KiB at once: far past HTTP/2's default 64 KiB window. A Helidon 4.5 server wakes one
+        // waiting stream per WINDOW_UPDATE and lets the others sleep 50 ms, 100 ms, ... up to seconds, so with a
+        // small client window these calls ran into their deadline
+        ListPostsResponse page = ListPostsResponse.newBuilder()
+                .addAllPosts(Collections.nCopies(32, Post.newBuilder().setContent("x".repeat(4096)).build()))
+                .build();
+        WebServer backend = Servers.builder(Config.just(ConfigSources.create(Map.of("port", "0"))), "ready",
+                                            () -> HealthCheckResponse.builder().status(true).build())
+                .addRouting(GrpcRouting.builder().service(new PostServiceGrpc.PostServiceImplBase() {
+                    @Override
+                    public void listPosts(ListPostsRequest request, StreamObserver<ListPostsResponse> answers) {
+                        answers.onNext(page);
+                        answers.onCompleted();
+                    }
+                }))
+                .build()
+                .start();
+        try (SingleHub hub = SingleHub.start(etcd.endpoint())) {
+            hub.register("large", "large-0", backend.port(), TTL);
+            await().atMost(Duration.ofSeconds(5))
+                    .until(() -> hub.registry.discovery().endpoints("large").instances().size() == 1);
+            ManagedChannel channel = hub.registry.discovery().channel("large", Balancing.ROUND_ROBIN);
+            try (var pool = Executors.newVirtualThreadPerTaskExecutor()) {
+                PostServiceGrpc.PostServiceBlockingStub stub = PostServiceGrpc.newBlockingStub(channel);
+                List<CompletableFuture<Integer>> calls = new ArrayList<>();
+                for (int round = 0; round < 3; round++) {
+                    for (int i = 0; i < 64; i++) {
+                        calls.add(CompletableFuture.supplyAsync(
+                                () -> stub.withDeadlineAfter(3, SECONDS).listPosts(ListPostsRequest.getDefaultInstance())
+                                        .getPostsCount(), pool));
+                    }
+                    for (CompletableFuture<Integer> call : calls) {
+                        assertThat(call.join()).isEqualTo(32);
+                    }
+                    calls.clear();
+                }
+            } finally {
+                channel.shutdownNow();
+            }
+        } finally {
+            backend.stop();
         }
     }
 
