@@ -16,7 +16,8 @@ cd "$(dirname "$0")/.."
 source scripts/prerequisites.sh
 
 SECS=${1:-20}
-WARMUP=10
+# the JIT needs most of a minute of load on two cores before the gateway's CPU per request settles
+WARMUP=30
 declare -A PORT=([etcd]=23791 [hub]=28004 [post]=28005 [user]=28006 [gateway]=28008)
 
 find_jdk >/dev/null
