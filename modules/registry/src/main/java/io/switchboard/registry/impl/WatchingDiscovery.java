@@ -40,8 +40,8 @@ public final class WatchingDiscovery implements Discovery, AutoCloseable {
     /*
      * Channels to instances use grpc-java's OkHttp transport with its socket reader and writers on virtual threads:
      * a call from a virtual thread (a Helidon handler) then never waits for a platform event-loop thread to wake
-     * up, as with the Netty transport. Through the gateway on two cores: about 12 % less CPU per request and
-     * 40 MiB less resident memory (bench/README.md).
+     * up, as with the Netty transport. Through the gateway on two cores: about 12 % less CPU per request
+     * (bench/README.md).
      */
     private static final Executor TRANSPORT = Executors.newThreadPerTaskExecutor(
             Thread.ofVirtual().name("registry-transport-", 0).factory());
