@@ -62,7 +62,9 @@ class ProcessesTest {
                 assertThat(Components.status(hubPort, "/observe/health/ready")).isEqualTo(503);
                 etcd.restart();
                 await().atMost(Duration.ofSeconds(15)).until(() -> Components.ready(hubPort));
-                assertThat(hub.output()).contains("etcd unreachable at start").contains("etcd reachable again");
+                // the log goes out through a buffer written every 100 ms
+                await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(hub.output())
+                        .contains("etcd unreachable at start").contains("etcd reachable again"));
             }
         }
     }
