@@ -9,10 +9,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * A real etcd server (Debian's {@code etcd-server}) on free loopback ports with a temporary data directory.
@@ -151,22 +148,13 @@ public final class EtcdServer implements AutoCloseable {
      * @return the last lines of the log
      */
     public String logTail() {
-        try {
-            List<String> lines = Files.readAllLines(dir.resolve("etcd.log"));
-            return String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size()));
-        } catch (IOException e) {
-            return "(no etcd log: " + e.getMessage() + ")";
-        }
+        return ServerFiles.tail(dir.resolve("etcd.log"));
     }
 
     @Override
     public void close() {
         kill();
-        try (Stream<Path> files = Files.walk(dir)) {
-            files.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
-        } catch (IOException ignored) {
-            // a temporary directory left behind is harmless
-        }
+        ServerFiles.delete(dir);
     }
 
     private void launch() {

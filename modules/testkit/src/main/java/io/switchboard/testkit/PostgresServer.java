@@ -106,11 +106,7 @@ public final class PostgresServer implements AutoCloseable {
         } catch (IOException | InterruptedException e) {
             process.destroyForcibly();
         }
-        try (Stream<Path> files = Files.walk(dir)) {
-            files.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
-        } catch (IOException ignored) {
-            // a temporary directory left behind is harmless
-        }
+        ServerFiles.delete(dir);
     }
 
     private void awaitReady() {
@@ -118,7 +114,8 @@ public final class PostgresServer implements AutoCloseable {
         SQLException last = null;
         while (System.nanoTime() < deadline) {
             if (!process.isAlive()) {
-                throw new IllegalStateException("PostgreSQL exited at start:\n" + tail(dir.resolve("postgres.log")));
+                throw new IllegalStateException("PostgreSQL exited at start:\n"
+                                                + ServerFiles.tail(dir.resolve("postgres.log")));
             }
             try (Connection ignored = DriverManager.getConnection(url("postgres"), USER, "")) {
                 return;
@@ -133,7 +130,7 @@ public final class PostgresServer implements AutoCloseable {
             }
         }
         throw new IllegalStateException("PostgreSQL not ready after " + START_TIMEOUT.toSeconds() + " s (" + last + "):\n"
-                                        + tail(dir.resolve("postgres.log")));
+                                        + ServerFiles.tail(dir.resolve("postgres.log")));
     }
 
     private static void run(boolean root, List<String> command, Path log) throws IOException {
@@ -141,7 +138,7 @@ public final class PostgresServer implements AutoCloseable {
             Process process = new ProcessBuilder(command(root, command)).redirectErrorStream(true)
                     .redirectOutput(log.toFile()).start();
             if (!process.waitFor(60, TimeUnit.SECONDS) || process.exitValue() != 0) {
-                throw new IllegalStateException(String.join(" ", command) + " failed:\n" + tail(log));
+                throw new IllegalStateException(String.join(" ", command) + " failed:\n" + ServerFiles.tail(log));
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -172,15 +169,6 @@ public final class PostgresServer implements AutoCloseable {
             throw new IllegalStateException("No PostgreSQL server found under /usr/lib/postgresql. Tests run a real one: "
                                             + "install Debian's postgresql (apt-get install -y postgresql), set PG_BIN, "
                                             + "or run scripts/test.sh which installs it");
-        }
-    }
-
-    private static String tail(Path log) {
-        try {
-            List<String> lines = Files.readAllLines(log);
-            return String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size()));
-        } catch (IOException e) {
-            return "(no log: " + e.getMessage() + ")";
         }
     }
 }

@@ -11,10 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * A real Prometheus server (Debian's {@code prometheus}) on a free loopback port with a temporary data directory,
@@ -116,12 +113,7 @@ public final class PrometheusServer implements AutoCloseable {
      * @return the last lines
      */
     public String logTail() {
-        try {
-            List<String> lines = Files.readAllLines(dir.resolve("prometheus.log"));
-            return String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size()));
-        } catch (IOException e) {
-            return "(no log: " + e.getMessage() + ")";
-        }
+        return ServerFiles.tail(dir.resolve("prometheus.log"));
     }
 
     @Override
@@ -134,11 +126,7 @@ public final class PrometheusServer implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        try (Stream<Path> files = Files.walk(dir)) {
-            files.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
-        } catch (IOException ignored) {
-            // a temporary directory left behind is harmless
-        }
+        ServerFiles.delete(dir);
     }
 
     private void awaitReady() {
