@@ -37,9 +37,10 @@ import io.switchboard.runtime.auth.TokenVerifier;
  * one) that goes to the backend and into the one access-log line written per request. Thread safe.
  */
 public final class GatewayHandler implements Handler {
-    private static final System.Logger ACCESS = System.getLogger("io.switchboard.gateway.access");
+    /** The access log: one line per request, here and in {@link TransportErrors}. */
+    static final System.Logger ACCESS = System.getLogger("io.switchboard.gateway.access");
     private static final String OBSERVE = "/observe/";
-    private static final HeaderName REQUEST_ID = HeaderNames.create("X-Request-Id");
+    static final HeaderName REQUEST_ID = HeaderNames.create("X-Request-Id");
     private static final HeaderName TRACEPARENT = HeaderNames.create("traceparent");
     private static final Metadata.Key<String> TRACEPARENT_KEY =
             Metadata.Key.of("traceparent", Metadata.ASCII_STRING_MARSHALLER);

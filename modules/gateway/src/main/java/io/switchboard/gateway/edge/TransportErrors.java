@@ -15,8 +15,6 @@ import io.switchboard.runtime.RequestIds;
  * an internal error; a request it could not even parse is the client's fault, so it gets 400 and no stack trace.
  */
 final class TransportErrors implements DirectHandler {
-    private static final System.Logger ACCESS = System.getLogger("io.switchboard.gateway.access");
-
     private TransportErrors() {
     }
 
@@ -46,15 +44,16 @@ final class TransportErrors implements DirectHandler {
         };
         String text = status.code() == 400 || message == null || message.isBlank() ? "malformed request" : message;
         String requestId = RequestIds.create();
-        if (ACCESS.isLoggable(Level.INFO)) {
-            ACCESS.log(Level.INFO, (unparsed ? "-" : request.method()) + " " + (unparsed ? "-" : brief(request.path())) + " "
-                                   + status.code() + " 0ms " + requestId + " " + eventType.name().toLowerCase());
+        if (GatewayHandler.ACCESS.isLoggable(Level.INFO)) {
+            GatewayHandler.ACCESS.log(Level.INFO, (unparsed ? "-" : request.method()) + " "
+                                                  + (unparsed ? "-" : brief(request.path())) + " " + status.code()
+                                                  + " 0ms " + requestId + " " + eventType.name().toLowerCase());
         }
         return TransportResponse.builder()
                 .status(status)
                 .headers(responseHeaders)
                 .header(HeaderNames.CONTENT_TYPE, "application/json")
-                .header(HeaderNames.create("X-Request-Id"), requestId)
+                .header(GatewayHandler.REQUEST_ID, requestId)
                 .entity(HttpErrors.body(code, text, requestId))
                 .build();
     }
