@@ -54,7 +54,7 @@ final class LeaseClock {
         }
         CompletableFuture<Readings> round;
         synchronized (this) {
-            Duration maxAge = MIN_AGE.plusMillis(Math.max(0, leases.size() * MILLIS_PER_LEASE - MIN_AGE.toMillis()));
+            Duration maxAge = Duration.ofMillis(Math.max(MIN_AGE.toMillis(), leases.size() * MILLIS_PER_LEASE));
             if (Duration.between(latest.readAt(), Instant.now()).compareTo(maxAge) < 0) {
                 return latest;
             }
