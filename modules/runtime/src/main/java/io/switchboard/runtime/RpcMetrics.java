@@ -1,6 +1,9 @@
 package io.switchboard.runtime;
 
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 import io.grpc.ForwardingServerCall;
 import io.grpc.Metadata;
@@ -11,14 +14,17 @@ import io.grpc.Status;
 import io.helidon.metrics.api.Counter;
 import io.helidon.metrics.api.MeterRegistry;
 import io.helidon.metrics.api.Tag;
+import io.helidon.metrics.api.Timer;
 
 /**
  * Counts every gRPC call by method and status and records its latency by method, in Prometheus as
  * {@code switchboard_rpc_server_calls_total{method,status}} and {@code switchboard_rpc_server_duration_seconds}.
- * Thread safe.
+ * Meters are looked up once per label set. Thread safe.
  */
 final class RpcMetrics implements ServerInterceptor {
     private final MeterRegistry registry;
+    private final Map<List<String>, Counter> calls = new ConcurrentHashMap<>();
+    private final Map<String, Timer> durations = new ConcurrentHashMap<>();
 
     RpcMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -32,15 +38,13 @@ final class RpcMetrics implements ServerInterceptor {
         return next.startCall(new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
             @Override
             public void close(Status status, Metadata trailers) {
-                registry.getOrCreate(Counter.builder("switchboard.rpc.server.calls")
-                                             .description("gRPC calls served, by method and status")
-                                             .tags(java.util.List.of(Tag.create("method", method),
-                                                                     Tag.create("status", status.getCode().name()))))
-                        .increment();
-                registry.getOrCreate(LatencyHistograms.timer("switchboard.rpc.server.duration",
-                                                             "gRPC call latency, by method")
-                                             .tags(java.util.List.of(Tag.create("method", method))))
-                        .record(Duration.ofNanos(System.nanoTime() - start));
+                calls.computeIfAbsent(List.of(method, status.getCode().name()), k -> registry.getOrCreate(
+                        Counter.builder("switchboard.rpc.server.calls")
+                                .description("gRPC calls served, by method and status")
+                                .tags(List.of(Tag.create("method", method), Tag.create("status", k.get(1)))))).increment();
+                durations.computeIfAbsent(method, m -> registry.getOrCreate(
+                        LatencyHistograms.timer("switchboard.rpc.server.duration", "gRPC call latency, by method")
+                                .tags(List.of(Tag.create("method", m))))).record(Duration.ofNanos(System.nanoTime() - start));
                 super.close(status, trailers);
             }
         }, headers);

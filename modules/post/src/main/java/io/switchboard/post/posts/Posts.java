@@ -26,6 +26,8 @@ public final class Posts {
             "CREATE INDEX posts_by_author ON posts (author, created_at DESC, id DESC)");
 
     private static final String COLUMNS = "id, author, title, content, created_at";
+    private static final String INSERT = "INSERT INTO posts (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?)";
+    private static final String BY_ID = "SELECT " + COLUMNS + " FROM posts WHERE id = ?";
 
     private final Database database;
 
@@ -48,9 +50,8 @@ public final class Posts {
      */
     public StoredPost create(String author, String title, String content) {
         StoredPost post = new StoredPost(UUID.randomUUID().toString(), author, title, content, System.currentTimeMillis());
-        try (Connection connection = database.dataSource().getConnection();
-             PreparedStatement insert = connection.prepareStatement(
-                     "INSERT INTO posts (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?)")) {
+        try (Connection connection = database.dataSource().getConnection()) {
+            PreparedStatement insert = database.prepared(connection, INSERT);
             insert.setString(1, post.id());
             insert.setString(2, post.author());
             insert.setString(3, post.title());
@@ -70,8 +71,8 @@ public final class Posts {
      * @return the post, if any
      */
     public Optional<StoredPost> get(String id) {
-        try (Connection connection = database.dataSource().getConnection();
-             PreparedStatement query = connection.prepareStatement("SELECT " + COLUMNS + " FROM posts WHERE id = ?")) {
+        try (Connection connection = database.dataSource().getConnection()) {
+            PreparedStatement query = database.prepared(connection, BY_ID);
             query.setString(1, id);
             List<StoredPost> posts = read(query);
             return posts.stream().findFirst();
@@ -104,8 +105,8 @@ public final class Posts {
         }
         sql.append(" ORDER BY created_at DESC, id DESC LIMIT ?");
         parameters.add(pageSize + 1);
-        try (Connection connection = database.dataSource().getConnection();
-             PreparedStatement query = connection.prepareStatement(sql.toString())) {
+        try (Connection connection = database.dataSource().getConnection()) {
+            PreparedStatement query = database.prepared(connection, sql.toString());
             for (int i = 0; i < parameters.size(); i++) {
                 query.setObject(i + 1, parameters.get(i));
             }
@@ -128,8 +129,8 @@ public final class Posts {
      * @return whether a post was deleted
      */
     public boolean delete(String id) {
-        try (Connection connection = database.dataSource().getConnection();
-             PreparedStatement delete = connection.prepareStatement("DELETE FROM posts WHERE id = ?")) {
+        try (Connection connection = database.dataSource().getConnection()) {
+            PreparedStatement delete = database.prepared(connection, "DELETE FROM posts WHERE id = ?");
             delete.setString(1, id);
             return delete.executeUpdate() == 1;
         } catch (SQLException e) {

@@ -6,10 +6,13 @@ import java.lang.System.Logger.Level;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 
 import javax.sql.DataSource;
@@ -24,12 +27,19 @@ import io.helidon.config.Config;
  * <p>
  * SQLite runs with {@code journal_mode=WAL} and {@code synchronous=NORMAL}: measured here, no acknowledged commit
  * is lost when the process is killed with SIGKILL (not proof against a power cut, which needs FULL).
+ * <p>
+ * Statements from {@link #prepared(Connection, String)} are prepared once per physical connection and kept: neither
+ * HikariCP nor sqlite-jdbc caches statements, and preparing one cost SQLite more than running a lookup by primary
+ * key.
  */
 public final class Database implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Database.class.getName());
+    /** Statements kept per connection at most; a caller building unbounded SQL shapes only loses the cache. */
+    private static final int MAX_KEPT = 64;
 
     private final HikariDataSource dataSource;
     private final boolean sqlite;
+    private final Map<Connection, Map<String, PreparedStatement>> kept = new ConcurrentHashMap<>();
 
     private Database(HikariDataSource dataSource, boolean sqlite) {
         this.dataSource = dataSource;
@@ -80,8 +90,42 @@ public final class Database implements AutoCloseable {
         return dataSource;
     }
 
+    /**
+     * The statement for {@code sql} on a connection from {@link #dataSource()}, prepared at its first use on that
+     * physical connection and kept for the next, with its parameters cleared. Use it only while holding the
+     * connection, and never close it (close its result sets).
+     *
+     * @param connection a connection from this database's pool, held by the caller
+     * @param sql        statement text; a few fixed shapes, not text with values in it
+     * @return the statement
+     * @throws SQLException if it cannot be prepared
+     */
+    public PreparedStatement prepared(Connection connection, String sql) throws SQLException {
+        Connection physical = connection.unwrap(Connection.class);
+        Map<String, PreparedStatement> statements = kept.get(physical);
+        if (statements == null) {
+            // a connection new to us: forget those the pool has closed since (their statements closed with them)
+            kept.keySet().removeIf(Database::isClosed);
+            statements = new ConcurrentHashMap<>();
+            kept.put(physical, statements);
+        }
+        PreparedStatement statement = statements.get(sql);
+        if (statement != null && !statement.isClosed()) {
+            statement.clearParameters();
+            return statement;
+        }
+        if (statements.size() >= MAX_KEPT) {
+            closeAll(statements);
+        }
+        statement = physical.prepareStatement(sql);
+        statements.put(sql, statement);
+        return statement;
+    }
+
     @Override
     public void close() {
+        kept.values().forEach(Database::closeAll);
+        kept.clear();
         if (sqlite) {
             // fold the WAL back into the main file, so that a stopped service leaves one file behind
             try (Connection connection = dataSource.getConnection(); Statement statement = connection.createStatement()) {
@@ -112,6 +156,25 @@ public final class Database implements AutoCloseable {
             System.setProperty("org.sqlite.tmpdir", natives.toString());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare the directory of " + file, e);
+        }
+    }
+
+    private static void closeAll(Map<String, PreparedStatement> statements) {
+        for (PreparedStatement statement : statements.values()) {
+            try {
+                statement.close();
+            } catch (SQLException e) {
+                LOG.log(Level.DEBUG, "closing a kept statement failed: " + e.getMessage());
+            }
+        }
+        statements.clear();
+    }
+
+    private static boolean isClosed(Connection connection) {
+        try {
+            return connection.isClosed();
+        } catch (SQLException e) {
+            return true;
         }
     }
 

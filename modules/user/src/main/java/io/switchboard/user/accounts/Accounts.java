@@ -41,9 +41,9 @@ public final class Accounts {
      */
     public Account create(String phoneNumber, String passwordHash) {
         Account account = new Account(UUID.randomUUID().toString(), phoneNumber, passwordHash, System.currentTimeMillis());
-        try (Connection connection = database.dataSource().getConnection();
-             PreparedStatement insert = connection.prepareStatement(
-                     "INSERT INTO users (id, phone_number, password_hash, created_at) VALUES (?, ?, ?, ?)")) {
+        try (Connection connection = database.dataSource().getConnection()) {
+            PreparedStatement insert = database.prepared(
+                    connection, "INSERT INTO users (id, phone_number, password_hash, created_at) VALUES (?, ?, ?, ?)");
             insert.setString(1, account.id());
             insert.setString(2, account.phoneNumber());
             insert.setString(3, account.passwordHash());
@@ -79,8 +79,8 @@ public final class Accounts {
     }
 
     private Optional<Account> one(String sql, String parameter) {
-        try (Connection connection = database.dataSource().getConnection();
-             PreparedStatement query = connection.prepareStatement(sql)) {
+        try (Connection connection = database.dataSource().getConnection()) {
+            PreparedStatement query = database.prepared(connection, sql);
             query.setString(1, parameter);
             try (ResultSet rows = query.executeQuery()) {
                 if (!rows.next()) {
