@@ -28,7 +28,7 @@ FROM ${RUNTIME_BASE} AS runtime
 COPY --from=build /out/jre /opt/java
 COPY --from=build /out/app /app
 ENV PATH=/opt/java/bin:$PATH \
-    JDK_JAVA_OPTIONS="-XX:MaxRAMPercentage=75 -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError"
+    JDK_JAVA_OPTIONS="-XX:MaxRAMPercentage=40 -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError"
 WORKDIR /app
 # numeric, so that Kubernetes can check runAsNonRoot; no passwd entry needed
 USER 10001:10001
