@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -48,7 +49,8 @@ public final class LeaseRenewer implements AutoCloseable {
     private final Map<Lease, Entry> entries = new HashMap<>();
     private final Thread scheduler;
     private volatile boolean closed;
-    private boolean failing;
+    /** Whether renewals fail now; batches are sent concurrently, so each change of state is logged once. */
+    private final AtomicBoolean failing = new AtomicBoolean();
 
     /**
      * A renewer over a hub connection; starts its scheduler thread.
@@ -206,8 +208,7 @@ public final class LeaseRenewer implements AutoCloseable {
             if (closed) {
                 return;
             }
-            if (!failing) {
-                failing = true;
+            if (failing.compareAndSet(false, true)) {
                 LOG.log(Level.WARNING, "cannot renew " + batch.size() + " leases (" + LeaseKeeper.describe(e)
                                        + "); retrying each with backoff");
             }
@@ -215,8 +216,7 @@ public final class LeaseRenewer implements AutoCloseable {
             batch.forEach(entry -> reschedule(entry, entry.backoff.nextMillis() * 1_000_000L));
             return;
         }
-        if (failing) {
-            failing = false;
+        if (failing.compareAndSet(true, false)) {
             LOG.log(Level.INFO, "lease renewals reach the hub again");
         }
         Map<Long, Boolean> alive = new HashMap<>();
