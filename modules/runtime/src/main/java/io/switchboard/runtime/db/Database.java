@@ -28,9 +28,11 @@ import io.helidon.config.Config;
  * SQLite runs with {@code journal_mode=WAL} and {@code synchronous=NORMAL}: measured here, no acknowledged commit
  * is lost when the process is killed with SIGKILL (not proof against a power cut, which needs FULL).
  * <p>
- * Statements from {@link #prepared(Connection, String)} are prepared once per physical connection and kept: neither
- * HikariCP nor sqlite-jdbc caches statements, and preparing one cost SQLite more than running a lookup by primary
- * key.
+ * On SQLite, statements from {@link #prepared(Connection, String)} are prepared once per physical connection and
+ * kept: neither HikariCP nor sqlite-jdbc caches statements, and preparing one cost SQLite more than running a lookup
+ * by primary key. On PostgreSQL they go through the pool, which closes them when the connection returns and evicts a
+ * connection whose statements fail with a connection error (a kept statement would hide those errors from it);
+ * pgjdbc caches parsed and server-prepared statements itself.
  */
 public final class Database implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Database.class.getName());
@@ -91,9 +93,10 @@ public final class Database implements AutoCloseable {
     }
 
     /**
-     * The statement for {@code sql} on a connection from {@link #dataSource()}, prepared at its first use on that
-     * physical connection and kept for the next, with its parameters cleared. Use it only while holding the
-     * connection, and never close it (close its result sets).
+     * The statement for {@code sql} on a connection from {@link #dataSource()}. On SQLite it is prepared at its first
+     * use on that physical connection and kept for the next, with its parameters cleared; on PostgreSQL it is
+     * prepared anew and closed when the connection returns to the pool. Use it only while holding the connection,
+     * and never close it (close its result sets).
      *
      * @param connection a connection from this database's pool, held by the caller
      * @param sql        statement text; a few fixed shapes, not text with values in it
@@ -101,6 +104,9 @@ public final class Database implements AutoCloseable {
      * @throws SQLException if it cannot be prepared
      */
     public PreparedStatement prepared(Connection connection, String sql) throws SQLException {
+        if (!sqlite) {
+            return connection.prepareStatement(sql);
+        }
         Connection physical = connection.unwrap(Connection.class);
         Map<String, PreparedStatement> statements = kept.get(physical);
         if (statements == null) {

@@ -20,8 +20,9 @@ import io.switchboard.testkit.PostgresServer;
 import org.junit.jupiter.api.Test;
 
 /**
- * Kept statements against a real SQLite file and a real PostgreSQL: reused per physical connection, never showing
- * an old snapshot or old parameters, and prepared anew after the pool replaces its connections.
+ * Statements from {@link Database#prepared} against a real SQLite file and a real PostgreSQL: on SQLite kept per
+ * physical connection, never showing an old snapshot or old parameters, and prepared anew after the pool replaces
+ * its connections; on PostgreSQL closed with the connection's return, as the pool does with its own.
  */
 class DatabaseTest {
     private static final List<String> SCHEMA = List.of("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL)");
@@ -32,7 +33,7 @@ class DatabaseTest {
     void sqliteKeepsStatementsAndStaysCorrect() throws Exception {
         try (Database database = Database.open(Config.empty(), Files.createTempDirectory("database-test-"), "notes",
                                                SCHEMA)) {
-            checkKeptStatements(database);
+            checkStatements(database, true);
         }
     }
 
@@ -64,12 +65,12 @@ class DatabaseTest {
             Config config = Config.just(ConfigSources.create(
                     Map.of("url", postgres.createDatabase("notes"), "user", PostgresServer.USER)));
             try (Database database = Database.open(config, Path.of("unused"), "notes", SCHEMA)) {
-                checkKeptStatements(database);
+                checkStatements(database, false);
             }
         }
     }
 
-    private static void checkKeptStatements(Database database) throws SQLException {
+    private static void checkStatements(Database database, boolean kept) throws SQLException {
         insert(database, 1, "first");
         PreparedStatement first;
         try (Connection reader = database.dataSource().getConnection()) {
@@ -84,7 +85,7 @@ class DatabaseTest {
                 assertThat(insert.executeUpdate()).isEqualTo(1);
             }
             PreparedStatement again = database.prepared(reader, BY_ID);
-            assertThat(again).isSameAs(first);
+            assertThat(again == first).as("kept").isEqualTo(kept);
             assertThat(text(again, 2)).isEqualTo("second");
 
             // parameters are cleared between uses: a missing one is an error or NULL, never the last caller's value
@@ -97,6 +98,9 @@ class DatabaseTest {
             }
             assertThat(leaked).isEmpty();
         }
+
+        // statements that are not kept close with the connection's return, as the pool's own do: none is left open
+        assertThat(first.isClosed()).isEqualTo(!kept);
 
         // the pool replaces every connection: statements are prepared anew on the new ones and still answer
         ((HikariDataSource) database.dataSource()).getHikariPoolMXBean().softEvictConnections();
