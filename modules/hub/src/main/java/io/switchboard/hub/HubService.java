@@ -1,17 +1,14 @@
 package io.switchboard.hub;
 
 import java.lang.System.Logger.Level;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
-import io.etcd.jetcd.KeyValue;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -67,9 +64,8 @@ final class HubService extends HubGrpc.HubImplBase {
         unary(responses, () -> {
             Instance instance = request.getInstance();
             InstanceRules.checkRegistration(instance, request.getTtlSeconds());
-            EtcdStore.Registered registered = admitted(() -> store.register(
-                    InstanceRecords.key(instance.getService(), instance.getId()),
-                    InstanceRecords.encode(instance, Instant.now()), request.getTtlSeconds()));
+            EtcdStore.Registered registered = admitted(() -> store.register(instance, Instant.now(),
+                                                                            request.getTtlSeconds()));
             metrics.registered();
             LOG.log(Level.INFO, "registered " + instance.getService() + "/" + instance.getId() + " at "
                                 + instance.getHost() + ":" + instance.getPort() + " lease "
@@ -114,11 +110,9 @@ final class HubService extends HubGrpc.HubImplBase {
     public void getService(GetServiceRequest request, StreamObserver<GetServiceResponse> responses) {
         unary(responses, () -> {
             InstanceRules.checkService(request.getService());
-            EtcdStore.Range range = store.range(InstanceRecords.servicePrefix(request.getService()), false);
-            GetServiceResponse.Builder response = GetServiceResponse.newBuilder().setRevision(range.revision());
-            for (KeyValue kv : range.kvs()) {
-                InstanceRecords.parse(key(kv), kv.getValue().getBytes()).ifPresent(response::addInstances);
-            }
+            EtcdStore.Records read = store.records(request.getService());
+            GetServiceResponse.Builder response = GetServiceResponse.newBuilder().setRevision(read.revision());
+            read.records().forEach(record -> response.addInstances(record.instance()));
             return response.build();
         });
     }
@@ -126,10 +120,8 @@ final class HubService extends HubGrpc.HubImplBase {
     @Override
     public void listServices(ListServicesRequest request, StreamObserver<ListServicesResponse> responses) {
         unary(responses, () -> {
-            EtcdStore.Range range = store.range(EtcdStore.PREFIX, true);
-            Set<String> names = new TreeSet<>();
-            range.kvs().forEach(kv -> InstanceRecords.idOf(key(kv)).ifPresent(id -> names.add(id.service())));
-            return ListServicesResponse.newBuilder().addAllServices(names).setRevision(range.revision()).build();
+            EtcdStore.ServiceNames read = store.serviceNames();
+            return ListServicesResponse.newBuilder().addAllServices(read.names()).setRevision(read.revision()).build();
         });
     }
 
@@ -174,10 +166,6 @@ final class HubService extends HubGrpc.HubImplBase {
         store.keepAlive(leases).forEach((lease, ttl) -> statuses.add(
                 LeaseStatus.newBuilder().setLeaseId(lease).setAlive(ttl > 0).setTtlSeconds(Math.max(ttl, 0)).build()));
         return statuses;
-    }
-
-    private static String key(KeyValue kv) {
-        return kv.getKey().toString(StandardCharsets.UTF_8);
     }
 
     private static <T> void unary(StreamObserver<T> responses, Call<T> call) {

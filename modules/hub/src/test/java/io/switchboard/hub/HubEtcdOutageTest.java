@@ -138,10 +138,10 @@ class HubEtcdOutageTest {
         }
     }
 
-    /** Keys as the hub writes them. */
+    /** Keys as the hub writes them: the layout operators see with etcdctl (README). */
     private static final class EtcdStoreKeys {
         static io.etcd.jetcd.ByteSequence key(String service, String id) {
-            String key = service.isEmpty() ? "/switchboard/" : InstanceRecords.key(service, id);
+            String key = service.isEmpty() ? "/switchboard/" : "/switchboard/services/" + service + "/" + id;
             return io.etcd.jetcd.ByteSequence.from(key, UTF_8);
         }
     }

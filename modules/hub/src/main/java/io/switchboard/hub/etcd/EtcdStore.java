@@ -5,17 +5,24 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.SortedSet;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
@@ -27,24 +34,28 @@ import io.etcd.jetcd.lease.LeaseTimeToLiveResponse;
 import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.LeaseOption;
 import io.etcd.jetcd.options.PutOption;
+import io.etcd.jetcd.options.WatchOption;
+import io.etcd.jetcd.watch.WatchEvent;
+import io.etcd.jetcd.watch.WatchResponse;
 import io.grpc.Status;
+import io.grpc.StatusException;
 import io.grpc.StatusRuntimeException;
+import io.switchboard.api.hub.v1.Instance;
 
 /**
- * The hub's only state: instance records in etcd under {@value #PREFIX}, each attached to a lease.
+ * The hub's only state: instance records in etcd under {@code /switchboard/services/}, each attached to a lease.
+ * This is the only class that speaks to etcd through jetcd; what it hands out is decoded ({@link InstanceRecord},
+ * {@link RecordChange}).
  * <p>
  * Every operation is bounded by a timeout and fails with a gRPC {@link StatusRuntimeException}: UNAVAILABLE when
  * etcd cannot be reached or does not answer in time, NOT_FOUND for a lease etcd does not know. Thread safe.
  */
 public final class EtcdStore implements AutoCloseable {
-    /** Root of all instance records: {@code /switchboard/services/<service>/<instance-id>}. */
-    public static final String PREFIX = "/switchboard/services/";
-
     private static final long TIMEOUT_MILLIS = 3000;
 
     private final List<URI> endpoints;
-    private final List<Runnable> errorListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
-    private final List<Runnable> reconnectListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<Runnable> errorListeners = new CopyOnWriteArrayList<>();
+    private final List<Runnable> reconnectListeners = new CopyOnWriteArrayList<>();
     private final LeaseStream leases;
     private volatile Client client;
 
@@ -119,10 +130,10 @@ public final class EtcdStore implements AutoCloseable {
                 .retryDelay(100)
                 .retryMaxDelay(400)
                 .retryMaxAttempts(2)
-                .retryMaxDuration(java.time.Duration.ofSeconds(2))
-                .connectTimeout(java.time.Duration.ofSeconds(2))
-                .keepaliveTime(java.time.Duration.ofSeconds(10))
-                .keepaliveTimeout(java.time.Duration.ofSeconds(3))
+                .retryMaxDuration(Duration.ofSeconds(2))
+                .connectTimeout(Duration.ofSeconds(2))
+                .keepaliveTime(Duration.ofSeconds(10))
+                .keepaliveTimeout(Duration.ofSeconds(3))
                 .build();
     }
 
@@ -136,16 +147,17 @@ public final class EtcdStore implements AutoCloseable {
     }
 
     /**
-     * Grants a lease and writes the record attached to it.
+     * Grants a lease and writes the instance's record attached to it.
      *
-     * @param key        full key
-     * @param value      record bytes
-     * @param ttlSeconds lease TTL
+     * @param instance     a validated instance
+     * @param registeredAt the time stored beside it
+     * @param ttlSeconds   lease TTL
      * @return the lease id and the revision of the write
      */
-    public Registered register(String key, byte[] value, long ttlSeconds) {
+    public Registered register(Instance instance, Instant registeredAt, long ttlSeconds) {
+        String key = InstanceRecords.key(instance.getService(), instance.getId());
         long leaseId = await(client.getLeaseClient().grant(ttlSeconds)).getID();
-        long revision = await(client.getKVClient().put(bytes(key), ByteSequence.from(value),
+        long revision = await(client.getKVClient().put(bytes(key), ByteSequence.from(InstanceRecords.encode(instance, registeredAt)),
                                                        PutOption.builder().withLeaseId(leaseId).build()))
                 .getHeader().getRevision();
         return new Registered(leaseId, revision);
@@ -178,7 +190,7 @@ public final class EtcdStore implements AutoCloseable {
     public Map<Long, LeaseTtl> timeToLive(Collection<Long> leaseIds, int maxInFlight, long timeoutMillis) {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         Semaphore slots = new Semaphore(maxInFlight);
-        Map<Long, LeaseTtl> ttls = new java.util.concurrent.ConcurrentHashMap<>();
+        Map<Long, LeaseTtl> ttls = new ConcurrentHashMap<>();
         List<CompletableFuture<LeaseTimeToLiveResponse>> calls = new ArrayList<>();
         try {
             for (long id : leaseIds) {
@@ -216,18 +228,69 @@ public final class EtcdStore implements AutoCloseable {
     }
 
     /**
-     * All key-values under a prefix, at one revision.
+     * The records of one service, or of every service, at one revision. Records that do not parse are skipped.
      *
-     * @param prefix   key prefix
-     * @param keysOnly whether values are needed
-     * @return the entries and the revision they were read at
+     * @param service service name; empty for every service
+     * @return the records, sorted by key (service, then instance id), and the revision they were read at
      */
-    public Range range(String prefix, boolean keysOnly) {
-        GetResponse response = await(client.getKVClient().get(bytes(prefix), GetOption.builder()
+    public Records records(String service) {
+        GetResponse response = await(client.getKVClient().get(
+                bytes(service.isEmpty() ? InstanceRecords.PREFIX : InstanceRecords.servicePrefix(service)),
+                GetOption.builder().isPrefix(true).build()));
+        List<InstanceRecord> records = new ArrayList<>(response.getKvs().size());
+        for (KeyValue kv : response.getKvs()) {
+            InstanceRecords.read(key(kv), kv.getValue().getBytes(), kv.getLease()).ifPresent(records::add);
+        }
+        return new Records(records, response.getHeader().getRevision());
+    }
+
+    /**
+     * The names of the services that have at least one record, read without the records' values.
+     *
+     * @return the names, sorted, and the revision they were read at
+     */
+    public ServiceNames serviceNames() {
+        GetResponse response = await(client.getKVClient().get(bytes(InstanceRecords.PREFIX), GetOption.builder()
                 .isPrefix(true)
-                .withKeysOnly(keysOnly)
+                .withKeysOnly(true)
                 .build()));
-        return new Range(new ArrayList<>(response.getKvs()), response.getHeader().getRevision());
+        SortedSet<String> names = new TreeSet<>();
+        response.getKvs().forEach(kv -> InstanceRecords.idOf(key(kv)).ifPresent(id -> names.add(id.service())));
+        return new ServiceNames(List.copyOf(names), response.getHeader().getRevision());
+    }
+
+    /**
+     * Follows every change of the records from a revision on, through jetcd's watch (which resumes by itself after
+     * transient errors, reporting each to {@code onError}). Changes of one etcd answer arrive together, in order.
+     *
+     * @param fromRevision first revision to report
+     * @param onChanges    receives the changes of each answer, on jetcd's thread; must not block for long
+     * @param onError      told of every interruption, and of the end of a watch that cannot go on (a compacted
+     *                     revision): the caller reads the records again and watches from there
+     * @return the watch, to close
+     */
+    public RecordWatch watch(long fromRevision, Consumer<List<RecordChange>> onChanges, Consumer<Throwable> onError) {
+        Watch.Watcher watcher = client.getWatchClient().watch(
+                bytes(InstanceRecords.PREFIX),
+                WatchOption.builder().isPrefix(true).withRevision(fromRevision).build(),
+                Watch.listener(response -> onChanges.accept(changes(response)), onError));
+        return watcher::close;
+    }
+
+    private static List<RecordChange> changes(WatchResponse response) {
+        List<RecordChange> changes = new ArrayList<>(response.getEvents().size());
+        for (WatchEvent event : response.getEvents()) {
+            KeyValue kv = event.getKeyValue();
+            long revision = kv.getModRevision();
+            switch (event.getEventType()) {
+            case PUT -> InstanceRecords.read(key(kv), kv.getValue().getBytes(), kv.getLease())
+                    .ifPresent(record -> changes.add(new RecordChange.Put(record, revision)));
+            case DELETE -> InstanceRecords.idOf(key(kv))
+                    .ifPresent(id -> changes.add(new RecordChange.Delete(id.service(), id.id(), revision)));
+            default -> { }
+            }
+        }
+        return changes;
     }
 
     /**
@@ -238,7 +301,7 @@ public final class EtcdStore implements AutoCloseable {
      */
     public boolean ping(long timeoutMillis) {
         try {
-            client.getKVClient().get(bytes(PREFIX + ".ping"), GetOption.builder().withCountOnly(true).build())
+            client.getKVClient().get(bytes(InstanceRecords.PREFIX + ".ping"), GetOption.builder().withCountOnly(true).build())
                     .get(timeoutMillis, TimeUnit.MILLISECONDS);
             return true;
         } catch (InterruptedException e) {
@@ -249,23 +312,12 @@ public final class EtcdStore implements AutoCloseable {
         }
     }
 
-    /**
-     * jetcd's watch client, for the view.
-     *
-     * @return watch client
-     */
-    public Watch watchClient() {
-        return client.getWatchClient();
+    private static ByteSequence bytes(String key) {
+        return ByteSequence.from(key, StandardCharsets.UTF_8);
     }
 
-    /**
-     * UTF-8 bytes of a key.
-     *
-     * @param key key
-     * @return bytes
-     */
-    public static ByteSequence bytes(String key) {
-        return ByteSequence.from(key, StandardCharsets.UTF_8);
+    private static String key(KeyValue kv) {
+        return kv.getKey().toString(StandardCharsets.UTF_8);
     }
 
     @Override
@@ -312,7 +364,7 @@ public final class EtcdStore implements AutoCloseable {
                     default -> Status.UNAVAILABLE.withDescription("etcd: " + message);
                 };
             }
-            if (t instanceof StatusRuntimeException || t instanceof io.grpc.StatusException) {
+            if (t instanceof StatusRuntimeException || t instanceof StatusException) {
                 Status status = Status.fromThrowable(t);
                 return status.getCode() == Status.Code.NOT_FOUND
                         ? status
@@ -341,11 +393,29 @@ public final class EtcdStore implements AutoCloseable {
     }
 
     /**
-     * Entries read under a prefix.
+     * A watch of the records; closing it stops the changes.
+     */
+    @FunctionalInterface
+    public interface RecordWatch extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    /**
+     * Records read at one revision.
      *
-     * @param kvs      entries
+     * @param records  the records, sorted by service and instance id
      * @param revision revision they were read at
      */
-    public record Range(List<KeyValue> kvs, long revision) {
+    public record Records(List<InstanceRecord> records, long revision) {
+    }
+
+    /**
+     * Service names read at one revision.
+     *
+     * @param names    the names, sorted
+     * @param revision revision they were read at
+     */
+    public record ServiceNames(List<String> names, long revision) {
     }
 }

@@ -14,7 +14,7 @@ import io.switchboard.api.hub.v1.Instance;
 import io.switchboard.hub.etcd.EtcdProbe;
 import io.switchboard.hub.etcd.EtcdStore.LeaseTtl;
 import io.switchboard.hub.view.InstanceView;
-import io.switchboard.hub.view.ViewEntry;
+import io.switchboard.hub.etcd.InstanceRecord;
 
 /**
  * What the dashboard shows, as JSON: every service with its instances from this replica's view, each lease's TTL
@@ -43,7 +43,7 @@ final class Dashboard {
      */
     JsonObject services(Duration wait) {
         InstanceView.Contents contents = view.contents();
-        Map<String, List<ViewEntry>> byService = byService(contents.entries());
+        Map<String, List<InstanceRecord>> byService = byService(contents.entries());
         LeaseClock.Readings readings = leases.read(leaseIds(contents.entries()), wait);
         JsonObject root = status(contents);
         JsonArray services = new JsonArray();
@@ -63,7 +63,7 @@ final class Dashboard {
      */
     Optional<JsonObject> service(String name, Duration wait) {
         InstanceView.Contents contents = view.contents();
-        List<ViewEntry> entries = byService(contents.entries()).get(name);
+        List<InstanceRecord> entries = byService(contents.entries()).get(name);
         if (entries == null) {
             return Optional.empty();
         }
@@ -86,10 +86,10 @@ final class Dashboard {
         return root;
     }
 
-    private static JsonObject service(String name, List<ViewEntry> entries, LeaseClock.Readings readings) {
+    private static JsonObject service(String name, List<InstanceRecord> entries, LeaseClock.Readings readings) {
         JsonArray instances = new JsonArray();
         int healthy = 0;
-        for (ViewEntry entry : entries) {
+        for (InstanceRecord entry : entries) {
             JsonObject lease = lease(entry.leaseId(), readings);
             if (lease.get("healthy").getAsBoolean()) {
                 healthy++;
@@ -104,7 +104,7 @@ final class Dashboard {
         return service;
     }
 
-    private static JsonObject instance(ViewEntry entry, JsonObject lease) {
+    private static JsonObject instance(InstanceRecord entry, JsonObject lease) {
         Instance instance = entry.instance();
         JsonObject json = new JsonObject();
         json.addProperty("id", instance.getId());
@@ -153,14 +153,14 @@ final class Dashboard {
         return lease;
     }
 
-    private static Map<String, List<ViewEntry>> byService(List<ViewEntry> entries) {
+    private static Map<String, List<InstanceRecord>> byService(List<InstanceRecord> entries) {
         // the view's entries come sorted by service, then instance id
-        Map<String, List<ViewEntry>> byService = new LinkedHashMap<>();
+        Map<String, List<InstanceRecord>> byService = new LinkedHashMap<>();
         entries.forEach(e -> byService.computeIfAbsent(e.instance().getService(), s -> new java.util.ArrayList<>()).add(e));
         return byService;
     }
 
-    private static List<Long> leaseIds(List<ViewEntry> entries) {
-        return entries.stream().mapToLong(ViewEntry::leaseId).filter(id -> id != 0).boxed().distinct().toList();
+    private static List<Long> leaseIds(List<InstanceRecord> entries) {
+        return entries.stream().mapToLong(InstanceRecord::leaseId).filter(id -> id != 0).boxed().distinct().toList();
     }
 }

@@ -1,28 +1,21 @@
 package io.switchboard.hub.view;
 
 import java.lang.System.Logger.Level;
-import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ThreadLocalRandom;
 
-import io.etcd.jetcd.KeyValue;
-import io.etcd.jetcd.Watch;
-import io.etcd.jetcd.options.WatchOption;
-import io.etcd.jetcd.watch.WatchEvent;
-import io.etcd.jetcd.watch.WatchResponse;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.switchboard.api.hub.v1.Instance;
-import io.switchboard.hub.InstanceRecords;
+import io.switchboard.api.hub.v1.WatchResponse;
 import io.switchboard.hub.etcd.EtcdStore;
+import io.switchboard.hub.etcd.InstanceRecord;
+import io.switchboard.hub.etcd.RecordChange;
 
 /**
  * The hub's in-memory view of every instance record, kept by one etcd watch on the whole prefix, and the
@@ -37,27 +30,24 @@ import io.switchboard.hub.etcd.EtcdStore;
  */
 public final class InstanceView implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(InstanceView.class.getName());
-    private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
 
     private final EtcdStore store;
     private final int queueCapacity;
     private final Object lock = new Object();
-    private final Map<String, Map<String, ViewEntry>> services = new TreeMap<>();
+    private final Map<String, Map<String, InstanceRecord>> services = new TreeMap<>();
     private final Map<String, Set<Subscription>> subscribers = new ConcurrentHashMap<>();
     private final List<Runnable> changeListeners = new CopyOnWriteArrayList<>();
     private long revision;
     private long generation;
     private boolean synced;
-    private Watch.Watcher watcher;
+    private EtcdStore.RecordWatch watch;
     private volatile boolean closed;
-    private final Thread rebuilder;
-    private final Object rebuildSignal = new Object();
-    private boolean rebuildRequested = true;
+    private final RebuildLoop rebuilder;
 
     private InstanceView(EtcdStore store, int queueCapacity) {
         this.store = store;
         this.queueCapacity = queueCapacity;
-        this.rebuilder = Thread.ofVirtual().name("view-rebuild").unstarted(this::rebuildLoop);
+        this.rebuilder = new RebuildLoop("view-rebuild", this::rebuild);
     }
 
     /**
@@ -112,7 +102,7 @@ public final class InstanceView implements AutoCloseable {
      */
     public Contents contents() {
         synchronized (lock) {
-            List<ViewEntry> entries = new ArrayList<>();
+            List<InstanceRecord> entries = new ArrayList<>();
             services.values().forEach(m -> entries.addAll(m.values()));
             return new Contents(entries, revision, synced);
         }
@@ -133,7 +123,7 @@ public final class InstanceView implements AutoCloseable {
      * @param service  service to watch, empty for all
      * @param observer the stream
      */
-    public void subscribe(String service, ServerCallStreamObserver<io.switchboard.api.hub.v1.WatchResponse> observer) {
+    public void subscribe(String service, ServerCallStreamObserver<WatchResponse> observer) {
         Set<Subscription> set = subscribers.computeIfAbsent(service, s -> ConcurrentHashMap.newKeySet());
         Subscription[] holder = new Subscription[1];
         Subscription subscription = new Subscription(service, observer, queueCapacity, () -> set.remove(holder[0]));
@@ -154,45 +144,14 @@ public final class InstanceView implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        rebuilder.interrupt();
+        rebuilder.close();
         synchronized (lock) {
-            if (watcher != null) {
-                watcher.close();
+            if (watch != null) {
+                watch.close();
             }
         }
         subscribers.values().forEach(set -> List.copyOf(set).forEach(
                 s -> s.end(Status.UNAVAILABLE.withDescription("hub shutting down; watch through another replica"))));
-    }
-
-    private void rebuildLoop() {
-        long backoff = 100;
-        while (!closed) {
-            synchronized (rebuildSignal) {
-                while (!rebuildRequested) {
-                    try {
-                        rebuildSignal.wait();
-                    } catch (InterruptedException e) {
-                        return;
-                    }
-                }
-                rebuildRequested = false;
-            }
-            while (!closed) {
-                try {
-                    rebuild();
-                    backoff = 100;
-                    break;
-                } catch (RuntimeException e) {
-                    LOG.log(Level.DEBUG, "view rebuild failed: " + e.getMessage());
-                    try {
-                        Thread.sleep(backoff / 2 + ThreadLocalRandom.current().nextLong(backoff / 2 + 1));
-                    } catch (InterruptedException ie) {
-                        return;
-                    }
-                    backoff = Math.min(backoff * 2, MAX_BACKOFF.toMillis());
-                }
-            }
-        }
     }
 
     /*
@@ -206,65 +165,48 @@ public final class InstanceView implements AutoCloseable {
             synced = false;
             changed();
         }
-        requestRebuild();
-    }
-
-    private void requestRebuild() {
-        synchronized (rebuildSignal) {
-            rebuildRequested = true;
-            rebuildSignal.notifyAll();
-        }
+        rebuilder.request();
     }
 
     private void rebuild() {
-        EtcdStore.Range range = store.range(EtcdStore.PREFIX, false);
+        EtcdStore.Records read = store.records("");
         synchronized (lock) {
-            if (watcher != null) {
-                watcher.close();
+            if (watch != null) {
+                watch.close();
             }
             services.clear();
-            for (KeyValue kv : range.kvs()) {
-                entry(kv).ifPresent(entry -> services.computeIfAbsent(entry.instance().getService(), s -> new TreeMap<>())
-                        .put(entry.instance().getId(), entry));
-            }
-            revision = range.revision();
+            read.records().forEach(record -> services
+                    .computeIfAbsent(record.instance().getService(), s -> new TreeMap<>())
+                    .put(record.instance().getId(), record));
+            revision = read.revision();
             synced = true;
             subscribers.forEach((service, set) -> {
                 if (!set.isEmpty()) {
-                    io.switchboard.api.hub.v1.WatchResponse snapshot = snapshot(service);
+                    WatchResponse snapshot = snapshot(service);
                     set.forEach(s -> s.offer(snapshot));
                 }
             });
             changed();
             long current = ++generation;
-            watcher = store.watchClient().watch(EtcdStore.bytes(EtcdStore.PREFIX),
-                                                WatchOption.builder()
-                                                        .isPrefix(true)
-                                                        .withRevision(revision + 1)
-                                                        .build(),
-                                                Watch.listener(response -> onWatch(current, response),
-                                                              error -> onWatchError(current, error)));
+            watch = store.watch(revision + 1, changes -> onChanges(current, changes), error -> onWatchError(current, error));
         }
-        LOG.log(Level.INFO, "view synced from etcd: " + range.kvs().size() + " instances at revision " + range.revision());
+        LOG.log(Level.INFO, "view synced from etcd: " + read.records().size() + " instances at revision " + read.revision());
     }
 
-    private void onWatch(long generation, WatchResponse response) {
+    private void onChanges(long generation, List<RecordChange> changes) {
         synchronized (lock) {
             if (generation != this.generation) {
                 return;
             }
-            for (WatchEvent event : response.getEvents()) {
-                KeyValue kv = event.getKeyValue();
-                // events of one transaction share a revision: only older ones are stale
-                if (kv.getModRevision() < revision) {
+            for (RecordChange change : changes) {
+                // changes of one transaction share a revision: only older ones are stale
+                if (change.revision() < revision) {
                     continue;
                 }
-                revision = kv.getModRevision();
-                String key = key(kv);
-                switch (event.getEventType()) {
-                case PUT -> entry(kv).ifPresent(this::put);
-                case DELETE -> InstanceRecords.idOf(key).ifPresent(id -> remove(id.service(), id.id()));
-                default -> { }
+                revision = change.revision();
+                switch (change) {
+                case RecordChange.Put put -> put(put.record());
+                case RecordChange.Delete delete -> remove(delete.service(), delete.id());
                 }
             }
         }
@@ -282,25 +224,25 @@ public final class InstanceView implements AutoCloseable {
         // jetcd would resume a watch after a transient error by itself, but a rebuild is always correct (a
         // compacted revision, or an etcd that came back with other data, cannot be resumed) and it is rare.
         LOG.log(Level.WARNING, "etcd watch interrupted (" + error.getMessage() + "); rebuilding the view when etcd answers");
-        requestRebuild();
+        rebuilder.request();
     }
 
-    private void put(ViewEntry entry) {
-        Instance instance = entry.instance();
-        services.computeIfAbsent(instance.getService(), s -> new TreeMap<>()).put(instance.getId(), entry);
-        publish(instance.getService(), change(io.switchboard.api.hub.v1.WatchResponse.Type.PUT, instance));
+    private void put(InstanceRecord record) {
+        Instance instance = record.instance();
+        services.computeIfAbsent(instance.getService(), s -> new TreeMap<>()).put(instance.getId(), record);
+        publish(instance.getService(), change(WatchResponse.Type.PUT, instance));
         changed();
     }
 
     private void remove(String service, String id) {
-        Map<String, ViewEntry> instances = services.get(service);
+        Map<String, InstanceRecord> instances = services.get(service);
         if (instances == null || instances.remove(id) == null) {
             return;
         }
         if (instances.isEmpty()) {
             services.remove(service);
         }
-        publish(service, change(io.switchboard.api.hub.v1.WatchResponse.Type.DELETE,
+        publish(service, change(WatchResponse.Type.DELETE,
                                 Instance.newBuilder().setService(service).setId(id).build()));
         changed();
     }
@@ -309,16 +251,16 @@ public final class InstanceView implements AutoCloseable {
         changeListeners.forEach(Runnable::run);
     }
 
-    private io.switchboard.api.hub.v1.WatchResponse change(io.switchboard.api.hub.v1.WatchResponse.Type type,
+    private WatchResponse change(WatchResponse.Type type,
                                                            Instance instance) {
-        return io.switchboard.api.hub.v1.WatchResponse.newBuilder()
+        return WatchResponse.newBuilder()
                 .setType(type)
                 .setRevision(revision)
                 .addInstances(instance)
                 .build();
     }
 
-    private void publish(String service, io.switchboard.api.hub.v1.WatchResponse message) {
+    private void publish(String service, WatchResponse message) {
         for (String key : new String[] {service, ""}) {
             Set<Subscription> set = subscribers.get(key);
             if (set != null) {
@@ -327,27 +269,18 @@ public final class InstanceView implements AutoCloseable {
         }
     }
 
-    private io.switchboard.api.hub.v1.WatchResponse snapshot(String service) {
+    private WatchResponse snapshot(String service) {
         List<Instance> instances = new ArrayList<>();
         if (service.isEmpty()) {
             services.values().forEach(m -> m.values().forEach(e -> instances.add(e.instance())));
         } else {
             services.getOrDefault(service, Map.of()).values().forEach(e -> instances.add(e.instance()));
         }
-        return io.switchboard.api.hub.v1.WatchResponse.newBuilder()
-                .setType(io.switchboard.api.hub.v1.WatchResponse.Type.SNAPSHOT)
+        return WatchResponse.newBuilder()
+                .setType(WatchResponse.Type.SNAPSHOT)
                 .setRevision(revision)
                 .addAllInstances(instances)
                 .build();
-    }
-
-    private static Optional<ViewEntry> entry(KeyValue kv) {
-        return InstanceRecords.read(key(kv), kv.getValue().getBytes())
-                .map(stored -> new ViewEntry(stored.instance(), kv.getLease(), stored.registeredAt()));
-    }
-
-    private static String key(KeyValue kv) {
-        return kv.getKey().toString(StandardCharsets.UTF_8);
     }
 
     /**
@@ -357,6 +290,6 @@ public final class InstanceView implements AutoCloseable {
      * @param revision the etcd revision the view reflects
      * @param synced   whether the view follows etcd right now (false while it waits to be rebuilt)
      */
-    public record Contents(List<ViewEntry> entries, long revision, boolean synced) {
+    public record Contents(List<InstanceRecord> entries, long revision, boolean synced) {
     }
 }

@@ -1,4 +1,4 @@
-package io.switchboard.hub;
+package io.switchboard.hub.etcd;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -13,14 +13,25 @@ class InstanceRecordsUnitTest {
 
     @Test
     void aRecordCarriesItsRegistrationTimeBesideTheInstance() {
-        Instance instance = HubFixture.instance("orders", "orders-1", 9001).toBuilder()
+        Instance instance = Instance.newBuilder().setService("orders").setId("orders-1").setHost("127.0.0.1").setPort(9001)
+                .setVersion("1.0.0").setZone("local").setWeight(100)
                 .putMetadata("quote", "\"registeredAt\":\"1999-01-01T00:00:00Z\"}").build();
         Instant at = Instant.parse("2026-11-24T13:43:53.870123Z");
 
-        InstanceRecords.Stored stored = InstanceRecords.read(KEY, InstanceRecords.encode(instance, at)).orElseThrow();
+        InstanceRecord stored = InstanceRecords.read(KEY, InstanceRecords.encode(instance, at), 7).orElseThrow();
 
         assertThat(stored.instance()).isEqualTo(instance);
         assertThat(stored.registeredAt()).isEqualTo(at);
+        assertThat(stored.leaseId()).isEqualTo(7);
+    }
+
+    @Test
+    void aKeyOutsideTheLayoutIsNotARecord() {
+        byte[] record = InstanceRecords.encode(Instance.getDefaultInstance(), Instant.EPOCH);
+        assertThat(InstanceRecords.read("/switchboard/services/orders", record, 7)).isEmpty();
+        assertThat(InstanceRecords.read("/switchboard/services/orders/", record, 7)).isEmpty();
+        assertThat(InstanceRecords.read("/elsewhere/orders/orders-1", record, 7)).isEmpty();
+        assertThat(InstanceRecords.key("orders", "orders-1")).isEqualTo("/switchboard/services/orders/orders-1");
     }
 
     @Test
@@ -28,13 +39,13 @@ class InstanceRecordsUnitTest {
         Instant at = Instant.parse("2026-11-24T13:43:53Z");
         byte[] record = InstanceRecords.encode(Instance.getDefaultInstance(), at);
         assertThat(new String(record, StandardCharsets.UTF_8)).isEqualTo("{\"registeredAt\":\"2026-11-24T13:43:53Z\"}");
-        assertThat(InstanceRecords.read(KEY, record).orElseThrow().registeredAt()).isEqualTo(at);
+        assertThat(InstanceRecords.read(KEY, record, 7).orElseThrow().registeredAt()).isEqualTo(at);
     }
 
     @Test
     void recordsWrittenBeforeRegistrationTimesStillParse() {
         byte[] old = "{\"host\":\"127.0.0.1\",\"port\":9001}".getBytes(StandardCharsets.UTF_8);
-        InstanceRecords.Stored stored = InstanceRecords.read(KEY, old).orElseThrow();
+        InstanceRecord stored = InstanceRecords.read(KEY, old, 7).orElseThrow();
         assertThat(stored.instance().getPort()).isEqualTo(9001);
         assertThat(stored.registeredAt()).isNull();
     }
@@ -42,7 +53,7 @@ class InstanceRecordsUnitTest {
     @Test
     void anUnreadableRegistrationTimeIsUnknownNotFatal() {
         byte[] odd = "{\"port\":9001,\"registeredAt\":\"yesterday\"}".getBytes(StandardCharsets.UTF_8);
-        InstanceRecords.Stored stored = InstanceRecords.read(KEY, odd).orElseThrow();
+        InstanceRecord stored = InstanceRecords.read(KEY, odd, 7).orElseThrow();
         assertThat(stored.instance().getPort()).isEqualTo(9001);
         assertThat(stored.registeredAt()).isNull();
     }

@@ -1,4 +1,4 @@
-package io.switchboard.hub;
+package io.switchboard.hub.etcd;
 
 import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
@@ -11,7 +11,6 @@ import com.google.gson.JsonParser;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
 import io.switchboard.api.hub.v1.Instance;
-import io.switchboard.hub.etcd.EtcdStore;
 
 /**
  * How an instance record is stored in etcd: the key {@code /switchboard/services/<service>/<id>} and the
@@ -21,7 +20,10 @@ import io.switchboard.hub.etcd.EtcdStore;
  * It is not part of the gRPC contract: readers ignore fields they do not know, so records written before it
  * existed still parse (with no registration time), and older hubs read newer records.
  */
-public final class InstanceRecords {
+final class InstanceRecords {
+    /** Root of all instance records: {@code /switchboard/services/<service>/<instance-id>}. */
+    static final String PREFIX = "/switchboard/services/";
+
     private static final System.Logger LOG = System.getLogger(InstanceRecords.class.getName());
     private static final JsonFormat.Printer PRINTER = JsonFormat.printer().omittingInsignificantWhitespace();
     private static final JsonFormat.Parser PARSER = JsonFormat.parser().ignoringUnknownFields();
@@ -37,8 +39,8 @@ public final class InstanceRecords {
      * @param id      instance id
      * @return the etcd key
      */
-    public static String key(String service, String id) {
-        return EtcdStore.PREFIX + service + "/" + id;
+    static String key(String service, String id) {
+        return PREFIX + service + "/" + id;
     }
 
     /**
@@ -47,8 +49,8 @@ public final class InstanceRecords {
      * @param service service name
      * @return the prefix, ending with a slash
      */
-    public static String servicePrefix(String service) {
-        return EtcdStore.PREFIX + service + "/";
+    static String servicePrefix(String service) {
+        return PREFIX + service + "/";
     }
 
     /**
@@ -58,7 +60,7 @@ public final class InstanceRecords {
      * @param registeredAt when the hub registered it
      * @return JSON bytes
      */
-    public static byte[] encode(Instance instance, Instant registeredAt) {
+    static byte[] encode(Instance instance, Instant registeredAt) {
         String json;
         try {
             json = PRINTER.print(instance);
@@ -75,22 +77,12 @@ public final class InstanceRecords {
      * Reads a stored record. A record that someone else wrote under our prefix and that does not parse is skipped
      * with one log line rather than breaking the view; service and id always come from the key.
      *
-     * @param key   etcd key
-     * @param value stored bytes
-     * @return the instance, empty when the key or value is not ours
-     */
-    public static Optional<Instance> parse(String key, byte[] value) {
-        return read(key, value).map(Stored::instance);
-    }
-
-    /**
-     * Reads a stored record with its registration time; otherwise as {@link #parse(String, byte[])}.
-     *
-     * @param key   etcd key
-     * @param value stored bytes
+     * @param key     etcd key
+     * @param value   stored bytes
+     * @param leaseId the lease etcd has the key attached to
      * @return the record, empty when the key or value is not ours
      */
-    public static Optional<Stored> read(String key, byte[] value) {
+    static Optional<InstanceRecord> read(String key, byte[] value, long leaseId) {
         Optional<InstanceId> id = idOf(key);
         if (id.isEmpty()) {
             return Optional.empty();
@@ -100,7 +92,7 @@ public final class InstanceRecords {
             Instance.Builder builder = Instance.newBuilder();
             PARSER.merge(json, builder);
             Instance instance = builder.setService(id.get().service()).setId(id.get().id()).build();
-            return Optional.of(new Stored(instance, registeredAt(json)));
+            return Optional.of(new InstanceRecord(instance, leaseId, registeredAt(json)));
         } catch (InvalidProtocolBufferException | RuntimeException e) {
             LOG.log(Level.WARNING, "skipping unreadable record at " + key + ": " + e.getMessage());
             return Optional.empty();
@@ -125,11 +117,11 @@ public final class InstanceRecords {
      * @param key etcd key
      * @return the id, empty when the key is not an instance record
      */
-    public static Optional<InstanceId> idOf(String key) {
-        if (!key.startsWith(EtcdStore.PREFIX)) {
+    static Optional<InstanceId> idOf(String key) {
+        if (!key.startsWith(PREFIX)) {
             return Optional.empty();
         }
-        String rest = key.substring(EtcdStore.PREFIX.length());
+        String rest = key.substring(PREFIX.length());
         int slash = rest.indexOf('/');
         if (slash <= 0 || slash == rest.length() - 1) {
             return Optional.empty();
@@ -143,15 +135,6 @@ public final class InstanceRecords {
      * @param service service name
      * @param id      instance id
      */
-    public record InstanceId(String service, String id) {
-    }
-
-    /**
-     * A record as stored.
-     *
-     * @param instance     the instance, service and id from the key
-     * @param registeredAt when the hub wrote it; null for records written before hubs stored it
-     */
-    public record Stored(Instance instance, Instant registeredAt) {
+    record InstanceId(String service, String id) {
     }
 }
