@@ -5,7 +5,6 @@ import java.util.List;
 
 import io.grpc.ServiceDescriptor;
 import io.helidon.config.Config;
-import io.helidon.health.HealthCheckResponse;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.HttpRouting;
 import io.switchboard.api.post.v1.PostServiceGrpc;
@@ -15,7 +14,7 @@ import io.switchboard.gateway.routes.RouteTable;
 import io.switchboard.gateway.upstream.Upstreams;
 import io.switchboard.registry.Balancing;
 import io.switchboard.registry.RegistryClient;
-import io.switchboard.runtime.auth.UserKeys;
+import io.switchboard.tokens.UserKeys;
 import io.switchboard.server.Servers;
 
 /**
@@ -55,30 +54,15 @@ public final class GatewayServer implements AutoCloseable {
                 ? Balancing.LEAST_OUTSTANDING : Balancing.ROUND_ROBIN;
         Upstreams upstreams = new Upstreams(registry.discovery(), routes, balancing);
         UserKeys keys = UserKeys.open(registry.discovery());
-        WebServer server = Servers.builder(config.get("server"), "discovery",
-                                           () -> HealthCheckResponse.builder()
-                                                   .status(upstreams.ready())
-                                                   .detail("discovery", upstreams.ready() ? "synced"
-                                                                                          : "waiting for the hub")
-                                                   .build())
+        WebServer server = Servers.builder(config.get("server"), new DiscoveryReadiness(upstreams))
                 .directHandlers(Edge.transportErrors())
-                .addRouting(routing(Edge.handler(config.get("gateway"), routes, upstreams, keys.verifier())))
+                .addRouting(HttpRouting.builder().any(Edge.handler(config.get("gateway"), routes, upstreams, keys.verifier())))
                 .build();
         server.start();
         routes.routes().forEach(r -> LOG.log(Level.DEBUG, "route " + r.httpMethod() + " " + r.template() + " -> "
                                                           + r.method().getFullMethodName()));
         LOG.log(Level.INFO, "gateway listening on port " + server.port() + " with " + routes.routes().size() + " routes");
         return new GatewayServer(server, upstreams, keys, registry);
-    }
-
-    /**
-     * The HTTP routing, shared by production and tests: every API request goes to the edge handler.
-     *
-     * @param handler the edge handler
-     * @return routing builder
-     */
-    static HttpRouting.Builder routing(io.helidon.webserver.http.Handler handler) {
-        return HttpRouting.builder().any(handler);
     }
 
     /**

@@ -244,6 +244,19 @@ class GatewayApiTest {
     }
 
     @Test
+    void aLockedOutNumberIsToldToRetryWhenItsLockoutEndsNotAFixedMinute() throws Exception {
+        String phone = "+4471" + PHONES.incrementAndGet();
+        String wrong = "{\"phoneNumber\":\"" + phone + "\",\"userPassword\":\"wrong pass\"}";
+        // user's default: 5 failures within 5 minutes lock the number for the rest of those 5 minutes
+        for (int i = 0; i < 5; i++) {
+            assertThat(post("/user/login", wrong, Map.of()).statusCode()).isEqualTo(401);
+        }
+        HttpResponse<String> refused = post("/user/login", wrong, Map.of());
+        assertError(refused, 429, "RESOURCE_EXHAUSTED");
+        assertThat(Integer.parseInt(refused.headers().firstValue("Retry-After").orElseThrow())).isBetween(240, 300);
+    }
+
+    @Test
     void hostileInputGetsA4xxAndTheGatewayStaysUp() throws Exception {
         HostileRequests requests = new HostileRequests(42, gateway.port());
         Map<Integer, Integer> statuses = new TreeMap<>();

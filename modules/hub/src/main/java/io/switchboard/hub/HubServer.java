@@ -7,7 +7,6 @@ import java.util.Optional;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.helidon.config.Config;
-import io.helidon.health.HealthCheckResponse;
 import io.helidon.metrics.api.MeterRegistry;
 import io.helidon.metrics.api.Metrics;
 import io.helidon.webserver.WebServer;
@@ -34,16 +33,18 @@ public final class HubServer implements AutoCloseable {
     private final EtcdStore store;
     private final EtcdProbe probe;
     private final InstanceView view;
+    private final HubReadiness readiness;
     private final HealthStatusManager grpcHealth;
     private final Optional<UiService> ui;
-    private volatile boolean stopping;
+    private boolean stopped;
 
-    private HubServer(WebServer server, EtcdStore store, EtcdProbe probe, InstanceView view,
+    private HubServer(WebServer server, EtcdStore store, EtcdProbe probe, InstanceView view, HubReadiness readiness,
                       HealthStatusManager grpcHealth, Optional<UiService> ui) {
         this.server = server;
         this.store = store;
         this.probe = probe;
         this.view = view;
+        this.readiness = readiness;
         this.grpcHealth = grpcHealth;
         this.ui = ui;
     }
@@ -69,32 +70,20 @@ public final class HubServer implements AutoCloseable {
         HealthStatusManager grpcHealth = new HealthStatusManager();
         Optional<UiService> ui = UiService.create(config.get("ui"), store, view, probe);
 
-        HubServer[] self = new HubServer[1];
-        WebServerConfig.Builder builder = Servers.builder(config.get("server"), "etcd", () -> self[0].readiness())
+        HubReadiness readiness = new HubReadiness(probe, view);
+        WebServerConfig.Builder builder = Servers.builder(config.get("server"), readiness)
                 .addFeature(GrpcReflectionFeature.builder().enabled(true).build())
-                .addRouting(routing(new HubService(store, view, metrics, maxRegistrations), grpcHealth));
+                .addRouting(GrpcRouting.builder()
+                                    .service(new HubService(store, view, metrics, maxRegistrations))
+                                    .service(grpcHealth.getHealthService()));
         ui.ifPresent(service -> builder.routing(http -> http.register("/ui", service)));
         WebServer server = builder.build();
-        HubServer hub = new HubServer(server, store, probe, view, grpcHealth, ui);
-        self[0] = hub;
+        HubServer hub = new HubServer(server, store, probe, view, readiness, grpcHealth, ui);
         server.start();
         grpcHealth.setStatus("", ServingStatus.SERVING);
         LOG.log(Level.INFO, "hub listening on port " + server.port() + ", etcd " + endpoints
                             + (ui.isPresent() ? ", dashboard at /ui" : ", dashboard disabled"));
         return hub;
-    }
-
-    /**
-     * The gRPC routing, shared by production and tests.
-     *
-     * @param hub        the hub API
-     * @param grpcHealth {@code grpc.health.v1}
-     * @return routing builder
-     */
-    static GrpcRouting.Builder routing(HubService hub, HealthStatusManager grpcHealth) {
-        return GrpcRouting.builder()
-                .service(hub)
-                .service(grpcHealth.getHealthService());
     }
 
     /**
@@ -112,7 +101,7 @@ public final class HubServer implements AutoCloseable {
      * @return true when ready
      */
     public boolean ready() {
-        return !stopping && probe.reachable() && view.synced();
+        return readiness.ready();
     }
 
     /**
@@ -124,21 +113,13 @@ public final class HubServer implements AutoCloseable {
         return view.size();
     }
 
-    private HealthCheckResponse readiness() {
-        return HealthCheckResponse.builder()
-                .status(ready())
-                .detail("etcd", probe.reachable() ? "reachable" : "unreachable")
-                .detail("view", view.synced() ? "synced" : "not synced")
-                .detail("instances", view.size())
-                .build();
-    }
-
     @Override
     public synchronized void close() {
-        if (stopping) {
+        if (stopped) {
             return;
         }
-        stopping = true;
+        stopped = true;
+        readiness.stopping();
         grpcHealth.enterTerminalState();
         ui.ifPresent(UiService::close);
         view.close();

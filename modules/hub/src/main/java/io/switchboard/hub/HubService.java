@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -30,6 +31,7 @@ import io.switchboard.api.hub.v1.WatchRequest;
 import io.switchboard.api.hub.v1.WatchResponse;
 import io.switchboard.hub.etcd.EtcdStore;
 import io.switchboard.hub.view.InstanceView;
+import io.switchboard.server.grpc.Unary;
 
 /**
  * The hub's gRPC API: validates every request, then reads or writes etcd. Holds no state of its own, so any
@@ -61,7 +63,7 @@ final class HubService extends HubGrpc.HubImplBase {
 
     @Override
     public void register(RegisterRequest request, StreamObserver<RegisterResponse> responses) {
-        unary(responses, () -> {
+        Unary.answer(responses, () -> {
             Instance instance = request.getInstance();
             InstanceRules.checkRegistration(instance, request.getTtlSeconds());
             EtcdStore.Registered registered = admitted(() -> store.register(instance, Instant.now(),
@@ -80,7 +82,7 @@ final class HubService extends HubGrpc.HubImplBase {
 
     @Override
     public void keepAlive(KeepAliveRequest request, StreamObserver<KeepAliveResponse> responses) {
-        unary(responses, () -> {
+        Unary.answer(responses, () -> {
             Set<Long> leases = new LinkedHashSet<>(request.getLeaseIdsList());
             if (leases.isEmpty() || leases.size() > InstanceRules.MAX_LEASES_PER_KEEPALIVE) {
                 throw Status.INVALID_ARGUMENT.withDescription("lease_ids must hold 1.."
@@ -97,7 +99,7 @@ final class HubService extends HubGrpc.HubImplBase {
 
     @Override
     public void deregister(DeregisterRequest request, StreamObserver<DeregisterResponse> responses) {
-        unary(responses, () -> {
+        Unary.answer(responses, () -> {
             InstanceRules.checkLease(request.getLeaseId());
             long revision = store.revoke(request.getLeaseId());
             metrics.deregistered();
@@ -108,7 +110,7 @@ final class HubService extends HubGrpc.HubImplBase {
 
     @Override
     public void getService(GetServiceRequest request, StreamObserver<GetServiceResponse> responses) {
-        unary(responses, () -> {
+        Unary.answer(responses, () -> {
             InstanceRules.checkService(request.getService());
             EtcdStore.Records read = store.records(request.getService());
             GetServiceResponse.Builder response = GetServiceResponse.newBuilder().setRevision(read.revision());
@@ -119,7 +121,7 @@ final class HubService extends HubGrpc.HubImplBase {
 
     @Override
     public void listServices(ListServicesRequest request, StreamObserver<ListServicesResponse> responses) {
-        unary(responses, () -> {
+        Unary.answer(responses, () -> {
             EtcdStore.ServiceNames read = store.serviceNames();
             return ListServicesResponse.newBuilder().addAllServices(read.names()).setRevision(read.revision()).build();
         });
@@ -142,7 +144,7 @@ final class HubService extends HubGrpc.HubImplBase {
      * At most maxRegistrations grants and writes in flight to etcd: 10,000 instances registering at once would
      * otherwise each hold a jetcd call, time out together and exhaust the hub's memory.
      */
-    private <T> T admitted(Call<T> call) {
+    private <T> T admitted(Supplier<T> call) {
         try {
             if (!registrations.tryAcquire(ADMISSION_WAIT_MILLIS, TimeUnit.MILLISECONDS)) {
                 metrics.turnedAway();
@@ -155,7 +157,7 @@ final class HubService extends HubGrpc.HubImplBase {
             throw Status.CANCELLED.withDescription("interrupted").asRuntimeException();
         }
         try {
-            return call.run();
+            return call.get();
         } finally {
             registrations.release();
         }
@@ -168,20 +170,4 @@ final class HubService extends HubGrpc.HubImplBase {
         return statuses;
     }
 
-    private static <T> void unary(StreamObserver<T> responses, Call<T> call) {
-        T response;
-        try {
-            response = call.run();
-        } catch (StatusRuntimeException e) {
-            responses.onError(e);
-            return;
-        }
-        responses.onNext(response);
-        responses.onCompleted();
-    }
-
-    @FunctionalInterface
-    private interface Call<T> {
-        T run();
-    }
 }

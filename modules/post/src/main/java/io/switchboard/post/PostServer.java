@@ -1,12 +1,13 @@
 package io.switchboard.post;
 
 import java.nio.file.Path;
+import java.util.List;
 
 import io.helidon.config.Config;
 import io.switchboard.post.posts.Posts;
 import io.switchboard.runtime.ServiceRuntime;
-import io.switchboard.runtime.auth.Authentication;
-import io.switchboard.runtime.auth.UserKeys;
+import io.switchboard.tokens.Authentication;
+import io.switchboard.tokens.UserKeys;
 import io.switchboard.runtime.db.Database;
 
 /**
@@ -33,12 +34,10 @@ public final class PostServer implements AutoCloseable {
     public static PostServer start(Config config) {
         Path dataDir = Path.of(config.get("data.dir").asString().orElse("data"));
         Database database = Database.open(config.get("db"), dataDir, "post", Posts.MIGRATIONS);
-        UserKeys[] keys = new UserKeys[1];
-        ServiceRuntime runtime = ServiceRuntime.start(config, "post", (grpc, discovery) -> {
-            keys[0] = UserKeys.open(discovery);
-            grpc.intercept(new Authentication(keys[0].verifier())).service(new PostService(new Posts(database)));
-        });
-        return new PostServer(runtime, database, keys[0]);
+        ServiceRuntime runtime = ServiceRuntime.create(config, "post");
+        UserKeys keys = UserKeys.open(runtime.discovery());
+        runtime.start(List.of(new Authentication(keys.verifier())), List.of(new PostService(new Posts(database))));
+        return new PostServer(runtime, database, keys);
     }
 
     /**

@@ -15,9 +15,9 @@ import io.switchboard.api.post.v1.ListPostsResponse;
 import io.switchboard.api.post.v1.Post;
 import io.switchboard.api.post.v1.PostServiceGrpc;
 import io.switchboard.post.posts.Posts;
-import io.switchboard.runtime.RequestIds;
-import io.switchboard.runtime.Unary;
-import io.switchboard.runtime.auth.Caller;
+import io.switchboard.server.grpc.RequestIds;
+import io.switchboard.server.grpc.Unary;
+import io.switchboard.tokens.Caller;
 
 /**
  * The post API. The author of a post is always the verified caller; only the author may delete it. Thread safe.

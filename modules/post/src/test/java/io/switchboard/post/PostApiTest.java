@@ -40,7 +40,7 @@ import io.switchboard.api.user.v1.LoginResponse;
 import io.switchboard.api.user.v1.RegisterRequest;
 import io.switchboard.api.user.v1.UserServiceGrpc;
 import io.switchboard.hub.HubServer;
-import io.switchboard.runtime.auth.TokenVerifier;
+import io.switchboard.tokens.TokenVerifier;
 import io.switchboard.testkit.EtcdServer;
 import io.switchboard.user.UserServer;
 import org.junit.jupiter.api.AfterAll;

@@ -160,7 +160,7 @@ class DiscoveryTest {
         ListPostsResponse page = ListPostsResponse.newBuilder()
                 .addAllPosts(Collections.nCopies(32, Post.newBuilder().setContent("x".repeat(4096)).build()))
                 .build();
-        WebServer backend = Servers.builder(Config.just(ConfigSources.create(Map.of("port", "0"))), "ready",
+        WebServer backend = Servers.builder(Config.just(ConfigSources.create(Map.of("port", "0"))),
                                             () -> HealthCheckResponse.builder().status(true).build())
                 .addRouting(GrpcRouting.builder().service(new PostServiceGrpc.PostServiceImplBase() {
                     @Override

@@ -15,6 +15,7 @@ import io.helidon.metrics.api.Counter;
 import io.helidon.metrics.api.MeterRegistry;
 import io.helidon.metrics.api.Tag;
 import io.helidon.metrics.api.Timer;
+import io.switchboard.server.LatencyHistograms;
 
 /**
  * Counts every gRPC call by method and status and records its latency by method, in Prometheus as

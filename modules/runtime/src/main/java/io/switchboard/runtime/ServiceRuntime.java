@@ -2,12 +2,13 @@ package io.switchboard.runtime;
 
 import java.lang.System.Logger.Level;
 import java.time.Duration;
-import java.util.function.BiConsumer;
+import java.util.List;
 
+import io.grpc.BindableService;
+import io.grpc.ServerInterceptor;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.helidon.config.Config;
-import io.helidon.health.HealthCheckResponse;
 import io.helidon.metrics.api.Gauge;
 import io.helidon.metrics.api.Metrics;
 import io.helidon.webserver.WebServer;
@@ -18,10 +19,15 @@ import io.switchboard.registry.Discovery;
 import io.switchboard.registry.Registration;
 import io.switchboard.registry.RegistryClient;
 import io.switchboard.server.Servers;
+import io.switchboard.server.grpc.RequestIds;
 
 /**
  * A business service as it runs in production: its gRPC services, {@code grpc.health.v1}, reflection and the
  * observe endpoints on one port, registered through the hub once the server listens.
+ * <p>
+ * Two steps: {@link #create(Config, String)} connects to the hub, so that the service can find the services it
+ * needs through {@link #discovery()} while it builds its own; {@link #start(List, List)} then starts the server
+ * with those and registers the instance.
  * <p>
  * Readiness is the registration lease: {@code /observe/health/ready} is UP only while the lease is alive and
  * renewed on time. {@link #close()} stops in the order that moves traffic away first: not ready, deregistered,
@@ -30,59 +36,74 @@ import io.switchboard.server.Servers;
 public final class ServiceRuntime implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(ServiceRuntime.class.getName());
 
+    private final Config config;
     private final String service;
-    private final WebServer server;
     private final RegistryClient registry;
-    private final HealthStatusManager grpcHealth;
-    private volatile Registration registration;
-    private volatile boolean stopping;
+    private final HealthStatusManager grpcHealth = new HealthStatusManager();
+    private final LeaseReadiness readiness = new LeaseReadiness();
+    private WebServer server;
+    private Registration registration;
+    private boolean stopped;
 
-    private ServiceRuntime(String service, WebServer server, RegistryClient registry, HealthStatusManager grpcHealth) {
+    private ServiceRuntime(Config config, String service, RegistryClient registry) {
+        this.config = config;
         this.service = service;
-        this.server = server;
         this.registry = registry;
-        this.grpcHealth = grpcHealth;
+        grpcHealth.setStatus("", ServingStatus.NOT_SERVING);
     }
 
     /**
-     * Starts the server and registers the instance. Returns once the server listens; registration completes
-     * in the background (the hub may come later).
+     * A service's runtime, connected to the hub (which may come later) but not serving yet.
      *
-     * @param config   root configuration: {@code server.*}, {@code hub.endpoints}, {@code registry.*}
-     * @param service  the service name to register under
-     * @param services adds the service's gRPC services to the routing; discovery is there to call other services
-     * @return the running service
+     * @param config  root configuration: {@code server.*}, {@code hub.endpoints}, {@code registry.*}
+     * @param service the service name to register under
+     * @return the runtime, to {@link #start(List, List)}
      */
-    public static ServiceRuntime start(Config config, String service,
-                                       BiConsumer<GrpcRouting.Builder, Discovery> services) {
-        RegistryClient registry = RegistryClient.create(config);
-        HealthStatusManager grpcHealth = new HealthStatusManager();
-        grpcHealth.setStatus("", ServingStatus.NOT_SERVING);
-        ServiceRuntime[] self = new ServiceRuntime[1];
+    public static ServiceRuntime create(Config config, String service) {
+        return new ServiceRuntime(config, service, RegistryClient.create(config));
+    }
+
+    /**
+     * Starts the server with the service's gRPC services and registers the instance. Returns once the server
+     * listens; registration completes in the background (the hub may come later). Every call goes through the
+     * runtime's call metrics and request ids first, then through the given interceptors.
+     *
+     * @param interceptors the service's own interceptors, such as token verification
+     * @param services     the service's gRPC services
+     * @return this runtime
+     * @throws IllegalStateException when already started
+     */
+    public synchronized ServiceRuntime start(List<ServerInterceptor> interceptors, List<BindableService> services) {
+        if (server != null) {
+            throw new IllegalStateException(service + " already started");
+        }
         GrpcRouting.Builder grpc = GrpcRouting.builder()
                 .intercept(new RpcMetrics(Metrics.globalRegistry()), new RequestIds())
                 .service(grpcHealth.getHealthService());
-        services.accept(grpc, registry.discovery());
-        WebServer server = Servers.builder(config.get("server"), "registration", () -> self[0].readiness())
+        interceptors.forEach(grpc::intercept);
+        services.forEach(grpc::service);
+        server = Servers.builder(config.get("server"), readiness)
                 .addFeature(GrpcReflectionFeature.builder().enabled(true).build())
                 .addRouting(grpc)
                 .build();
-        ServiceRuntime runtime = new ServiceRuntime(service, server, registry, grpcHealth);
-        self[0] = runtime;
-        Metrics.globalRegistry().getOrCreate(Gauge.builder("switchboard.registration.healthy", runtime,
+        Metrics.globalRegistry().getOrCreate(Gauge.builder("switchboard.registration.healthy", readiness,
                                                            r -> r.ready() ? 1 : 0)
                                                      .description("1 while the registration lease is alive and renewed"));
         server.start();
-        runtime.register(config.get("registry"));
-        return runtime;
+        register(config.get("registry"));
+        return this;
     }
 
     /**
      * The port the server listens on.
      *
      * @return port
+     * @throws IllegalStateException before {@link #start(List, List)}
      */
-    public int port() {
+    public synchronized int port() {
+        if (server == null) {
+            throw new IllegalStateException(service + " not started");
+        }
         return server.port();
     }
 
@@ -101,8 +122,7 @@ public final class ServiceRuntime implements AutoCloseable {
      * @return true when ready
      */
     public boolean ready() {
-        Registration current = registration;
-        return !stopping && current != null && current.healthy();
+        return readiness.ready();
     }
 
     /**
@@ -110,15 +130,18 @@ public final class ServiceRuntime implements AutoCloseable {
      */
     @Override
     public synchronized void close() {
-        if (stopping) {
+        if (stopped) {
             return;
         }
-        stopping = true;
+        stopped = true;
+        readiness.stopping();
         grpcHealth.enterTerminalState();
         if (registration != null) {
             registration.close();
         }
-        server.stop();
+        if (server != null) {
+            server.stop();
+        }
         registry.close();
         LOG.log(Level.INFO, service + " stopped");
     }
@@ -126,26 +149,19 @@ public final class ServiceRuntime implements AutoCloseable {
     private void register(Config config) {
         String host = config.get("advertise-host").asString().orElse("127.0.0.1");
         int ttl = config.get("ttl").asInt().orElse((int) RegistryClient.DEFAULT_TTL.toSeconds());
+        int port = server.port();
         Instance.Builder instance = Instance.newBuilder()
                 .setService(service)
-                .setId(config.get("instance-id").asString().orElse(service + "-" + host + "-" + port()))
+                .setId(config.get("instance-id").asString().orElse(service + "-" + host + "-" + port))
                 .setHost(host)
-                .setPort(port())
+                .setPort(port)
                 .setVersion(config.get("version").asString().orElse("0.1.0"))
                 .setZone(config.get("zone").asString().orElse(""))
                 .setWeight(config.get("weight").asInt().orElse(100));
         registration = registry.register(instance.build(), Duration.ofSeconds(ttl));
+        readiness.follow(registration);
         grpcHealth.setStatus("", ServingStatus.SERVING);
-        LOG.log(Level.INFO, service + " listening on port " + port() + ", registering as " + instance.getId()
-                            + " at " + host + ":" + port() + " with ttl " + ttl + " s");
-    }
-
-    private HealthCheckResponse readiness() {
-        Registration current = registration;
-        return HealthCheckResponse.builder()
-                .status(ready())
-                .detail("lease", current == null ? "none" : Long.toHexString(current.leaseId()))
-                .detail("state", stopping ? "stopping" : current != null && current.healthy() ? "renewed" : "lost")
-                .build();
+        LOG.log(Level.INFO, service + " listening on port " + port + ", registering as " + instance.getId()
+                            + " at " + host + ":" + port + " with ttl " + ttl + " s");
     }
 }

@@ -1,10 +1,8 @@
 package io.switchboard.server;
 
-import java.util.function.Supplier;
-
 import io.helidon.common.socket.SocketOptions;
 import io.helidon.config.Config;
-import io.helidon.health.HealthCheckResponse;
+import io.helidon.health.HealthCheck;
 import io.helidon.health.HealthCheckType;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.WebServerConfig;
@@ -33,13 +31,11 @@ public final class Servers {
      *     {@code /observe/metrics}.</li>
      * </ul>
      *
-     * @param config         the {@code server} configuration node
-     * @param readinessCheck the readiness check's name in the health answer
-     * @param readiness      the readiness check
+     * @param config    the {@code server} configuration node
+     * @param readiness the component's readiness check, named by what it follows (etcd, a lease, discovery)
      * @return a builder to add routing and features to
      */
-    public static WebServerConfig.Builder builder(Config config, String readinessCheck,
-                                                  Supplier<HealthCheckResponse> readiness) {
+    public static WebServerConfig.Builder builder(Config config, HealthCheck readiness) {
         return WebServer.builder()
                 .connectionOptions(SocketOptions.builder().tcpNoDelay(true).build())
                 .config(config)
@@ -48,7 +44,7 @@ public final class Servers {
                 .addFeature(ObserveFeature.builder()
                                     .addObserver(HealthObserver.builder()
                                                          .details(true)
-                                                         .addCheck(readiness, HealthCheckType.READINESS, readinessCheck)
+                                                         .addCheck(readiness, HealthCheckType.READINESS)
                                                          .build())
                                     .addObserver(MetricsObserver.create())
                                     .build());

@@ -4,11 +4,15 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
-import io.grpc.Status;
+import com.google.protobuf.Any;
+import com.google.rpc.Code;
+import com.google.rpc.RetryInfo;
+import io.grpc.protobuf.StatusProto;
 
 /**
  * Brute-force protection: after {@code maxFailures} failed logins for one phone number within {@code window},
- * that number is refused with RESOURCE_EXHAUSTED until the window has passed. A success clears the count.
+ * that number is refused with RESOURCE_EXHAUSTED, and a {@code google.rpc.RetryInfo} saying when, until the window
+ * has passed. A success clears the count.
  * In memory, per instance: with several user instances an attacker gets {@code maxFailures} per instance, and the
  * gateway's per-address limit bounds the rate in front. Thread safe.
  */
@@ -34,8 +38,14 @@ final class LoginLimiter {
         long now = System.nanoTime();
         if (current != null && current.count >= maxFailures && now - current.since < windowNanos) {
             long retryIn = Math.max(1, Duration.ofNanos(windowNanos - (now - current.since)).toSeconds());
-            throw Status.RESOURCE_EXHAUSTED.withDescription("too many failed logins for this phone number; retry in "
-                                                            + retryIn + " s").asRuntimeException();
+            // the delay also goes in the standard RetryInfo detail, from which the gateway sets Retry-After
+            throw StatusProto.toStatusRuntimeException(com.google.rpc.Status.newBuilder()
+                    .setCode(Code.RESOURCE_EXHAUSTED.getNumber())
+                    .setMessage("too many failed logins for this phone number; retry in " + retryIn + " s")
+                    .addDetails(Any.pack(RetryInfo.newBuilder()
+                                                 .setRetryDelay(com.google.protobuf.Duration.newBuilder().setSeconds(retryIn))
+                                                 .build()))
+                    .build());
         }
     }
 

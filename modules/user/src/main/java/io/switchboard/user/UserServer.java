@@ -2,11 +2,12 @@ package io.switchboard.user;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 
 import io.helidon.config.Config;
 import io.switchboard.runtime.ServiceRuntime;
-import io.switchboard.runtime.auth.Authentication;
-import io.switchboard.runtime.auth.TokenVerifier;
+import io.switchboard.tokens.Authentication;
+import io.switchboard.tokens.TokenVerifier;
 import io.switchboard.runtime.db.Database;
 import io.switchboard.user.accounts.Accounts;
 import io.switchboard.user.accounts.Passwords;
@@ -46,10 +47,10 @@ public final class UserServer implements AutoCloseable {
                                               new LoginLimiter(user.get("login.max-failures").asInt().orElse(5),
                                                                user.get("login.window").as(Duration.class)
                                                                        .orElse(Duration.ofMinutes(5))));
+        // user verifies its own tokens with its own keys: no call to itself through discovery
         TokenVerifier verifier = new TokenVerifier(keys::publicSet);
-        ServiceRuntime runtime = ServiceRuntime.start(config, "user", (grpc, discovery) -> grpc
-                .intercept(new Authentication(verifier))
-                .service(service));
+        ServiceRuntime runtime = ServiceRuntime.create(config, "user")
+                .start(List.of(new Authentication(verifier)), List.of(service));
         return new UserServer(runtime, database);
     }
 

@@ -39,7 +39,7 @@ import io.switchboard.api.user.v1.RegisterResponse;
 import io.switchboard.api.user.v1.User;
 import io.switchboard.api.user.v1.UserServiceGrpc;
 import io.switchboard.hub.HubServer;
-import io.switchboard.runtime.auth.TokenVerifier;
+import io.switchboard.tokens.TokenVerifier;
 import io.switchboard.testkit.EtcdServer;
 import io.switchboard.user.tokens.SigningKeys;
 import org.junit.jupiter.api.AfterAll;

@@ -5,7 +5,7 @@ import io.helidon.metrics.api.Metrics;
 import io.helidon.webserver.http.DirectHandlers;
 import io.switchboard.gateway.routes.RouteTable;
 import io.switchboard.gateway.upstream.Upstreams;
-import io.switchboard.runtime.auth.TokenVerifier;
+import io.switchboard.tokens.TokenVerifier;
 
 /**
  * Builds the edge handler from configuration ({@code gateway.*}).

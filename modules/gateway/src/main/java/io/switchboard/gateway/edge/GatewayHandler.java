@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 import com.google.protobuf.Message;
 import io.grpc.Metadata;
@@ -26,10 +27,9 @@ import io.switchboard.gateway.routes.Route;
 import io.switchboard.gateway.routes.RouteTable;
 import io.switchboard.gateway.transcode.Transcoder;
 import io.switchboard.gateway.upstream.Upstreams;
-import io.switchboard.runtime.RequestIds;
-import io.switchboard.runtime.auth.Authentication;
-import io.switchboard.runtime.auth.Caller;
-import io.switchboard.runtime.auth.TokenVerifier;
+import io.switchboard.server.grpc.RequestIds;
+import io.switchboard.tokens.Authentication;
+import io.switchboard.tokens.TokenVerifier;
 
 /**
  * Every API request: route lookup, rate limit, token check, transcoding, the gRPC call, the answer. Errors are JSON
@@ -44,7 +44,9 @@ public final class GatewayHandler implements Handler {
     private static final HeaderName TRACEPARENT = HeaderNames.create("traceparent");
     private static final Metadata.Key<String> TRACEPARENT_KEY =
             Metadata.Key.of("traceparent", Metadata.ASCII_STRING_MARSHALLER);
-    private static final Metadata.Key<String> USER_ID = Metadata.Key.of("x-user-id", Metadata.ASCII_STRING_MARSHALLER);
+    /* W3C Trace Context: version-traceid-parentid-flags in lower-case hex; a later version may append fields */
+    private static final Pattern TRACEPARENT_FORMAT =
+            Pattern.compile("[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}(-[\\x21-\\x7e]{0,72})?");
 
     private final RouteTable routes;
     private final Transcoder transcoder = new Transcoder();
@@ -74,7 +76,7 @@ public final class GatewayHandler implements Handler {
         }
         long start = System.nanoTime();
         String method = request.prologue().method().text();
-        String requestId = request.headers().first(REQUEST_ID).filter(GatewayHandler::sane)
+        String requestId = request.headers().first(REQUEST_ID).filter(RequestIds::valid)
                 .orElseGet(RequestIds::create);
         response.header(REQUEST_ID, requestId);
         RouteTable.Match match = routes.match(method, path);
@@ -110,7 +112,7 @@ public final class GatewayHandler implements Handler {
         }
         Metadata metadata = new Metadata();
         metadata.put(RequestIds.KEY, requestId);
-        request.headers().first(TRACEPARENT).filter(t -> t.length() <= 128 && sane(t))
+        request.headers().first(TRACEPARENT).filter(t -> TRACEPARENT_FORMAT.matcher(t).matches())
                 .ifPresent(t -> metadata.put(TRACEPARENT_KEY, t));
         if (route.auth()) {
             String authorization = request.headers().first(HeaderNames.AUTHORIZATION).orElse("");
@@ -154,7 +156,7 @@ public final class GatewayHandler implements Handler {
             String message = grpc.getDescription() == null ? grpc.getCode().name().toLowerCase().replace('_', ' ')
                                                            : grpc.getDescription();
             if (grpc.getCode() == Status.Code.RESOURCE_EXHAUSTED) {
-                response.header(HeaderNames.RETRY_AFTER, "60");
+                response.header(HeaderNames.RETRY_AFTER, String.valueOf(HttpErrors.retryAfterSeconds(e)));
             }
             return error(response, HttpErrors.httpStatus(grpc.getCode()), grpc.getCode().name(), message, requestId);
         }
@@ -169,13 +171,9 @@ public final class GatewayHandler implements Handler {
     }
 
     private String authenticate(String authorization, Metadata metadata) {
-        if (!authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            return "a bearer token is required";
-        }
         try {
-            Caller caller = verifier.verify(authorization.substring(7).trim());
+            verifier.verifyAuthorization(authorization);
             metadata.put(Authentication.AUTHORIZATION, authorization);
-            metadata.put(USER_ID, caller.userId());
             return null;
         } catch (TokenVerifier.InvalidTokenException e) {
             return e.getMessage();
@@ -232,9 +230,5 @@ public final class GatewayHandler implements Handler {
             return " upstream=" + route.backend() + (address instanceof InetSocketAddress inet
                     ? "@" + inet.getHostString() + ":" + inet.getPort() : "");
         }
-    }
-
-    private static boolean sane(String value) {
-        return !value.isEmpty() && value.length() <= 128 && value.chars().allMatch(c -> c > 32 && c < 127);
     }
 }

@@ -10,7 +10,7 @@ import io.helidon.metrics.api.Gauge;
 import io.helidon.metrics.api.MeterRegistry;
 import io.helidon.metrics.api.Tag;
 import io.helidon.metrics.api.Timer;
-import io.switchboard.runtime.LatencyHistograms;
+import io.switchboard.server.LatencyHistograms;
 import io.switchboard.gateway.upstream.Upstreams;
 
 /**

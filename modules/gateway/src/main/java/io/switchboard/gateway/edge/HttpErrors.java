@@ -3,14 +3,48 @@ package io.switchboard.gateway.edge;
 import java.nio.charset.StandardCharsets;
 
 import com.google.gson.JsonObject;
+import com.google.protobuf.Any;
+import com.google.protobuf.Duration;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.rpc.RetryInfo;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.protobuf.StatusProto;
 
 /**
  * Errors as the API promises them: {@code {"error": {"code", "message", "requestId"}}} with the HTTP status mapped
  * from the gRPC status. Never a stack trace.
  */
 final class HttpErrors {
+    /* Retry-After when a backend says RESOURCE_EXHAUSTED without saying for how long. */
+    private static final long DEFAULT_RETRY_AFTER_SECONDS = 60;
+    /* Longest Retry-After we pass on: a backend's detail must not tell clients to stay away for days. */
+    private static final long MAX_RETRY_AFTER_SECONDS = 3600;
+
     private HttpErrors() {
+    }
+
+    /**
+     * The {@code Retry-After} for a RESOURCE_EXHAUSTED answer: the backend's {@code google.rpc.RetryInfo} delay in
+     * whole seconds, rounded up (1 to an hour), or {@value #DEFAULT_RETRY_AFTER_SECONDS} when it gave none.
+     */
+    static long retryAfterSeconds(StatusRuntimeException e) {
+        com.google.rpc.Status status = StatusProto.fromThrowable(e);
+        if (status == null) {
+            return DEFAULT_RETRY_AFTER_SECONDS;
+        }
+        for (Any detail : status.getDetailsList()) {
+            if (detail.is(RetryInfo.class)) {
+                try {
+                    Duration delay = detail.unpack(RetryInfo.class).getRetryDelay();
+                    long seconds = delay.getSeconds() + (delay.getNanos() > 0 ? 1 : 0);
+                    return Math.clamp(seconds, 1, MAX_RETRY_AFTER_SECONDS);
+                } catch (InvalidProtocolBufferException ignored) {
+                    // a detail that does not parse says nothing
+                }
+            }
+        }
+        return DEFAULT_RETRY_AFTER_SECONDS;
     }
 
     static int httpStatus(Status.Code code) {

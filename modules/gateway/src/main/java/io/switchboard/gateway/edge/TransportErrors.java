@@ -7,7 +7,7 @@ import io.helidon.http.HeaderNames;
 import io.helidon.http.ServerResponseHeaders;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.DirectHandlers;
-import io.switchboard.runtime.RequestIds;
+import io.switchboard.server.grpc.RequestIds;
 
 /**
  * Answers requests that never reach routing (a request line or headers Helidon cannot parse, a header section too

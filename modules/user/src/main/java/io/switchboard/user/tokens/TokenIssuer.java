@@ -12,7 +12,7 @@ import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.crypto.ECDSASigner;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
-import io.switchboard.runtime.auth.TokenVerifier;
+import io.switchboard.tokens.TokenVerifier;
 
 /**
  * Issues ES256 JWTs: subject the user id, issuer {@value TokenVerifier#ISSUER}, expiry, a unique id, and the

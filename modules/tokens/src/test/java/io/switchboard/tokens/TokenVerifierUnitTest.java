@@ -1,4 +1,4 @@
-package io.switchboard.runtime.auth;
+package io.switchboard.tokens;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -37,6 +37,23 @@ class TokenVerifierUnitTest {
         // a key the issuer no longer publishes is no longer trusted (user.extra-public-keys keeps one published)
         String old = token(first, "first", "u1", 60);
         assertThatThrownBy(() -> verifier.verify(old)).hasMessage("token signed by an unknown key");
+    }
+
+    @Test
+    void anAuthorizationValueMustBeABearerTokenOfBoundedLength() throws Exception {
+        ECKey key = key("k");
+        TokenVerifier verifier = new TokenVerifier(() -> new JWKSet(key.toPublicJWK()));
+        String token = token(key, "k", "u1", 60);
+
+        assertThat(verifier.verifyAuthorization("Bearer " + token).userId()).isEqualTo("u1");
+        assertThat(verifier.verifyAuthorization("bEARER   " + token + " ").userId()).isEqualTo("u1");
+        for (String notBearer : new String[] {"", "Bearer", "Basic dTpw", token, "Bearer" + token}) {
+            assertThatThrownBy(() -> verifier.verifyAuthorization(notBearer)).hasMessage("a bearer token is required");
+        }
+        String padded = "Bearer " + token + " ".repeat(4096 - 7 - token.length());
+        assertThat(padded).hasSize(4096);
+        assertThat(verifier.verifyAuthorization(padded).userId()).isEqualTo("u1");
+        assertThatThrownBy(() -> verifier.verifyAuthorization(padded + " ")).hasMessage("token too long");
     }
 
     @Test

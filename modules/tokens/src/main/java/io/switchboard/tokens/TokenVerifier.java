@@ -1,4 +1,4 @@
-package io.switchboard.runtime.auth;
+package io.switchboard.tokens;
 
 import java.lang.System.Logger.Level;
 import java.text.ParseException;
@@ -20,8 +20,8 @@ import com.nimbusds.jwt.SignedJWT;
  * {@value #ISSUER}, not expired, with a subject.
  * <p>
  * Keys are cached by {@code kid}. A token signed with a key not in the cache makes the verifier fetch the set
- * again (at most once per refresh interval, {@link #REFRESH_INTERVAL} by default), so a key rotation is followed without a restart and a flood
- * of forged {@code kid}s cannot turn into a flood of fetches. Thread safe.
+ * again (at most once per refresh interval, {@link #REFRESH_INTERVAL} by default), so a key rotation is followed
+ * without a restart and a flood of forged {@code kid}s cannot turn into a flood of fetches. Thread safe.
  */
 public final class TokenVerifier {
     /** The issuer of every token. */
@@ -30,6 +30,9 @@ public final class TokenVerifier {
     public static final Duration REFRESH_INTERVAL = Duration.ofSeconds(5);
 
     private static final System.Logger LOG = System.getLogger(TokenVerifier.class.getName());
+    private static final String BEARER = "Bearer ";
+    /* Our tokens are about 300 characters; nothing longer is worth parsing. */
+    private static final int MAX_AUTHORIZATION = 4096;
 
     private final Supplier<JWKSet> source;
     private final long refreshNanos;
@@ -55,6 +58,23 @@ public final class TokenVerifier {
     public TokenVerifier(Supplier<JWKSet> source, Duration refreshInterval) {
         this.source = source;
         this.refreshNanos = refreshInterval.toNanos();
+    }
+
+    /**
+     * Verifies the token of an {@code Authorization} value: {@code Bearer <token>}, the scheme in any case.
+     *
+     * @param authorization the header or metadata value
+     * @return the caller
+     * @throws InvalidTokenException when it is not a bearer token, is too long, or the token is not valid
+     */
+    public Caller verifyAuthorization(String authorization) throws InvalidTokenException {
+        if (!authorization.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
+            throw new InvalidTokenException("a bearer token is required");
+        }
+        if (authorization.length() > MAX_AUTHORIZATION) {
+            throw new InvalidTokenException("token too long");
+        }
+        return verify(authorization.substring(BEARER.length()).trim());
     }
 
     /**

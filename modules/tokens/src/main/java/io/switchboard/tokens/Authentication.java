@@ -1,4 +1,4 @@
-package io.switchboard.runtime.auth;
+package io.switchboard.tokens;
 
 import io.grpc.Context;
 import io.grpc.Contexts;
@@ -19,9 +19,6 @@ public final class Authentication implements ServerInterceptor {
     public static final Metadata.Key<String> AUTHORIZATION =
             Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
 
-    /* Our tokens are about 300 characters; nothing longer is worth parsing. */
-    private static final int MAX_AUTHORIZATION = 4096;
-
     private final TokenVerifier verifier;
 
     /**
@@ -40,14 +37,8 @@ public final class Authentication implements ServerInterceptor {
         if (authorization == null) {
             return next.startCall(call, headers);
         }
-        if (!authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            return refuse(call, "authorization must be 'Bearer <token>'");
-        }
-        if (authorization.length() > MAX_AUTHORIZATION) {
-            return refuse(call, "token too long");
-        }
         try {
-            Caller caller = verifier.verify(authorization.substring(7).trim());
+            Caller caller = verifier.verifyAuthorization(authorization);
             return Contexts.interceptCall(Context.current().withValue(Caller.KEY, caller), call, headers, next);
         } catch (TokenVerifier.InvalidTokenException e) {
             return refuse(call, e.getMessage());

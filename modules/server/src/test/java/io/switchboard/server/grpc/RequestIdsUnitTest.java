@@ -1,4 +1,4 @@
-package io.switchboard.runtime;
+package io.switchboard.server.grpc;
 
 import java.util.HashSet;
 import java.util.Set;

@@ -1,4 +1,4 @@
-package io.switchboard.runtime;
+package io.switchboard.server;
 
 import java.time.Duration;
 import java.util.stream.DoubleStream;

@@ -1,4 +1,4 @@
-package io.switchboard.runtime;
+package io.switchboard.server.grpc;
 
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
@@ -31,6 +31,17 @@ public final class RequestIds implements ServerInterceptor {
     }
 
     /**
+     * Whether a request id from a client or a caller can be kept: 1 to 128 printable ASCII characters, no spaces,
+     * so that it is safe in a log line and a header. The gateway and every service apply this one rule.
+     *
+     * @param id the id as received; may be null
+     * @return true when it can be kept
+     */
+    public static boolean valid(String id) {
+        return id != null && !id.isEmpty() && id.length() <= 128 && id.chars().allMatch(c -> c > 32 && c < 127);
+    }
+
+    /**
      * A new request id: a random (version 4) UUID from a fast, non-cryptographic generator. A request id only has
      * to be unique enough to find log lines; {@link UUID#randomUUID()} would draw on {@code SecureRandom} for every
      * request.
@@ -48,7 +59,7 @@ public final class RequestIds implements ServerInterceptor {
     public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
                                                        ServerCallHandler<Q, R> next) {
         String id = headers.get(KEY);
-        if (id == null || id.isEmpty() || id.length() > 128 || !id.chars().allMatch(c -> c > 32 && c < 127)) {
+        if (!valid(id)) {
             id = create();
         }
         return Contexts.interceptCall(Context.current().withValue(CURRENT, id), call, headers, next);

@@ -1,4 +1,4 @@
-package io.switchboard.runtime.auth;
+package io.switchboard.tokens;
 
 import io.grpc.Context;
 import io.grpc.Status;

@@ -1,4 +1,4 @@
-package io.switchboard.runtime;
+package io.switchboard.server.grpc;
 
 import java.lang.System.Logger.Level;
 import java.util.function.Supplier;
@@ -8,9 +8,10 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 
 /**
- * Answers a unary call from a function that returns the response or throws a gRPC status. Only the status code
- * and its description reach the client, never a cause or a stack trace; an UNAVAILABLE with a cause (a database
- * error) is logged once with the request id.
+ * Answers a unary call from a function that returns the response or throws a gRPC status. Only the status code,
+ * its description and the trailers the service put on the exception (such as a {@code google.rpc.RetryInfo})
+ * reach the client, never a cause or a stack trace; an UNAVAILABLE with a cause (a database error) is logged once
+ * with the request id.
  */
 public final class Unary {
     private static final System.Logger LOG = System.getLogger(Unary.class.getName());
@@ -35,8 +36,8 @@ public final class Unary {
                 LOG.log(Level.WARNING, "[" + RequestIds.current() + "] " + status.getDescription() + ": "
                                        + e.getCause().getMessage());
             }
-            responses.onError(Status.fromCode(status.getCode()).withDescription(status.getDescription())
-                                      .asRuntimeException());
+            responses.onError(new StatusRuntimeException(
+                    Status.fromCode(status.getCode()).withDescription(status.getDescription()), e.getTrailers()));
             return;
         }
         responses.onNext(response);

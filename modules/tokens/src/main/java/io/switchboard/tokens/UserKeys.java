@@ -1,4 +1,4 @@
-package io.switchboard.runtime.auth;
+package io.switchboard.tokens;
 
 import java.text.ParseException;
 import java.util.Set;
