@@ -1,0 +1,122 @@
+package io.switchboard.gateway.routes;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+@Timeout(10)
+class PathTemplateUnitTest {
+
+    @Test
+    void aLiteralTemplateMatchesExactlyItsSegments() {
+        PathTemplate template = PathTemplate.parse("/user/me");
+        Map<String, String> variables = new HashMap<>();
+
+        assertThat(template.match(new String[] {"user", "me"}, variables)).isTrue();
+        assertThat(variables).isEmpty();
+        assertThat(template.match(new String[] {"user", "you"}, variables)).isFalse();
+        assertThat(template.match(new String[] {"user"}, variables)).isFalse();
+        assertThat(template.match(new String[] {"user", "me", "x"}, variables)).isFalse();
+        assertThat(template.match(new String[] {"User", "me"}, variables)).isFalse();
+        assertThat(template.match(new String[] {}, variables)).isFalse();
+    }
+
+    @Test
+    void literalSegmentsCompareTheRawTextSoAnEncodedLetterIsAnotherSegment() {
+        PathTemplate template = PathTemplate.parse("/user/me");
+
+        assertThat(template.match(PathTemplate.split("/user/m%65"), new HashMap<>())).isFalse();
+    }
+
+    @Test
+    void aVariableTakesOneNonEmptySegmentUnderItsFieldName() {
+        PathTemplate template = PathTemplate.parse("/post/{id}");
+        Map<String, String> variables = new HashMap<>();
+
+        assertThat(template.match(new String[] {"post", "42"}, variables)).isTrue();
+        assertThat(variables).containsExactly(Map.entry("id", "42"));
+
+        Map<String, String> none = new HashMap<>();
+        assertThat(template.match(new String[] {"post", ""}, none)).isFalse();
+        assertThat(template.match(new String[] {"post"}, none)).isFalse();
+        assertThat(template.match(new String[] {"post", "42", "x"}, none)).isFalse();
+        assertThat(none).isEmpty();
+    }
+
+    @Test
+    void aVariableKeepsItsSegmentRawSoAnEncodedSlashStaysInsideIt() {
+        Map<String, String> variables = new HashMap<>();
+
+        assertThat(PathTemplate.parse("/post/{id}").match(PathTemplate.split("/post/a%2Fb%20c"), variables)).isTrue();
+        assertThat(variables).containsExactly(Map.entry("id", "a%2Fb%20c"));
+    }
+
+    @Test
+    void aTemplateThatFailsAfterItsFirstVariableWritesNoVariables() {
+        // RouteTable hands one map to every candidate: a near miss must leave nothing behind in it
+        PathTemplate template = PathTemplate.parse("/a/{first}/b/{second}");
+        Map<String, String> variables = new LinkedHashMap<>();
+
+        assertThat(template.match(new String[] {"a", "1", "c", "2"}, variables)).isFalse();
+        assertThat(template.match(new String[] {"a", "1", "b", ""}, variables)).isFalse();
+        assertThat(variables).isEmpty();
+
+        assertThat(template.match(new String[] {"a", "1", "b", "2"}, variables)).isTrue();
+        assertThat(variables).containsExactly(Map.entry("first", "1"), Map.entry("second", "2"));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"/post/{id=*}", "/post/{id=**}", "/post/{id*}", "/{a}/{b=*}"})
+    void templatesWithMoreThanAPlainFieldAreRejectedWhenParsed(String text) {
+        assertThatThrownBy(() -> PathTemplate.parse(text))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining(text)
+                .hasMessageContaining("only {field}");
+    }
+
+    @Test
+    void printsAsItsTemplateText() {
+        assertThat(PathTemplate.parse("/post/{id}")).hasToString("/post/{id}");
+    }
+
+    @Test
+    void splitDropsOneLeadingAndOneTrailingSlashAndKeepsEmptySegmentsBetween() {
+        assertThat(PathTemplate.split("")).isEmpty();
+        assertThat(PathTemplate.split("/")).isEmpty();
+        assertThat(PathTemplate.split("/post")).containsExactly("post");
+        assertThat(PathTemplate.split("post")).containsExactly("post");
+        assertThat(PathTemplate.split("/post/")).containsExactly("post");
+        assertThat(PathTemplate.split("/post//")).containsExactly("post", "");
+        assertThat(PathTemplate.split("//post")).containsExactly("", "post");
+        assertThat(PathTemplate.split("/a//b")).containsExactly("a", "", "b");
+    }
+
+    @Test
+    void dotSegmentsAreOrdinarySegmentsNotResolved() {
+        assertThat(PathTemplate.split("/user/../post")).containsExactly("user", "..", "post");
+        assertThat(PathTemplate.split("/post/./x")).containsExactly("post", ".", "x");
+        assertThat(PathTemplate.parse("/post").match(PathTemplate.split("/user/../post"), new HashMap<>())).isFalse();
+    }
+
+    @Test
+    void aVeryLongPathIsSplitAndRefusedQuickly() {
+        String path = "/post".repeat(200_000);
+        long start = System.nanoTime();
+
+        String[] segments = PathTemplate.split(path);
+        boolean matched = PathTemplate.parse("/post/{id}").match(segments, new HashMap<>());
+
+        assertThat(segments).hasSize(200_000);
+        assertThat(matched).isFalse();
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(2));
+    }
+}

@@ -1,0 +1,217 @@
+package io.switchboard.gateway.routes;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import com.google.api.CustomHttpPattern;
+import com.google.api.HttpRule;
+import io.switchboard.api.hub.v1.HubGrpc;
+import io.switchboard.api.post.v1.PostServiceGrpc;
+import io.switchboard.api.user.v1.UserServiceGrpc;
+import io.switchboard.gateway.DynamicProtos;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
+
+@Timeout(10)
+class RouteTableUnitTest {
+    private static final RouteTable TABLE = RouteTable.of(List.of(UserServiceGrpc.getServiceDescriptor(),
+                                                                  PostServiceGrpc.getServiceDescriptor()));
+
+    @Test
+    void everyAnnotatedRpcBecomesOneRouteWithItsOptionsAndDefaults() {
+        assertThat(TABLE.routes())
+                .extracting(Route::httpMethod, Route::template, Route::backend, r -> r.method().getBareMethodName(),
+                            Route::body, Route::auth, Route::successStatus, Route::idempotent, Route::rateLimited,
+                            Route::deadlineMillis)
+                .containsExactly(
+                        tuple("POST", "/user/register", "user", "Register", true, false, 201, false, false, 5000L),
+                        tuple("POST", "/user/login", "user", "Login", true, false, 200, false, true, 5000L),
+                        tuple("GET", "/user/me", "user", "GetUser", false, true, 200, true, false, 5000L),
+                        tuple("POST", "/post", "post", "CreatePost", true, true, 201, false, false, 5000L),
+                        tuple("GET", "/post/{id}", "post", "GetPost", false, false, 200, true, false, 5000L),
+                        tuple("GET", "/post", "post", "ListPosts", false, false, 200, true, false, 5000L),
+                        tuple("DELETE", "/post/{id}", "post", "DeletePost", false, true, 204, true, false, 5000L));
+    }
+
+    @Test
+    void theRequestTypeOfARouteIsItsMethodsRequestMessage() {
+        assertThat(TABLE.match("POST", "/post").route().requestType().getDescriptorForType().getFullName())
+                .isEqualTo("switchboard.post.v1.CreatePostRequest");
+        assertThat(TABLE.match("GET", "/post/1").route().requestType().getDescriptorForType().getFullName())
+                .isEqualTo("switchboard.post.v1.GetPostRequest");
+    }
+
+    @Test
+    void anRpcWithoutAnHttpRuleHasNoRoute() {
+        assertThat(TABLE.routes()).extracting(r -> r.method().getBareMethodName()).doesNotContain("GetJwks");
+    }
+
+    @Test
+    void backendsAreTheServicesNamesOnceEachInDeclarationOrder() {
+        assertThat(TABLE.backends()).containsExactly("user", "post");
+    }
+
+    @Test
+    void aRequestFindsTheRouteOfItsMethodAndPath() {
+        assertThat(route("POST", "/user/register")).isEqualTo("Register");
+        assertThat(route("POST", "/user/login")).isEqualTo("Login");
+        assertThat(route("GET", "/user/me")).isEqualTo("GetUser");
+        assertThat(route("POST", "/post")).isEqualTo("CreatePost");
+        assertThat(route("GET", "/post")).isEqualTo("ListPosts");
+        assertThat(route("GET", "/post/7")).isEqualTo("GetPost");
+        assertThat(route("DELETE", "/post/7")).isEqualTo("DeletePost");
+    }
+
+    @Test
+    void aMatchCarriesThePathVariablesRawAndNothingElse() {
+        RouteTable.Match match = TABLE.match("DELETE", "/post/a%2Fb");
+
+        assertThat(match.route().method().getBareMethodName()).isEqualTo("DeletePost");
+        assertThat(match.variables()).containsExactly(Map.entry("id", "a%2Fb"));
+        assertThat(match.allowed()).isEmpty();
+        assertThat(TABLE.match("GET", "/post").variables()).isEmpty();
+    }
+
+    @Test
+    void twoMatchesDoNotShareTheirVariables() {
+        RouteTable.Match first = TABLE.match("GET", "/post/1");
+        RouteTable.Match second = TABLE.match("GET", "/post/2");
+
+        assertThat(first.variables()).containsExactly(Map.entry("id", "1"));
+        assertThat(second.variables()).containsExactly(Map.entry("id", "2"));
+    }
+
+    @Test
+    void aKnownPathWithAnotherMethodIs405WithTheAllowedMethodsSorted() {
+        RouteTable.Match put = TABLE.match("PUT", "/post/7");
+        assertThat(put.route()).isNull();
+        assertThat(put.allowed()).containsExactly("DELETE", "GET");
+        assertThat(put.variables()).isEmpty();
+
+        assertThat(TABLE.match("PATCH", "/post").allowed()).containsExactly("GET", "POST");
+        assertThat(TABLE.match("GET", "/user/login").allowed()).containsExactly("POST");
+        assertThat(TABLE.match("DELETE", "/user/me").allowed()).containsExactly("GET");
+    }
+
+    @Test
+    void methodNamesAreCaseSensitive() {
+        RouteTable.Match match = TABLE.match("get", "/post");
+
+        assertThat(match.route()).isNull();
+        assertThat(match.allowed()).containsExactly("GET", "POST");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "/", "/nope", "/POST", "/Post/7", "/user", "/user/me/x", "/post/7/x", "/post//",
+                            "//post", "/post//7", "/user/../post", "/post/../user/me", "/observe/../post",
+                            "/user/m%65", "/user%2Fme"})
+    void anUnknownPathIs404WithNoAllowedMethods(String path) {
+        for (String method : List.of("GET", "POST", "DELETE", "PUT")) {
+            RouteTable.Match match = TABLE.match(method, path);
+            assertThat(match.route()).as(method + " " + path).isNull();
+            assertThat(match.allowed()).as(method + " " + path).isEmpty();
+            assertThat(match.variables()).isEmpty();
+        }
+    }
+
+    @Test
+    void oneTrailingSlashIsIgnored() {
+        assertThat(route("GET", "/post/")).isEqualTo("ListPosts");
+        assertThat(route("GET", "/user/me/")).isEqualTo("GetUser");
+        RouteTable.Match match = TABLE.match("GET", "/post/7/");
+        assertThat(match.route().method().getBareMethodName()).isEqualTo("GetPost");
+        assertThat(match.variables()).containsExactly(Map.entry("id", "7"));
+    }
+
+    @Test
+    void aDotSegmentInAVariableIsPassedOnAsAValueNotResolved() {
+        // the backend validates ids; the gateway must not turn /post/.. into /post or / (no path normalization)
+        RouteTable.Match match = TABLE.match("GET", "/post/..");
+
+        assertThat(match.route().method().getBareMethodName()).isEqualTo("GetPost");
+        assertThat(match.variables()).containsExactly(Map.entry("id", ".."));
+    }
+
+    @Test
+    void aVeryLongPathIsRefusedQuickly() {
+        long start = System.nanoTime();
+
+        RouteTable.Match deep = TABLE.match("GET", "/post".repeat(100_000));
+        RouteTable.Match wide = TABLE.match("GET", "/post/" + "x".repeat(1_000_000));
+
+        assertThat(deep.route()).isNull();
+        assertThat(deep.allowed()).isEmpty();
+        // one segment of any length is still one id: its length is the backend's business
+        assertThat(wide.route().method().getBareMethodName()).isEqualTo("GetPost");
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(2));
+    }
+
+    @Test
+    void aServiceWithoutABackendOptionIsRefused() {
+        assertThatThrownBy(() -> RouteTable.of(List.of(HubGrpc.getServiceDescriptor())))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("switchboard.hub.v1.Hub")
+                .hasMessageContaining("backend");
+        assertThatThrownBy(() -> RouteTable.of(List.of(DynamicProtos.service("", DynamicProtos.get("/x")))))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("backend");
+    }
+
+    @Test
+    void aBodyOtherThanTheWholeMessageIsRefused() {
+        HttpRule rule = HttpRule.newBuilder().setPost("/x").setBody("name").build();
+
+        assertThatThrownBy(() -> RouteTable.of(List.of(DynamicProtos.service("demo", rule))))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("test.Demo.M0")
+                .hasMessageContaining("only body \"*\"");
+    }
+
+    @Test
+    void aCustomOrMissingHttpPatternIsRefused() {
+        HttpRule custom = HttpRule.newBuilder()
+                .setCustom(CustomHttpPattern.newBuilder().setKind("HEAD").setPath("/x"))
+                .build();
+        HttpRule empty = HttpRule.newBuilder().setBody("*").build();
+
+        assertThatThrownBy(() -> RouteTable.of(List.of(DynamicProtos.service("demo", custom))))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("unsupported http rule");
+        assertThatThrownBy(() -> RouteTable.of(List.of(DynamicProtos.service("demo", empty))))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("unsupported http rule");
+    }
+
+    @Test
+    void aTemplateWithAWildcardVariableIsRefusedAtStartNotAtTheFirstRequest() {
+        assertThatThrownBy(() -> RouteTable.of(List.of(DynamicProtos.service("demo", DynamicProtos.get("/x/{name=**}")))))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("/x/{name=**}");
+    }
+
+    @Test
+    void putAndPatchRulesAreServed() {
+        RouteTable table = RouteTable.of(List.of(DynamicProtos.service(
+                "demo", HttpRule.newBuilder().setPut("/x/{name}").setBody("*").build(),
+                HttpRule.newBuilder().setPatch("/x/{name}").setBody("*").build())));
+
+        assertThat(table.match("PUT", "/x/a").route().method().getBareMethodName()).isEqualTo("M0");
+        assertThat(table.match("PATCH", "/x/a").route().method().getBareMethodName()).isEqualTo("M1");
+        assertThat(table.match("PUT", "/x/a").route().idempotent()).isFalse();
+        assertThat(table.match("GET", "/x/a").allowed()).containsExactly("PATCH", "PUT");
+        assertThat(table.backends()).containsExactly("demo");
+    }
+
+    private static String route(String method, String path) {
+        Route route = TABLE.match(method, path).route();
+        assertThat(route).as(method + " " + path).isNotNull();
+        return route.method().getBareMethodName();
+    }
+}
