@@ -36,8 +36,8 @@ import io.switchboard.api.post.v1.ListPostsResponse;
 import io.switchboard.api.post.v1.Post;
 import io.switchboard.api.post.v1.PostServiceGrpc;
 import io.switchboard.post.posts.Posts;
-import io.switchboard.runtime.auth.Authentication;
-import io.switchboard.runtime.auth.TokenVerifier;
+import io.switchboard.tokens.Authentication;
+import io.switchboard.tokens.TokenVerifier;
 import io.switchboard.runtime.db.Database;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.AfterAll;
@@ -111,7 +111,7 @@ class PostServiceUnitTest {
         assertStatus(() -> forged.listPosts(ListPostsRequest.getDefaultInstance()), Status.Code.UNAUTHENTICATED,
                      "bad token signature");
         assertStatus(() -> withAuthorization("Basic dTpw").createPost(create("t", "c")), Status.Code.UNAUTHENTICATED,
-                     "Bearer");
+                     "a bearer token is required");
     }
 
     @Test
