@@ -14,6 +14,7 @@ import java.util.function.Consumer;
 
 import io.grpc.EquivalentAddressGroup;
 import io.grpc.ManagedChannel;
+import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.switchboard.api.hub.v1.HubGrpc;
 import io.switchboard.registry.balancing.AddressSource;
@@ -84,6 +85,16 @@ public final class HubConnection implements AutoCloseable {
      */
     public void reconnectNow() {
         channel.resetConnectBackoff();
+    }
+
+    /**
+     * A failed call's status in a few words, for a log line.
+     *
+     * @param status the call's status
+     * @return its code, and its description if any
+     */
+    static String describe(Status status) {
+        return status.getCode() + (status.getDescription() == null ? "" : ": " + status.getDescription());
     }
 
     @Override
