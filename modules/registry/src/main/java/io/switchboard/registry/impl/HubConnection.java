@@ -28,12 +28,10 @@ public final class HubConnection implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(HubConnection.class.getName());
 
     private final ManagedChannel channel;
-    private final SourceResolverProvider.Target target;
     private final HubGrpc.HubStub async;
 
-    private HubConnection(ManagedChannel channel, SourceResolverProvider.Target target) {
+    private HubConnection(ManagedChannel channel) {
         this.channel = channel;
-        this.target = target;
         this.async = HubGrpc.newStub(channel);
     }
 
@@ -49,14 +47,14 @@ public final class HubConnection implements AutoCloseable {
             throw new IllegalArgumentException("hub.endpoints is empty: give at least one host:port");
         }
         List<HostPort> parsed = endpoints.stream().map(HostPort::parse).toList();
-        SourceResolverProvider.Target target = SourceResolverProvider.register("hub", new HubAddresses(parsed));
-        ManagedChannel channel = NettyChannelBuilder.forTarget(target.uri())
+        ManagedChannel channel = NettyChannelBuilder.forTarget(SourceResolverProvider.target("hub"))
+                .setNameResolverArg(SourceResolverProvider.SOURCE, new HubAddresses(parsed))
                 .usePlaintext()
                 .defaultLoadBalancingPolicy("round_robin")
                 .keepAliveTime(30, TimeUnit.SECONDS)
                 .keepAliveTimeout(5, TimeUnit.SECONDS)
                 .build();
-        return new HubConnection(channel, target);
+        return new HubConnection(channel);
     }
 
     /**
@@ -108,7 +106,6 @@ public final class HubConnection implements AutoCloseable {
             channel.shutdownNow();
             Thread.currentThread().interrupt();
         }
-        target.close();
     }
 
     record HostPort(String host, int port) {

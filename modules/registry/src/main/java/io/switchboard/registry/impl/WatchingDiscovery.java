@@ -14,12 +14,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 import io.grpc.Attributes;
-import io.grpc.CallOptions;
-import io.grpc.ClientCall;
-import io.grpc.ConnectivityState;
 import io.grpc.EquivalentAddressGroup;
 import io.grpc.ManagedChannel;
-import io.grpc.MethodDescriptor;
 import io.grpc.okhttp.OkHttpChannelBuilder;
 import io.switchboard.api.hub.v1.Instance;
 import io.switchboard.registry.Balancing;
@@ -82,8 +78,8 @@ public final class WatchingDiscovery implements Discovery, AutoCloseable {
     @Override
     public ManagedChannel channel(String service, Balancing balancing, Set<String> retryOnUnavailable) {
         ServiceEndpoints endpoints = endpoints(service);
-        SourceResolverProvider.Target target = SourceResolverProvider.register(service, new InstanceAddresses(endpoints));
-        OkHttpChannelBuilder builder = OkHttpChannelBuilder.forTarget(target.uri())
+        OkHttpChannelBuilder builder = OkHttpChannelBuilder.forTarget(SourceResolverProvider.target(service))
+                .setNameResolverArg(SourceResolverProvider.SOURCE, new InstanceAddresses(endpoints))
                 .usePlaintext()
                 .transportExecutor(TRANSPORT)
                 .flowControlWindow(FLOW_CONTROL_WINDOW)
@@ -93,7 +89,7 @@ public final class WatchingDiscovery implements Discovery, AutoCloseable {
         if (!retryOnUnavailable.isEmpty()) {
             builder.defaultServiceConfig(retryConfig(retryOnUnavailable));
         }
-        return new ReleasingChannel(builder.build(), target);
+        return builder.build();
     }
 
     /*
@@ -148,78 +144,6 @@ public final class WatchingDiscovery implements Discovery, AutoCloseable {
         @Override
         public AutoCloseable subscribe(Consumer<List<EquivalentAddressGroup>> listener) {
             return endpoints.subscribe(instances -> listener.accept(addresses(instances)));
-        }
-    }
-
-    /*
-     * A channel that forgets its address source when shut down.
-     */
-    private static final class ReleasingChannel extends ManagedChannel {
-        private final ManagedChannel delegate;
-        private final SourceResolverProvider.Target target;
-
-        private ReleasingChannel(ManagedChannel delegate, SourceResolverProvider.Target target) {
-            this.delegate = delegate;
-            this.target = target;
-        }
-
-        @Override
-        public ManagedChannel shutdown() {
-            delegate.shutdown();
-            target.close();
-            return this;
-        }
-
-        @Override
-        public ManagedChannel shutdownNow() {
-            delegate.shutdownNow();
-            target.close();
-            return this;
-        }
-
-        @Override
-        public boolean isShutdown() {
-            return delegate.isShutdown();
-        }
-
-        @Override
-        public boolean isTerminated() {
-            return delegate.isTerminated();
-        }
-
-        @Override
-        public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
-            return delegate.awaitTermination(timeout, unit);
-        }
-
-        @Override
-        public ConnectivityState getState(boolean requestConnection) {
-            return delegate.getState(requestConnection);
-        }
-
-        @Override
-        public void notifyWhenStateChanged(ConnectivityState source, Runnable callback) {
-            delegate.notifyWhenStateChanged(source, callback);
-        }
-
-        @Override
-        public void resetConnectBackoff() {
-            delegate.resetConnectBackoff();
-        }
-
-        @Override
-        public void enterIdle() {
-            delegate.enterIdle();
-        }
-
-        @Override
-        public <Q, R> ClientCall<Q, R> newCall(MethodDescriptor<Q, R> method, CallOptions options) {
-            return delegate.newCall(method, options);
-        }
-
-        @Override
-        public String authority() {
-            return delegate.authority();
         }
     }
 }
