@@ -16,7 +16,6 @@ import io.grpc.EquivalentAddressGroup;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.switchboard.api.hub.v1.HubGrpc;
-import io.switchboard.registry.balancing.AddressSource;
 
 /**
  * One grpc-java channel to all hub replicas, balanced round robin over those that accept connections, so that a
@@ -60,7 +59,7 @@ public final class HubConnection implements AutoCloseable {
      * @param deadline per-call deadline
      * @return stub
      */
-    public HubGrpc.HubBlockingStub blocking(Duration deadline) {
+    HubGrpc.HubBlockingStub blocking(Duration deadline) {
         return HubGrpc.newBlockingStub(channel).withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
     }
 
@@ -69,7 +68,7 @@ public final class HubConnection implements AutoCloseable {
      *
      * @return stub
      */
-    public HubGrpc.HubStub async() {
+    HubGrpc.HubStub async() {
         return async;
     }
 
@@ -78,7 +77,7 @@ public final class HubConnection implements AutoCloseable {
      * jittered backoff, and grpc-java's reconnect backoff (up to two minutes) would otherwise keep a replica
      * that came back unused long after it returned.
      */
-    public void reconnectNow() {
+    void reconnectNow() {
         channel.resetConnectBackoff();
     }
 

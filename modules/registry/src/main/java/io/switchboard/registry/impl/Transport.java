@@ -5,8 +5,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 import io.grpc.okhttp.OkHttpChannelBuilder;
-import io.switchboard.registry.balancing.AddressSource;
-import io.switchboard.registry.balancing.SourceResolverProvider;
 
 /**
  * How every channel of this library reaches its servers, the hub's and the instances' alike: grpc-java's OkHttp

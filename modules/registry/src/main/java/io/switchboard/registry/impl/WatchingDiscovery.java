@@ -19,15 +19,13 @@ import io.switchboard.api.hub.v1.Instance;
 import io.switchboard.registry.Balancing;
 import io.switchboard.registry.Discovery;
 import io.switchboard.registry.ServiceEndpoints;
-import io.switchboard.registry.balancing.AddressSource;
-import io.switchboard.registry.balancing.LeastOutstandingLoadBalancer;
 
 /**
  * Discovery through hub Watch streams, one per service, shared by every caller in the process. Thread safe.
  */
 public final class WatchingDiscovery implements Discovery, AutoCloseable {
     /** Attribute carrying the instance id on each address, for logs and metrics. */
-    public static final Attributes.Key<String> INSTANCE_ID = Attributes.Key.create("switchboard.instance-id");
+    static final Attributes.Key<String> INSTANCE_ID = Attributes.Key.create("switchboard.instance-id");
 
     private static final System.Logger LOG = System.getLogger(WatchingDiscovery.class.getName());
 

@@ -1,4 +1,4 @@
-package io.switchboard.registry.balancing;
+package io.switchboard.registry.impl;
 
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -20,11 +20,11 @@ import io.grpc.StatusOr;
  * channel carries its own source and nothing is kept here: the resolver's shutdown ends its subscription, and the
  * source goes with the channel. Registered once, globally, as grpc-java recommends.
  */
-public final class SourceResolverProvider extends NameResolverProvider {
+final class SourceResolverProvider extends NameResolverProvider {
     /** Target scheme. */
-    public static final String SCHEME = "switchboard";
+    static final String SCHEME = "switchboard";
     /** The name-resolver argument that carries a channel's address source. */
-    public static final NameResolver.Args.Key<AddressSource> SOURCE = NameResolver.Args.Key.create("switchboard.source");
+    static final NameResolver.Args.Key<AddressSource> SOURCE = NameResolver.Args.Key.create("switchboard.source");
 
     static {
         NameResolverRegistry.getDefaultRegistry().register(new SourceResolverProvider());
@@ -40,7 +40,7 @@ public final class SourceResolverProvider extends NameResolverProvider {
      * @param name a readable name: the service, or {@code hub}
      * @return the channel target
      */
-    public static String target(String name) {
+    static String target(String name) {
         return SCHEME + ":///" + name;
     }
 
