@@ -29,7 +29,12 @@ public final class HubConnection implements AutoCloseable {
     private final ManagedChannel channel;
     private final HubGrpc.HubStub async;
 
-    private HubConnection(ManagedChannel channel) {
+    /**
+     * A connection over a channel made elsewhere: {@link #open(List)} in production, an in-process channel in tests.
+     *
+     * @param channel the channel; closed with the connection
+     */
+    HubConnection(ManagedChannel channel) {
         this.channel = channel;
         this.async = HubGrpc.newStub(channel);
     }
