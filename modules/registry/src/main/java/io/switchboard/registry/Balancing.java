@@ -8,7 +8,7 @@ public enum Balancing {
     /** Each call to the next ready instance in turn (grpc-java's {@code round_robin}). */
     ROUND_ROBIN("round_robin"),
     /** Each call to the ready instance with fewer calls in flight, of two picked at random. */
-    LEAST_OUTSTANDING(io.switchboard.registry.balancing.LeastOutstandingLoadBalancer.POLICY);
+    LEAST_OUTSTANDING("switchboard_least_outstanding");
 
     private final String policy;
 

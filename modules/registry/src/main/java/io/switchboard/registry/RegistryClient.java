@@ -7,8 +7,9 @@ import java.util.List;
 import io.helidon.config.Config;
 import io.switchboard.api.hub.v1.Instance;
 import io.switchboard.registry.impl.HubConnection;
-import io.switchboard.registry.impl.LeaseKeeper;
-import io.switchboard.registry.impl.LeaseRenewer;
+import io.switchboard.registry.impl.KeptRegistration;
+import io.switchboard.registry.impl.LeaseRenewals;
+import io.switchboard.registry.impl.RegisterSlots;
 import io.switchboard.registry.impl.WatchingDiscovery;
 
 /**
@@ -20,14 +21,20 @@ import io.switchboard.registry.impl.WatchingDiscovery;
 public final class RegistryClient implements AutoCloseable {
     /** Default lease TTL. */
     public static final Duration DEFAULT_TTL = Duration.ofSeconds(10);
+    /*
+     * Register calls one client has in flight at once: a process with thousands of registrations, or a crowd
+     * registering again after an etcd outage, must not open thousands of streams on the hub at the same moment.
+     */
+    private static final int MAX_REGISTERING = 32;
 
     private final HubConnection hub;
+    private final RegisterSlots registerSlots = new RegisterSlots(MAX_REGISTERING);
+    private final LeaseRenewals renewals;
     private final WatchingDiscovery discovery;
-    private final LeaseRenewer renewer;
 
     private RegistryClient(HubConnection hub) {
         this.hub = hub;
-        this.renewer = new LeaseRenewer(hub);
+        this.renewals = new LeaseRenewals(hub);
         this.discovery = new WatchingDiscovery(hub);
     }
 
@@ -64,7 +71,7 @@ public final class RegistryClient implements AutoCloseable {
      * @return the registration
      */
     public Registration register(Instance instance, Duration ttl) {
-        return LeaseKeeper.start(renewer, instance, ttl);
+        return KeptRegistration.start(hub, registerSlots, renewals, instance, ttl);
     }
 
     /**
@@ -83,7 +90,7 @@ public final class RegistryClient implements AutoCloseable {
     @Override
     public void close() {
         discovery.close();
-        renewer.close();
+        renewals.close();
         hub.close();
     }
 }

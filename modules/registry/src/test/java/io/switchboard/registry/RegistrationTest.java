@@ -50,6 +50,29 @@ class RegistrationTest {
     }
 
     @Test
+    void registersAgainWithANewLeaseWhenItsLeaseIsReallyGone() throws Exception {
+        try (EtcdServer etcd = EtcdServer.start();
+             Client client = Client.builder().endpoints(etcd.endpoint()).build();
+             SingleHub hub = SingleHub.start(etcd.endpoint())) {
+            Registration registration = hub.registerHealthy("orders", "orders-1", 9001, TTL);
+            long lease = registration.leaseId();
+
+            // revoked behind its back, as if it had expired during a pause longer than the TTL: the record goes with it
+            client.getLeaseClient().revoke(lease).get(5, SECONDS);
+            await().atMost(TTL.plusSeconds(5)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> registration.leaseId() != 0 && registration.leaseId() != lease && registration.healthy());
+            long again = registration.leaseId();
+            assertThat(leaseOf(client, "orders", "orders-1")).isEqualTo(again);
+
+            // and the new lease is renewed, not only granted
+            Thread.sleep(TTL.multipliedBy(2).toMillis());
+            assertThat(leaseOf(client, "orders", "orders-1")).isEqualTo(again);
+            assertThat(registration.leaseId()).isEqualTo(again);
+            assertThat(registration.healthy()).isTrue();
+        }
+    }
+
+    @Test
     void reRegistersByItselfAfterEveryEtcdOutageShortOrLong() throws Exception {
         try (EtcdServer etcd = EtcdServer.start();
              Client client = Client.builder().endpoints(etcd.endpoint()).build();

@@ -8,7 +8,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * same outage spreads out instead of arriving together. Each delay is drawn from [d/2, d] where d doubles from
  * {@code initial} up to {@code max}. Not thread safe: one per retry loop.
  */
-public final class Backoff {
+final class Backoff {
     private final long initialMillis;
     private final long maxMillis;
     private long currentMillis;
@@ -19,7 +19,7 @@ public final class Backoff {
      * @param initial first delay ceiling
      * @param max     largest delay ceiling
      */
-    public Backoff(Duration initial, Duration max) {
+    Backoff(Duration initial, Duration max) {
         this.initialMillis = Math.max(1, initial.toMillis());
         this.maxMillis = Math.max(initialMillis, max.toMillis());
         this.currentMillis = initialMillis;
@@ -30,7 +30,7 @@ public final class Backoff {
      *
      * @return milliseconds to wait
      */
-    public long nextMillis() {
+    long nextMillis() {
         long ceiling = currentMillis;
         currentMillis = Math.min(currentMillis * 2, maxMillis);
         return jitter(ceiling);
@@ -39,7 +39,7 @@ public final class Backoff {
     /**
      * Starts again from the initial delay after a success.
      */
-    public void reset() {
+    void reset() {
         currentMillis = initialMillis;
     }
 
@@ -49,7 +49,7 @@ public final class Backoff {
      * @param millis ceiling
      * @return jittered delay
      */
-    public static long jitter(long millis) {
+    static long jitter(long millis) {
         return millis / 2 + ThreadLocalRandom.current().nextLong(millis / 2 + 1);
     }
 }

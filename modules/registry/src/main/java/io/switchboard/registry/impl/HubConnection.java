@@ -14,25 +14,28 @@ import java.util.function.Consumer;
 
 import io.grpc.EquivalentAddressGroup;
 import io.grpc.ManagedChannel;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.Status;
 import io.switchboard.api.hub.v1.HubGrpc;
-import io.switchboard.registry.balancing.AddressSource;
-import io.switchboard.registry.balancing.SourceResolverProvider;
 
 /**
  * One grpc-java channel to all hub replicas, balanced round robin over those that accept connections, so that a
- * replica that dies costs the calls in flight on it and nothing more. Thread safe.
+ * replica that dies costs the calls in flight on it and nothing more. Same transport as the channels to instances
+ * ({@link Transport}); a keepalive every 30 s, answered within 5 s, finds a replica that vanished without closing
+ * its connections. Thread safe.
  */
 public final class HubConnection implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(HubConnection.class.getName());
 
     private final ManagedChannel channel;
-    private final SourceResolverProvider.Target target;
     private final HubGrpc.HubStub async;
 
-    private HubConnection(ManagedChannel channel, SourceResolverProvider.Target target) {
+    /**
+     * A connection over a channel made elsewhere: {@link #open(List)} in production, an in-process channel in tests.
+     *
+     * @param channel the channel; closed with the connection
+     */
+    HubConnection(ManagedChannel channel) {
         this.channel = channel;
-        this.target = target;
         this.async = HubGrpc.newStub(channel);
     }
 
@@ -48,14 +51,11 @@ public final class HubConnection implements AutoCloseable {
             throw new IllegalArgumentException("hub.endpoints is empty: give at least one host:port");
         }
         List<HostPort> parsed = endpoints.stream().map(HostPort::parse).toList();
-        SourceResolverProvider.Target target = SourceResolverProvider.register("hub", new HubAddresses(parsed));
-        ManagedChannel channel = NettyChannelBuilder.forTarget(target.uri())
-                .usePlaintext()
+        ManagedChannel channel = Transport.channel("hub", new HubAddresses(parsed))
                 .defaultLoadBalancingPolicy("round_robin")
-                .keepAliveTime(30, TimeUnit.SECONDS)
                 .keepAliveTimeout(5, TimeUnit.SECONDS)
                 .build();
-        return new HubConnection(channel, target);
+        return new HubConnection(channel);
     }
 
     /**
@@ -64,7 +64,7 @@ public final class HubConnection implements AutoCloseable {
      * @param deadline per-call deadline
      * @return stub
      */
-    public HubGrpc.HubBlockingStub blocking(Duration deadline) {
+    HubGrpc.HubBlockingStub blocking(Duration deadline) {
         return HubGrpc.newBlockingStub(channel).withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
     }
 
@@ -73,7 +73,7 @@ public final class HubConnection implements AutoCloseable {
      *
      * @return stub
      */
-    public HubGrpc.HubStub async() {
+    HubGrpc.HubStub async() {
         return async;
     }
 
@@ -82,8 +82,18 @@ public final class HubConnection implements AutoCloseable {
      * jittered backoff, and grpc-java's reconnect backoff (up to two minutes) would otherwise keep a replica
      * that came back unused long after it returned.
      */
-    public void reconnectNow() {
+    void reconnectNow() {
         channel.resetConnectBackoff();
+    }
+
+    /**
+     * A failed call's status in a few words, for a log line.
+     *
+     * @param status the call's status
+     * @return its code, and its description if any
+     */
+    static String describe(Status status) {
+        return status.getCode() + (status.getDescription() == null ? "" : ": " + status.getDescription());
     }
 
     @Override
@@ -97,7 +107,6 @@ public final class HubConnection implements AutoCloseable {
             channel.shutdownNow();
             Thread.currentThread().interrupt();
         }
-        target.close();
     }
 
     record HostPort(String host, int port) {

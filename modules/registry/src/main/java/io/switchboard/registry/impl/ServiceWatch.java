@@ -131,8 +131,7 @@ final class ServiceWatch implements ServiceEndpoints, AutoCloseable {
             stream = null;
             if (!broken) {
                 broken = true;
-                LOG.log(Level.WARNING, "watch of " + service + " interrupted (" + status.getCode()
-                                       + (status.getDescription() == null ? "" : ": " + status.getDescription())
+                LOG.log(Level.WARNING, "watch of " + service + " interrupted (" + HubConnection.describe(status)
                                        + "); keeping " + current.size() + " last known instances, resubscribing");
             }
             delay = backoff.nextMillis();

@@ -7,53 +7,27 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 import io.grpc.Attributes;
-import io.grpc.CallOptions;
-import io.grpc.ClientCall;
-import io.grpc.ConnectivityState;
 import io.grpc.EquivalentAddressGroup;
 import io.grpc.ManagedChannel;
-import io.grpc.MethodDescriptor;
 import io.grpc.okhttp.OkHttpChannelBuilder;
 import io.switchboard.api.hub.v1.Instance;
 import io.switchboard.registry.Balancing;
 import io.switchboard.registry.Discovery;
 import io.switchboard.registry.ServiceEndpoints;
-import io.switchboard.registry.balancing.AddressSource;
-import io.switchboard.registry.balancing.LeastOutstandingLoadBalancer;
-import io.switchboard.registry.balancing.SourceResolverProvider;
 
 /**
  * Discovery through hub Watch streams, one per service, shared by every caller in the process. Thread safe.
  */
 public final class WatchingDiscovery implements Discovery, AutoCloseable {
     /** Attribute carrying the instance id on each address, for logs and metrics. */
-    public static final Attributes.Key<String> INSTANCE_ID = Attributes.Key.create("switchboard.instance-id");
+    static final Attributes.Key<String> INSTANCE_ID = Attributes.Key.create("switchboard.instance-id");
 
     private static final System.Logger LOG = System.getLogger(WatchingDiscovery.class.getName());
-    /*
-     * Channels to instances use grpc-java's OkHttp transport with its socket reader and writers on virtual threads:
-     * a call from a virtual thread (a Helidon handler) then never waits for a platform event-loop thread to wake
-     * up, as with the Netty transport. Through the gateway on two cores: about 12 % less CPU per request
-     * (bench/README.md).
-     */
-    private static final Executor TRANSPORT = Executors.newThreadPerTaskExecutor(
-            Thread.ofVirtual().name("registry-transport-", 0).factory());
-    /*
-     * The HTTP/2 flow-control window a channel grants, per stream and for the connection. OkHttp's default, 64 KiB,
-     * is quickly used up by answers in flight, and a Helidon 4.5 server then stalls: each WINDOW_UPDATE wakes one
-     * of the streams waiting to send, the others sleep 50 ms, 100 ms, ... (a list route at 64 connections fell from
-     * thousands of answers per second to hundreds, with 5 s timeouts). Callers read every answer as it comes
-     * (unary calls, 4 MiB per message at most), so a large window costs no memory the calls in flight would not
-     * take anyway.
-     */
-    private static final int FLOW_CONTROL_WINDOW = 16 * 1024 * 1024;
 
     private final HubConnection hub;
     private final Map<String, ServiceWatch> watches = new ConcurrentHashMap<>();
@@ -82,18 +56,13 @@ public final class WatchingDiscovery implements Discovery, AutoCloseable {
     @Override
     public ManagedChannel channel(String service, Balancing balancing, Set<String> retryOnUnavailable) {
         ServiceEndpoints endpoints = endpoints(service);
-        SourceResolverProvider.Target target = SourceResolverProvider.register(service, new InstanceAddresses(endpoints));
-        OkHttpChannelBuilder builder = OkHttpChannelBuilder.forTarget(target.uri())
-                .usePlaintext()
-                .transportExecutor(TRANSPORT)
-                .flowControlWindow(FLOW_CONTROL_WINDOW)
+        OkHttpChannelBuilder builder = Transport.channel(service, new InstanceAddresses(endpoints))
                 .defaultLoadBalancingPolicy(balancing.policy())
-                .keepAliveTime(30, TimeUnit.SECONDS)
                 .enableRetry();
         if (!retryOnUnavailable.isEmpty()) {
             builder.defaultServiceConfig(retryConfig(retryOnUnavailable));
         }
-        return new ReleasingChannel(builder.build(), target);
+        return builder.build();
     }
 
     /*
@@ -148,78 +117,6 @@ public final class WatchingDiscovery implements Discovery, AutoCloseable {
         @Override
         public AutoCloseable subscribe(Consumer<List<EquivalentAddressGroup>> listener) {
             return endpoints.subscribe(instances -> listener.accept(addresses(instances)));
-        }
-    }
-
-    /*
-     * A channel that forgets its address source when shut down.
-     */
-    private static final class ReleasingChannel extends ManagedChannel {
-        private final ManagedChannel delegate;
-        private final SourceResolverProvider.Target target;
-
-        private ReleasingChannel(ManagedChannel delegate, SourceResolverProvider.Target target) {
-            this.delegate = delegate;
-            this.target = target;
-        }
-
-        @Override
-        public ManagedChannel shutdown() {
-            delegate.shutdown();
-            target.close();
-            return this;
-        }
-
-        @Override
-        public ManagedChannel shutdownNow() {
-            delegate.shutdownNow();
-            target.close();
-            return this;
-        }
-
-        @Override
-        public boolean isShutdown() {
-            return delegate.isShutdown();
-        }
-
-        @Override
-        public boolean isTerminated() {
-            return delegate.isTerminated();
-        }
-
-        @Override
-        public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
-            return delegate.awaitTermination(timeout, unit);
-        }
-
-        @Override
-        public ConnectivityState getState(boolean requestConnection) {
-            return delegate.getState(requestConnection);
-        }
-
-        @Override
-        public void notifyWhenStateChanged(ConnectivityState source, Runnable callback) {
-            delegate.notifyWhenStateChanged(source, callback);
-        }
-
-        @Override
-        public void resetConnectBackoff() {
-            delegate.resetConnectBackoff();
-        }
-
-        @Override
-        public void enterIdle() {
-            delegate.enterIdle();
-        }
-
-        @Override
-        public <Q, R> ClientCall<Q, R> newCall(MethodDescriptor<Q, R> method, CallOptions options) {
-            return delegate.newCall(method, options);
-        }
-
-        @Override
-        public String authority() {
-            return delegate.authority();
         }
     }
 }

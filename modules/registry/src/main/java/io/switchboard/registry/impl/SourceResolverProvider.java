@@ -1,13 +1,10 @@
-package io.switchboard.registry.balancing;
+package io.switchboard.registry.impl;
 
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.URI;
 import java.util.Collection;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 
 import io.grpc.EquivalentAddressGroup;
 import io.grpc.NameResolver;
@@ -17,35 +14,34 @@ import io.grpc.Status;
 import io.grpc.StatusOr;
 
 /**
- * grpc-java name resolution for {@code switchboard://<source-id>/<name>} targets: the addresses come from an
- * {@link AddressSource} registered here under an id. Registered once, globally, as grpc-java recommends.
+ * grpc-java name resolution for {@code switchboard:///<name>} targets: the addresses come from the
+ * {@link AddressSource} that the channel's builder passes as the name-resolver argument {@link #SOURCE}
+ * ({@code ManagedChannelBuilder.setNameResolverArg}, since grpc-java 1.70, marked experimental there), so each
+ * channel carries its own source and nothing is kept here: the resolver's shutdown ends its subscription, and the
+ * source goes with the channel. Registered once, globally, as grpc-java recommends.
  */
-public final class SourceResolverProvider extends NameResolverProvider {
+final class SourceResolverProvider extends NameResolverProvider {
     /** Target scheme. */
-    public static final String SCHEME = "switchboard";
-
-    private static final SourceResolverProvider INSTANCE = new SourceResolverProvider();
-    private static final AtomicLong IDS = new AtomicLong();
-    private final Map<String, AddressSource> sources = new ConcurrentHashMap<>();
+    static final String SCHEME = "switchboard";
+    /** The name-resolver argument that carries a channel's address source. */
+    static final NameResolver.Args.Key<AddressSource> SOURCE = NameResolver.Args.Key.create("switchboard.source");
 
     static {
-        NameResolverRegistry.getDefaultRegistry().register(INSTANCE);
+        NameResolverRegistry.getDefaultRegistry().register(new SourceResolverProvider());
     }
 
     private SourceResolverProvider() {
     }
 
     /**
-     * Makes a source resolvable and returns the channel target for it.
+     * The target of a channel whose addresses come from a source; its builder must also set {@link #SOURCE}.
+     * grpc-java picks this provider by the scheme; the name becomes the channel's authority.
      *
-     * @param name   a readable name, used as the channel authority path
-     * @param source the source
-     * @return a handle with the target; closing it forgets the source
+     * @param name a readable name: the service, or {@code hub}
+     * @return the channel target
      */
-    public static Target register(String name, AddressSource source) {
-        String id = "s" + IDS.incrementAndGet();
-        INSTANCE.sources.put(id, source);
-        return new Target(SCHEME + "://" + id + "/" + name, () -> INSTANCE.sources.remove(id));
+    static String target(String name) {
+        return SCHEME + ":///" + name;
     }
 
     @Override
@@ -53,7 +49,7 @@ public final class SourceResolverProvider extends NameResolverProvider {
         if (!SCHEME.equals(targetUri.getScheme())) {
             return null;
         }
-        AddressSource source = sources.get(targetUri.getAuthority());
+        AddressSource source = args.getArg(SOURCE);
         if (source == null) {
             return null;
         }
@@ -79,19 +75,6 @@ public final class SourceResolverProvider extends NameResolverProvider {
     @Override
     public Collection<Class<? extends SocketAddress>> getProducedSocketAddressTypes() {
         return List.of(InetSocketAddress.class);
-    }
-
-    /**
-     * A registered target.
-     *
-     * @param uri     channel target
-     * @param release forgets the source
-     */
-    public record Target(String uri, Runnable release) implements AutoCloseable {
-        @Override
-        public void close() {
-            release.run();
-        }
     }
 
     private static final class SourceResolver extends NameResolver {

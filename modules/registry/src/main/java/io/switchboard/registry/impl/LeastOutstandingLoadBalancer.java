@@ -1,4 +1,4 @@
-package io.switchboard.registry.balancing;
+package io.switchboard.registry.impl;
 
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
@@ -12,6 +12,7 @@ import io.grpc.LoadBalancerRegistry;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.util.MultiChildLoadBalancer;
+import io.switchboard.registry.Balancing;
 
 /**
  * Least-outstanding-requests balancing for grpc-java: of two ready instances picked at random, the call goes to
@@ -19,10 +20,7 @@ import io.grpc.util.MultiChildLoadBalancer;
  * policies do). Children are grpc-java's pick_first per instance, so a refused instance is skipped until it
  * connects again, exactly as with round_robin.
  */
-public final class LeastOutstandingLoadBalancer extends MultiChildLoadBalancer {
-    /** Policy name, for {@code defaultLoadBalancingPolicy}. */
-    public static final String POLICY = "switchboard_least_outstanding";
-
+final class LeastOutstandingLoadBalancer extends MultiChildLoadBalancer {
     static {
         LoadBalancerRegistry.getDefaultRegistry().register(new Provider());
     }
@@ -37,7 +35,7 @@ public final class LeastOutstandingLoadBalancer extends MultiChildLoadBalancer {
     /**
      * Makes sure the policy is registered with grpc-java.
      */
-    public static void register() {
+    static void register() {
         // the static initializer does the work
     }
 
@@ -159,7 +157,7 @@ public final class LeastOutstandingLoadBalancer extends MultiChildLoadBalancer {
 
         @Override
         public String getPolicyName() {
-            return POLICY;
+            return Balancing.LEAST_OUTSTANDING.policy();
         }
 
         @Override

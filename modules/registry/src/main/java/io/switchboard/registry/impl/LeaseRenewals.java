@@ -8,7 +8,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -19,92 +18,60 @@ import io.switchboard.api.hub.v1.KeepAliveResponse;
 import io.switchboard.api.hub.v1.LeaseStatus;
 
 /**
- * Renews the leases of every registration of one client in batched {@code KeepAlive} calls: one scheduler thread
- * collects the leases that are due (or nearly due) and sends them together, at most {@value #MAX_BATCH} per call.
- * A process with many registrations therefore costs the hub a few calls per renewal interval, not one per lease.
+ * Renews the leases of every registration of one client in batched {@code KeepAlive} calls, and reports each
+ * outcome: one scheduler thread collects the leases that are due (or nearly due) and sends them together, at most
+ * {@value #MAX_BATCH} per call. A process with many registrations therefore costs the hub a few calls per renewal
+ * interval, not one per lease.
  * <p>
  * Each lease keeps its own schedule: renewed about every TTL/3, its first renewal at a random point of the second
  * half of the first interval (a fleet started together spreads out), and after a failed call retried with its own
- * jittered exponential backoff. Outcomes go back to the {@link Lease} owner; deciding that a lease is lost for lack
- * of renewal stays with the owner. Thread safe.
+ * jittered exponential backoff. Outcomes go to the lease's {@link Listener}; deciding that a lease is lost for lack
+ * of renewal stays with the listener. Thread safe.
  */
-public final class LeaseRenewer implements AutoCloseable {
+public final class LeaseRenewals implements AutoCloseable {
     /** Most lease ids the hub takes in one KeepAlive call. */
     static final int MAX_BATCH = 1000;
 
-    private static final System.Logger LOG = System.getLogger(LeaseRenewer.class.getName());
+    private static final System.Logger LOG = System.getLogger(LeaseRenewals.class.getName());
     private static final Duration CALL_DEADLINE = Duration.ofSeconds(3);
-    /*
-     * Register calls one client has in flight at once. A process with thousands of registrations (or a crowd
-     * registering again after an etcd outage) would otherwise open thousands of streams on the hub at the same
-     * moment; the rest wait here, in the client, where waiting costs nothing.
-     */
-    private static final int MAX_REGISTERING = 32;
 
     private final HubConnection hub;
-    private final Semaphore registering = new Semaphore(MAX_REGISTERING);
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     private final PriorityQueue<Entry> queue = new PriorityQueue<>(Comparator.comparingLong(e -> e.dueNanos));
-    private final Map<Lease, Entry> entries = new HashMap<>();
+    private final Map<Listener, Entry> entries = new HashMap<>();
     private final Thread scheduler;
     private volatile boolean closed;
     /** Whether renewals fail now; batches are sent concurrently, so each change of state is logged once. */
     private final AtomicBoolean failing = new AtomicBoolean();
 
     /**
-     * A renewer over a hub connection; starts its scheduler thread.
+     * Renewals over a hub connection; starts the scheduler thread.
      *
-     * @param hub the connection calls go through
+     * @param hub the connection the KeepAlive calls go through
      */
-    public LeaseRenewer(HubConnection hub) {
+    public LeaseRenewals(HubConnection hub) {
         this.hub = hub;
         this.scheduler = Thread.ofVirtual().name("lease-renewer").start(this::run);
     }
 
     /**
-     * The hub connection.
+     * Starts renewing a lease just granted; replaces any earlier schedule of the same listener.
      *
-     * @return connection
+     * @param listener  told of every outcome
+     * @param leaseId   lease to renew
+     * @param ttl       its TTL
+     * @param sentNanos {@link System#nanoTime()} when the Register call was sent: the lease's clock started after
      */
-    HubConnection hub() {
-        return hub;
-    }
-
-    /**
-     * Runs a Register call once fewer than {@value #MAX_REGISTERING} of this client's are in flight.
-     *
-     * @param call the call
-     * @param <T>  its result
-     * @return its result
-     * @throws InterruptedException when interrupted while waiting for a turn
-     */
-    <T> T registering(java.util.function.Supplier<T> call) throws InterruptedException {
-        registering.acquire();
-        try {
-            return call.get();
-        } finally {
-            registering.release();
-        }
-    }
-
-    /**
-     * Starts renewing a lease just granted; replaces any earlier schedule of the same owner.
-     *
-     * @param lease      the owner, told of every outcome
-     * @param leaseId    lease to renew
-     * @param ttlSeconds its TTL
-     * @param sentNanos  {@link System#nanoTime()} when the Register call was sent: the lease's clock started after
-     */
-    void track(Lease lease, long leaseId, int ttlSeconds, long sentNanos) {
-        long interval = Duration.ofSeconds(ttlSeconds).toNanos() / 3;
-        Entry entry = new Entry(lease, leaseId, interval);
+    void track(Listener listener, long leaseId, Duration ttl, long sentNanos) {
+        long interval = ttl.toNanos() / 3;
+        Entry entry = new Entry(listener, leaseId, interval);
         // the first renewal anywhere in the second half of the first interval, counted from the request (a slow
         // response must not eat into the lease)
         entry.dueNanos = sentNanos + Backoff.jitter(interval);
         lock.lock();
         try {
-            Entry old = entries.put(lease, entry);
+            Entry old = entries.put(listener, entry);
             if (old != null) {
                 queue.remove(old);
             }
@@ -116,14 +83,14 @@ public final class LeaseRenewer implements AutoCloseable {
     }
 
     /**
-     * Stops renewing the owner's lease. A call in flight may still report its outcome.
+     * Stops renewing the listener's lease. A call in flight may still report its outcome.
      *
-     * @param lease the owner
+     * @param listener the listener given to {@link #track}
      */
-    void untrack(Lease lease) {
+    void untrack(Listener listener) {
         lock.lock();
         try {
-            Entry old = entries.remove(lease);
+            Entry old = entries.remove(listener);
             if (old != null) {
                 queue.remove(old);
             }
@@ -137,7 +104,7 @@ public final class LeaseRenewer implements AutoCloseable {
      *
      * @return lease count
      */
-    public int size() {
+    int size() {
         lock.lock();
         try {
             return entries.size();
@@ -146,6 +113,9 @@ public final class LeaseRenewer implements AutoCloseable {
         }
     }
 
+    /**
+     * Stops the scheduler; a call in flight may still report its outcome. Does not wait.
+     */
     @Override
     public void close() {
         closed = true;
@@ -209,7 +179,7 @@ public final class LeaseRenewer implements AutoCloseable {
                 return;
             }
             if (failing.compareAndSet(false, true)) {
-                LOG.log(Level.WARNING, "cannot renew " + batch.size() + " leases (" + LeaseKeeper.describe(e)
+                LOG.log(Level.WARNING, "cannot renew " + batch.size() + " leases (" + HubConnection.describe(e.getStatus())
                                        + "); retrying each with backoff");
             }
             hub.reconnectNow();
@@ -230,11 +200,11 @@ public final class LeaseRenewer implements AutoCloseable {
             } else if (renewed) {
                 entry.backoff.reset();
                 // the lease was renewed no earlier than the request was sent
-                entry.lease.renewed(entry.leaseId, sent);
+                entry.listener.renewed(entry.leaseId, sent);
                 reschedule(entry, entry.interval * 9 / 10 + Backoff.jitter(entry.interval / 5));
             } else {
-                untrack(entry.lease, entry);
-                entry.lease.lost(entry.leaseId);
+                untrack(entry);
+                entry.listener.lost(entry.leaseId);
             }
         }
     }
@@ -242,7 +212,7 @@ public final class LeaseRenewer implements AutoCloseable {
     private void reschedule(Entry entry, long delayNanos) {
         lock.lock();
         try {
-            if (entries.get(entry.lease) != entry) {
+            if (entries.get(entry.listener) != entry) {
                 return;
             }
             entry.dueNanos = System.nanoTime() + delayNanos;
@@ -253,11 +223,11 @@ public final class LeaseRenewer implements AutoCloseable {
         }
     }
 
-    private void untrack(Lease lease, Entry entry) {
+    private void untrack(Entry entry) {
         lock.lock();
         try {
-            if (entries.get(lease) == entry) {
-                entries.remove(lease);
+            if (entries.get(entry.listener) == entry) {
+                entries.remove(entry.listener);
             }
         } finally {
             lock.unlock();
@@ -265,9 +235,9 @@ public final class LeaseRenewer implements AutoCloseable {
     }
 
     /**
-     * The owner of a lease, told what became of each renewal. Called on renewal threads; must not block.
+     * Where the outcomes of one lease's renewals go. Called on renewal threads; must not block.
      */
-    interface Lease {
+    interface Listener {
         /**
          * The lease was renewed.
          *
@@ -285,14 +255,14 @@ public final class LeaseRenewer implements AutoCloseable {
     }
 
     private static final class Entry {
-        private final Lease lease;
+        private final Listener listener;
         private final long leaseId;
         private final long interval;
         private final Backoff backoff;
         private long dueNanos;
 
-        private Entry(Lease lease, long leaseId, long interval) {
-            this.lease = lease;
+        private Entry(Listener listener, long leaseId, long interval) {
+            this.listener = listener;
             this.leaseId = leaseId;
             this.interval = interval;
             this.backoff = new Backoff(Duration.ofMillis(100), Duration.ofNanos(Math.min(interval, 3_000_000_000L)));

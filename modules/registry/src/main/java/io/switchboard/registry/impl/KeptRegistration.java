@@ -13,25 +13,27 @@ import io.switchboard.registry.Registration;
 
 /**
  * Keeps one instance registered: a loop on a virtual thread that registers, hands the lease to the client's shared
- * {@link LeaseRenewer} (which batches the renewals of all registrations), and registers again with a new lease when
- * the old one is lost.
+ * {@link LeaseRenewals} (which batches the renewals of all registrations), and registers again with a new lease when
+ * the renewals report the old one lost.
  * <p>
  * The loop owns the lease rather than trusting a keepalive stream to resume by itself (jetcd's does not after an
  * etcd outage). A lease is given up only when the hub reports it gone: while renewals fail (no hub, or the hub
- * without etcd) the registration is not healthy but keeps its lease and the renewer keeps trying. After an etcd
+ * without etcd) the registration is not healthy but keeps its lease and the renewals keep trying. After an etcd
  * outage, etcd restores every lease with a fresh TTL, so a live instance simply renews the lease it had, and a fleet
  * does not register again all at once; a dead instance renews nothing and its record goes a TTL later. When the
  * lease is gone (it expired while the hub was out of reach, or etcd lost its data), registering again starts after
  * a random delay, and failures are retried with jittered exponential backoff, without limit, until
  * {@link #close()}.
  */
-public final class LeaseKeeper implements Registration, LeaseRenewer.Lease {
-    private static final System.Logger LOG = System.getLogger(LeaseKeeper.class.getName());
+public final class KeptRegistration implements Registration, LeaseRenewals.Listener {
+    private static final System.Logger LOG = System.getLogger(KeptRegistration.class.getName());
     private static final Duration CALL_DEADLINE = Duration.ofSeconds(3);
 
-    private final LeaseRenewer renewer;
     private final HubConnection hub;
+    private final RegisterSlots slots;
+    private final LeaseRenewals renewals;
     private final Instance instance;
+    private final Duration ttl;
     private final int ttlSeconds;
     private final long ttlNanos;
     private final Thread thread;
@@ -43,33 +45,39 @@ public final class LeaseKeeper implements Registration, LeaseRenewer.Lease {
     private boolean failing;
     private int registrations;
 
-    private LeaseKeeper(LeaseRenewer renewer, Instance instance, int ttlSeconds) {
-        this.renewer = renewer;
-        this.hub = renewer.hub();
+    private KeptRegistration(HubConnection hub, RegisterSlots slots, LeaseRenewals renewals, Instance instance,
+                             int ttlSeconds) {
+        this.hub = hub;
+        this.slots = slots;
+        this.renewals = renewals;
         this.instance = instance;
+        this.ttl = Duration.ofSeconds(ttlSeconds);
         this.ttlSeconds = ttlSeconds;
-        this.ttlNanos = Duration.ofSeconds(ttlSeconds).toNanos();
+        this.ttlNanos = ttl.toNanos();
         this.backoff = new Backoff(Duration.ofMillis(100), Duration.ofMillis(Math.min(3000, ttlSeconds * 1000L / 3)));
         this.thread = Thread.ofVirtual().name("lease-" + instance.getService() + "-" + instance.getId())
                 .unstarted(this::run);
     }
 
     /**
-     * Starts keeping an instance registered.
+     * Starts keeping an instance registered; returns at once, registering happens in the background.
      *
-     * @param renewer  the client's renewer (and through it the hub connection)
+     * @param hub      the connection Register and Deregister calls go through
+     * @param slots    the client's limit on Register calls in flight
+     * @param renewals the client's renewals, which renew the lease once granted
      * @param instance the record
      * @param ttl      lease TTL, whole seconds in 2..300
      * @return the registration
      * @throws IllegalArgumentException for a TTL out of range
      */
-    public static LeaseKeeper start(LeaseRenewer renewer, Instance instance, Duration ttl) {
+    public static KeptRegistration start(HubConnection hub, RegisterSlots slots, LeaseRenewals renewals,
+                                         Instance instance, Duration ttl) {
         if (ttl.toSeconds() < 2 || ttl.toSeconds() > 300) {
             throw new IllegalArgumentException("registry TTL must be 2..300 seconds, got " + ttl.toSeconds());
         }
-        LeaseKeeper keeper = new LeaseKeeper(renewer, instance, (int) ttl.toSeconds());
-        keeper.thread.start();
-        return keeper;
+        KeptRegistration registration = new KeptRegistration(hub, slots, renewals, instance, (int) ttl.toSeconds());
+        registration.thread.start();
+        return registration;
     }
 
     @Override
@@ -113,7 +121,7 @@ public final class LeaseKeeper implements Registration, LeaseRenewer.Lease {
             return;
         }
         closed = true;
-        renewer.untrack(this);
+        renewals.untrack(this);
         thread.interrupt();
         try {
             thread.join(Duration.ofSeconds(2));
@@ -129,7 +137,7 @@ public final class LeaseKeeper implements Registration, LeaseRenewer.Lease {
             hub.blocking(Duration.ofSeconds(2)).deregister(DeregisterRequest.newBuilder().setLeaseId(lease).build());
             LOG.log(Level.INFO, "deregistered " + name() + " (lease " + Long.toHexString(lease) + ")");
         } catch (StatusRuntimeException e) {
-            LOG.log(Level.WARNING, "could not deregister " + name() + " (" + describe(e)
+            LOG.log(Level.WARNING, "could not deregister " + name() + " (" + HubConnection.describe(e.getStatus())
                                    + "); its lease expires within " + ttlSeconds + " s");
         }
     }
@@ -147,10 +155,10 @@ public final class LeaseKeeper implements Registration, LeaseRenewer.Lease {
                 if (!register()) {
                     return;
                 }
-                renewer.track(this, leaseId, ttlSeconds, confirmedNanos);
+                renewals.track(this, leaseId, ttl, confirmedNanos);
                 if (closed) {
                     // close() ran while the call was answered: it untracked before we tracked
-                    renewer.untrack(this);
+                    renewals.untrack(this);
                     return;
                 }
                 backoff.reset();
@@ -164,13 +172,15 @@ public final class LeaseKeeper implements Registration, LeaseRenewer.Lease {
                     return;
                 }
                 if (e.getStatus().getCode() == Status.Code.INVALID_ARGUMENT) {
-                    LOG.log(Level.ERROR, "hub rejected the registration of " + name() + ": " + describe(e)
+                    LOG.log(Level.ERROR, "hub rejected the registration of " + name() + ": "
+                                         + HubConnection.describe(e.getStatus())
                                          + "; fix the instance record, not retrying");
                     return;
                 }
                 if (!failing) {
                     failing = true;
-                    LOG.log(Level.WARNING, "cannot reach the hub for " + name() + " (" + describe(e) + "); retrying");
+                    LOG.log(Level.WARNING, "cannot reach the hub for " + name() + " ("
+                                           + HubConnection.describe(e.getStatus()) + "); retrying");
                 }
                 hub.reconnectNow();
                 delay = backoff.nextMillis();
@@ -193,7 +203,7 @@ public final class LeaseKeeper implements Registration, LeaseRenewer.Lease {
                 }
             }
         }
-        renewer.untrack(this);
+        renewals.untrack(this);
         return sleep(java.util.concurrent.ThreadLocalRandom.current().nextLong(renewIntervalMillis() / 2 + 1));
     }
 
@@ -202,7 +212,7 @@ public final class LeaseKeeper implements Registration, LeaseRenewer.Lease {
         RegisterResponse response;
         long[] sent = new long[1];
         try {
-            response = renewer.registering(() -> {
+            response = slots.call(() -> {
                 sent[0] = System.nanoTime();
                 return hub.blocking(CALL_DEADLINE).register(RegisterRequest.newBuilder()
                         .setInstance(instance)
@@ -241,10 +251,5 @@ public final class LeaseKeeper implements Registration, LeaseRenewer.Lease {
         } catch (InterruptedException e) {
             return false;
         }
-    }
-
-    static String describe(StatusRuntimeException e) {
-        Status status = e.getStatus();
-        return status.getCode() + (status.getDescription() == null ? "" : ": " + status.getDescription());
     }
 }

@@ -1,4 +1,4 @@
-package io.switchboard.registry.balancing;
+package io.switchboard.registry.impl;
 
 import java.util.List;
 import java.util.function.Consumer;
@@ -8,7 +8,7 @@ import io.grpc.EquivalentAddressGroup;
 /**
  * Where a channel's addresses come from: the hub replicas, or a service's live instances.
  */
-public interface AddressSource {
+interface AddressSource {
     /**
      * Delivers the current addresses (if known) and every later change.
      *
