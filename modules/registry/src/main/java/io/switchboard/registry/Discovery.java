@@ -1,6 +1,11 @@
 package io.switchboard.registry;
 
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.Set;
+
 import io.grpc.ManagedChannel;
+import io.grpc.Status;
 
 /**
  * Finds services through the hub and calls them.
@@ -10,6 +15,15 @@ import io.grpc.ManagedChannel;
  * and removed ones none after the change arrives. Thread safe.
  */
 public interface Discovery {
+    /**
+     * How a call ends when its instance went away under it: UNAVAILABLE (connection lost), CANCELLED (the dying
+     * server cancelled its streams) or INTERNAL (the connection died in the middle of an answer: "end-of-stream
+     * mid-frame"). Channels from {@link #channel(String, Balancing, Set)} retry the named calls once on
+     * these codes; a caller that retries by itself should use the same set.
+     */
+    Set<Status.Code> CUT_BY_A_DYING_INSTANCE = Collections.unmodifiableSet(
+            EnumSet.of(Status.Code.UNAVAILABLE, Status.Code.CANCELLED, Status.Code.INTERNAL));
+
     /**
      * The live endpoint set of a service; the first call starts its watch, later calls share it.
      *
@@ -28,7 +42,7 @@ public interface Discovery {
      * @return a new channel
      */
     default ManagedChannel channel(String service, Balancing balancing) {
-        return channel(service, balancing, java.util.Set.of());
+        return channel(service, balancing, Set.of());
     }
 
     /**
@@ -43,5 +57,5 @@ public interface Discovery {
      * @param retryOnUnavailable full gRPC service names ({@code pkg.Service}) or methods ({@code pkg.Service/Method})
      * @return a new channel
      */
-    ManagedChannel channel(String service, Balancing balancing, java.util.Set<String> retryOnUnavailable);
+    ManagedChannel channel(String service, Balancing balancing, Set<String> retryOnUnavailable);
 }

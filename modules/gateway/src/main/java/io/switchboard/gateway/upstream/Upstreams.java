@@ -1,7 +1,6 @@
 package io.switchboard.gateway.upstream;
 
 import java.net.SocketAddress;
-import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
@@ -38,10 +37,6 @@ import io.switchboard.registry.ServiceEndpoints;
  * live instances with one connection each, retrying idempotent calls that a dying instance cut. Thread safe.
  */
 public final class Upstreams implements AutoCloseable {
-    /** How a call cut by its instance's death ends: the channel's retry policy retries the same codes. */
-    private static final Set<Status.Code> CUT = EnumSet.of(Status.Code.UNAVAILABLE, Status.Code.CANCELLED,
-                                                           Status.Code.INTERNAL);
-
     private final Map<String, ManagedChannel> channels = new HashMap<>();
     private final Map<String, ServiceEndpoints> endpoints = new HashMap<>();
 
@@ -113,7 +108,7 @@ public final class Upstreams implements AutoCloseable {
              * one more attempt here, within the same deadline: a unary call that failed after its headers never got
              * its answer. GatewayRetryTest cuts a backend's connection right after its headers.
              */
-            if (route.idempotent() && headersArrived.get() && CUT.contains(e.getStatus().getCode())) {
+            if (route.idempotent() && headersArrived.get() && Discovery.CUT_BY_A_DYING_INSTANCE.contains(e.getStatus().getCode())) {
                 return attempt(route, request, metadata, deadline, new PeerReporter(peer, new AtomicBoolean()));
             }
             throw e;

@@ -10,6 +10,7 @@ import io.switchboard.api.hub.v1.Instance;
 import io.switchboard.api.hub.v1.RegisterRequest;
 import io.switchboard.api.hub.v1.RegisterResponse;
 import io.switchboard.registry.Registration;
+import io.switchboard.server.Backoff;
 
 /**
  * Keeps one instance registered: a loop on a virtual thread that registers, hands the lease to the client's shared

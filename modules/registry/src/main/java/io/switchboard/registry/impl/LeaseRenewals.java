@@ -16,6 +16,7 @@ import io.grpc.StatusRuntimeException;
 import io.switchboard.api.hub.v1.KeepAliveRequest;
 import io.switchboard.api.hub.v1.KeepAliveResponse;
 import io.switchboard.api.hub.v1.LeaseStatus;
+import io.switchboard.server.Backoff;
 
 /**
  * Renews the leases of every registration of one client in batched {@code KeepAlive} calls, and reports each

@@ -17,6 +17,7 @@ import io.switchboard.api.hub.v1.Instance;
 import io.switchboard.api.hub.v1.WatchRequest;
 import io.switchboard.api.hub.v1.WatchResponse;
 import io.switchboard.registry.ServiceEndpoints;
+import io.switchboard.server.Backoff;
 
 /**
  * A service's live instances, fed by one Watch stream to the hub and resubscribed after every break.

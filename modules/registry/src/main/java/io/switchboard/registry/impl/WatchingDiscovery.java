@@ -67,9 +67,8 @@ public final class WatchingDiscovery implements Discovery, AutoCloseable {
 
     /*
      * grpc-java's service config, as the parsed-JSON map it expects (numbers as Double): one more attempt, almost
-     * at once, when the call failed because its instance went away: UNAVAILABLE (connection lost), CANCELLED (the
-     * dying server cancelled its streams) or INTERNAL (the connection died in the middle of a response:
-     * "end-of-stream mid-frame"). The balancer skips that instance, so the retry lands on another.
+     * at once, when the call failed because its instance went away (CUT_BY_A_DYING_INSTANCE). The balancer skips
+     * that instance, so the retry lands on another.
      */
     private static Map<String, ?> retryConfig(Set<String> names) {
         List<Map<String, ?>> targets = new ArrayList<>();
@@ -82,7 +81,8 @@ public final class WatchingDiscovery implements Discovery, AutoCloseable {
                                             "initialBackoff", "0.005s",
                                             "maxBackoff", "0.05s",
                                             "backoffMultiplier", 2.0,
-                                            "retryableStatusCodes", List.of("UNAVAILABLE", "CANCELLED", "INTERNAL"));
+                                            "retryableStatusCodes",
+                                            CUT_BY_A_DYING_INSTANCE.stream().map(Enum::name).sorted().toList());
         return Map.of("methodConfig", List.of(Map.of("name", targets, "retryPolicy", retryPolicy)));
     }
 

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# A/B: this tree's gateway against the gateway of another revision, side by side in one run.
+#
+#   bench/gateway-ab.sh REVISION [rounds] [seconds-per-round]      (defaults 4 and 15)
+#
+# Builds REVISION's gateway in a temporary git worktree, starts etcd, hub, post and user from this tree on ports
+# 23891 and 28104-28106, and both gateways on 28108 (A: REVISION) and 28118 (B: this tree), each behind the same
+# hub and post service. Both are warmed up for 30 s, then loaded in alternating rounds with GET /post/{id} at 64
+# connections (../shared/tools/http-cost.sh when present, else the same wrk + /proc arithmetic), so that the
+# machine's drift hits both alike. Prints each round and the median CPU-us per request of each gateway and B/A.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/prerequisites.sh
+
+REV=${1:?usage: bench/gateway-ab.sh REVISION [rounds] [seconds-per-round]}
+ROUNDS=${2:-4}
+SECS=${3:-15}
+WARMUP=30
+declare -A PORT=([etcd]=23891 [hub]=28104 [post]=28105 [user]=28106 [a]=28108 [b]=28118)
+
+find_jdk >/dev/null
+ensure_etcd
+command -v wrk >/dev/null || { [ "$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } \
+    || { echo "error: apt-get install -y wrk" >&2; exit 1; }
+for name in "${!PORT[@]}"; do
+    if ss -ltnH "sport = :${PORT[$name]}" | grep -q .; then
+        echo "error: port ${PORT[$name]} (for $name) is taken" >&2
+        exit 1
+    fi
+done
+
+WORK=$(mktemp -d /tmp/switchboard-ab.XXXXXX)
+declare -A PID
+cleanup() {
+    for name in a b user post hub etcd; do
+        [ -n "${PID[$name]:-}" ] && kill "${PID[$name]}" 2>/dev/null || true
+    done
+    wait 2>/dev/null || true
+    git worktree remove --force "$WORK/rev" 2>/dev/null || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+echo "building this tree and $REV (logs in $WORK)..."
+./mvnw -B -q package -DskipTests -pl modules/hub,modules/post,modules/user,modules/gateway -am
+git worktree add -q --detach "$WORK/rev" "$REV"
+(cd "$WORK/rev" && ./mvnw -B -q package -DskipTests -pl modules/gateway -am) >"$WORK/build-a.log" 2>&1 \
+    || { echo "error: building $REV failed" >&2; tail -20 "$WORK/build-a.log" >&2; exit 1; }
+
+wait_ready() {
+    for _ in $(seq 1 150); do
+        curl -sf -o /dev/null "$1" && return 0
+        sleep 0.2
+    done
+    echo "error: $1 not ready" >&2
+    tail -20 "$WORK"/*.log >&2
+    exit 1
+}
+
+# start_java NAME PORT JAR [ENV...]
+start_java() {
+    local name=$1 port=$2 jar=$3
+    shift 3
+    env "$@" SERVER_PORT="$port" "$JAVA_HOME/bin/java" -Xmx256m -XX:+UseSerialGC -jar "$jar" >"$WORK/$name.log" 2>&1 &
+    PID[$name]=$!
+    wait_ready "http://127.0.0.1:$port/observe/health/ready"
+}
+
+etcd --name ab --data-dir "$WORK/etcd" --listen-client-urls "http://127.0.0.1:${PORT[etcd]}" \
+     --advertise-client-urls "http://127.0.0.1:${PORT[etcd]}" --listen-peer-urls http://127.0.0.1:23892 \
+     --initial-advertise-peer-urls http://127.0.0.1:23892 --initial-cluster ab=http://127.0.0.1:23892 \
+     >"$WORK/etcd.log" 2>&1 &
+PID[etcd]=$!
+wait_ready "http://127.0.0.1:${PORT[etcd]}/health"
+HUB=127.0.0.1:${PORT[hub]}
+start_java hub "${PORT[hub]}" modules/hub/target/hub.jar ETCD_ENDPOINTS="http://127.0.0.1:${PORT[etcd]}"
+start_java post "${PORT[post]}" modules/post/target/post.jar HUB_ENDPOINTS=$HUB DATA_DIR="$WORK/post"
+start_java user "${PORT[user]}" modules/user/target/user.jar HUB_ENDPOINTS=$HUB DATA_DIR="$WORK/user"
+start_java a "${PORT[a]}" "$WORK/rev/modules/gateway/target/gateway.jar" HUB_ENDPOINTS=$HUB
+start_java b "${PORT[b]}" modules/gateway/target/gateway.jar HUB_ENDPOINTS=$HUB
+
+B=http://127.0.0.1:${PORT[b]}
+CREDENTIALS='{"phoneNumber":"+4915100000002","userPassword":"benchmark password"}'
+curl -sf -o /dev/null -X POST "$B/user/register" -H 'Content-Type: application/json' -d "$CREDENTIALS"
+TOKEN=$(curl -sf -X POST "$B/user/login" -H 'Content-Type: application/json' -d "$CREDENTIALS" \
+        | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
+ID=$(curl -sf -X POST "$B/post" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+     -d '{"title":"a/b","content":"benchmark text"}' | sed -n 's/.*"id":"\([^"]*\)".*/\1/p')
+
+COST=../shared/tools/http-cost.sh
+cost() { # URL PID: prints "cpu_us_per_req req/s p99"
+    local out
+    if [ -x "$COST" ]; then
+        out=$("$COST" "$1" 64 "$SECS" "$2")
+        echo "$(echo "$out" | sed -n 's/.*cpu_us_per_req=\([^ ]*\).*/\1/p') $(echo "$out" \
+              | sed -n 's/.*req\/s=\([^ ]*\).*/\1/p') $(echo "$out" | sed -n 's/.* p99=\([^ ]*\).*/\1/p')"
+    else
+        local t0 t1 w
+        t0=$(awk '{print $14+$15}' "/proc/$2/stat")
+        w=$(wrk -t2 -c64 -d"${SECS}s" --latency "$1")
+        t1=$(awk '{print $14+$15}' "/proc/$2/stat")
+        awk -v d="$((t1 - t0))" -v t="$(getconf CLK_TCK)" -v n="$(echo "$w" | awk '/requests in/{print $1}')" \
+            -v r="$(echo "$w" | awk '/Requests\/sec/{print $2}')" -v p="$(echo "$w" | awk '$1=="99%"{print $2}')" \
+            'BEGIN{printf "%.1f %s %s\n", d*1e6/t/n, r, p}'
+    fi
+}
+
+echo "warming up both gateways ($WARMUP s each)..."
+wrk -t2 -c64 -d"${WARMUP}s" "http://127.0.0.1:${PORT[a]}/post/$ID" >/dev/null
+wrk -t2 -c64 -d"${WARMUP}s" "$B/post/$ID" >/dev/null
+
+echo "GET /post/{id}, 64 connections, $ROUNDS rounds of $SECS s each, alternating (A = $REV, B = this tree)"
+: >"$WORK/a.txt"
+: >"$WORK/b.txt"
+for round in $(seq 1 "$ROUNDS"); do
+    for side in a b; do
+        read -r us rps p99 < <(cost "http://127.0.0.1:${PORT[$side]}/post/$ID" "${PID[$side]}")
+        echo "$us" >>"$WORK/$side.txt"
+        printf 'round %d %s: cpu-us/req=%s req/s=%s p99=%s\n' "$round" "$side" "$us" "$rps" "$p99"
+    done
+done
+median() { sort -n "$1" | awk '{v[NR]=$1} END{print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
+MA=$(median "$WORK/a.txt")
+MB=$(median "$WORK/b.txt")
+printf 'median cpu-us/req: A %s, B %s, B/A %s\n' "$MA" "$MB" "$(awk -v a="$MA" -v b="$MB" 'BEGIN{printf "%.2f", b/a}')"
+echo "resident memory: A $(awk '/VmRSS/{printf "%.0f", $2/1024}' "/proc/${PID[a]}/status") MiB," \
+     "B $(awk '/VmRSS/{printf "%.0f", $2/1024}' "/proc/${PID[b]}/status") MiB"
