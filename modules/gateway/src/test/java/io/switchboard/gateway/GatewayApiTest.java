@@ -8,6 +8,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -97,12 +99,17 @@ class GatewayApiTest {
         assertThat(json(me).get("phoneNumber").getAsString()).isEqualTo(phone);
 
         String[] ids = new String[3];
+        List<JsonObject> posts = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
             HttpResponse<String> created = post("/post", "{\"title\":\"t" + i + "\",\"content\":\"c\"}", bearer);
             assertThat(created.statusCode()).isEqualTo(201);
             assertThat(json(created).get("author").getAsString()).isEqualTo(userId);
             ids[i] = json(created).get("id").getAsString();
+            posts.add(json(created));
         }
+        // the promised order: newest first, and posts of the same millisecond by id, descending
+        posts.sort(Comparator.comparing((JsonObject p) -> Instant.parse(p.get("createdAt").getAsString()))
+                           .thenComparing(p -> p.get("id").getAsString()).reversed());
         HttpResponse<String> one = get("/post/" + ids[0], Map.of());
         assertThat(one.statusCode()).isEqualTo(200);
         assertThat(json(one).get("title").getAsString()).isEqualTo("t0");
@@ -114,7 +121,10 @@ class GatewayApiTest {
         HttpResponse<String> last = get("/post?author=" + userId + "&pageSize=2&pageToken=" + next, Map.of());
         assertThat(json(last).getAsJsonArray("posts")).hasSize(1);
         assertThat(json(last).get("nextPageToken").getAsString()).isEmpty();
-        assertThat(json(last).getAsJsonArray("posts").get(0).getAsJsonObject().get("id").getAsString()).isEqualTo(ids[0]);
+        List<String> listed = new ArrayList<>();
+        json(page).getAsJsonArray("posts").forEach(p -> listed.add(p.getAsJsonObject().get("id").getAsString()));
+        json(last).getAsJsonArray("posts").forEach(p -> listed.add(p.getAsJsonObject().get("id").getAsString()));
+        assertThat(listed).containsExactlyElementsOf(posts.stream().map(p -> p.get("id").getAsString()).toList());
 
         HttpResponse<String> deleted = send("DELETE", "/post/" + ids[1], null, bearer);
         assertThat(deleted.statusCode()).isEqualTo(204);
