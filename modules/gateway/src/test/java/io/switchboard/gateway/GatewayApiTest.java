@@ -8,9 +8,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
-import java.util.Map;
 import java.util.List;
+import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.logging.Handler;
@@ -97,12 +99,17 @@ class GatewayApiTest {
         assertThat(json(me).get("phoneNumber").getAsString()).isEqualTo(phone);
 
         String[] ids = new String[3];
+        List<JsonObject> posts = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
             HttpResponse<String> created = post("/post", "{\"title\":\"t" + i + "\",\"content\":\"c\"}", bearer);
             assertThat(created.statusCode()).isEqualTo(201);
             assertThat(json(created).get("author").getAsString()).isEqualTo(userId);
             ids[i] = json(created).get("id").getAsString();
+            posts.add(json(created));
         }
+        // the promised order: newest first, and posts of the same millisecond by id, descending
+        posts.sort(Comparator.comparing((JsonObject p) -> Instant.parse(p.get("createdAt").getAsString()))
+                           .thenComparing(p -> p.get("id").getAsString()).reversed());
         HttpResponse<String> one = get("/post/" + ids[0], Map.of());
         assertThat(one.statusCode()).isEqualTo(200);
         assertThat(json(one).get("title").getAsString()).isEqualTo("t0");
@@ -114,7 +121,10 @@ class GatewayApiTest {
         HttpResponse<String> last = get("/post?author=" + userId + "&pageSize=2&pageToken=" + next, Map.of());
         assertThat(json(last).getAsJsonArray("posts")).hasSize(1);
         assertThat(json(last).get("nextPageToken").getAsString()).isEmpty();
-        assertThat(json(last).getAsJsonArray("posts").get(0).getAsJsonObject().get("id").getAsString()).isEqualTo(ids[0]);
+        List<String> listed = new ArrayList<>();
+        json(page).getAsJsonArray("posts").forEach(p -> listed.add(p.getAsJsonObject().get("id").getAsString()));
+        json(last).getAsJsonArray("posts").forEach(p -> listed.add(p.getAsJsonObject().get("id").getAsString()));
+        assertThat(listed).containsExactlyElementsOf(posts.stream().map(p -> p.get("id").getAsString()).toList());
 
         HttpResponse<String> deleted = send("DELETE", "/post/" + ids[1], null, bearer);
         assertThat(deleted.statusCode()).isEqualTo(204);
@@ -164,6 +174,33 @@ class GatewayApiTest {
                 .get("id").getAsString();
         assertError(send("DELETE", "/post/" + id, null, Map.of("Authorization", "Bearer " + otherToken)), 403,
                     "PERMISSION_DENIED");
+    }
+
+    @Test
+    void forgedTokensGet401OnEveryProtectedRouteAndARealOneGetsThrough() throws Exception {
+        String credentials = "{\"phoneNumber\":\"+4477" + PHONES.incrementAndGet() + "\",\"userPassword\":\"secret pass\"}";
+        assertThat(post("/user/register", credentials, Map.of()).statusCode()).isEqualTo(201);
+        Map<String, String> real = Map.of("Authorization", "Bearer " + json(post("/user/login", credentials, Map.of()))
+                .get("token").getAsString());
+        String target = json(post("/post", "{\"title\":\"target\",\"content\":\"c\"}", real)).get("id").getAsString();
+
+        for (Map.Entry<String, String> forged : HostileRequests.forgedTokens().entrySet()) {
+            Map<String, String> bearer = Map.of("Authorization", "Bearer " + forged.getValue());
+            for (HttpResponse<String> refused : List.of(post("/post", "{\"title\":\"forged\",\"content\":\"c\"}", bearer),
+                                                        get("/user/me", bearer),
+                                                        send("DELETE", "/post/" + target, null, bearer))) {
+                assertThat(refused.statusCode()).as("%s %s with %s: %s", refused.request().method(),
+                                                     refused.request().uri().getPath(), forged.getKey(), refused.body())
+                        .isEqualTo(401);
+                assertError(refused, 401, "UNAUTHENTICATED");
+                assertThat(refused.headers().firstValue("WWW-Authenticate")).hasValue("Bearer");
+            }
+        }
+        // the same requests with a real token succeed: the 401s above were the tokens
+        assertThat(get("/post/" + target, Map.of()).statusCode()).as("the forged DELETEs left the post").isEqualTo(200);
+        assertThat(get("/user/me", real).statusCode()).isEqualTo(200);
+        assertThat(post("/post", "{\"title\":\"real\",\"content\":\"c\"}", real).statusCode()).isEqualTo(201);
+        assertThat(send("DELETE", "/post/" + target, null, real).statusCode()).isEqualTo(204);
     }
 
     @Test
@@ -260,8 +297,10 @@ class GatewayApiTest {
     void hostileInputGetsA4xxAndTheGatewayStaysUp() throws Exception {
         HostileRequests requests = new HostileRequests(42, gateway.port());
         Map<Integer, Integer> statuses = new TreeMap<>();
+        int onProtected = 0;
         for (int i = 0; i < 3_000; i++) {
-            byte[] request = requests.next();
+            HostileRequests.Request generated = requests.next();
+            byte[] request = generated.bytes();
             HostileRequests.Answer answer = HostileRequests.send(gateway.port(), request);
             String what = new String(request, 0, Math.min(request.length, 300), StandardCharsets.ISO_8859_1);
             String firstLine = new String(request, StandardCharsets.ISO_8859_1).lines().findFirst().orElse("");
@@ -272,8 +311,18 @@ class GatewayApiTest {
                 statuses.merge(-1, 1, Integer::sum);
                 continue;
             }
+            if (generated.onProtected()) {
+                // every token generated is forged or malformed
+                assertThat(answer.status()).as("answer to %s", what).isEqualTo(401);
+                onProtected++;
+            }
             // a generated request may happen to be valid (GET /post ignores unknown parameters); none may break anything
             assertThat(answer.status()).as("answer to %s", what).isBetween(200, 499);
+            // and none has a valid token, so nothing is created, deleted or shown as someone's account
+            assertThat(answer.status()).as("answer to %s", what).isNotIn(201, 204);
+            if (answer.status() < 300) {
+                assertThat(firstLine).as("answer %d to %s", answer.status(), what).doesNotContain("/user/me");
+            }
             assertThat(answer.text()).as("answer to %s", what).doesNotContain("Exception").doesNotContain("at io.");
             if (answer.status() >= 400 && answer.text().contains("application/json")) {
                 assertThat(answer.body()).as("answer to %s", what).startsWith("{\"error\":");
@@ -281,6 +330,7 @@ class GatewayApiTest {
             statuses.merge(answer.status(), 1, Integer::sum);
         }
         System.out.println("hostile requests by answer status (-1: connection closed): " + statuses);
+        assertThat(onProtected).as("well-formed requests with forged tokens on protected routes").isGreaterThan(300);
         int ok = statuses.entrySet().stream().filter(e -> e.getKey() >= 200 && e.getKey() < 400).mapToInt(Map.Entry::getValue).sum();
         assertThat(ok).as("statuses %s", statuses).isLessThan(300);
         assertThat(statuses.keySet()).as("statuses %s", statuses).contains(400, 401, 404, 405, 413, 415);

@@ -10,8 +10,11 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.Date;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
+import java.util.regex.Pattern;
 
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JWSAlgorithm;
@@ -26,9 +29,11 @@ import com.nimbusds.jwt.SignedJWT;
 /**
  * Generates malformed, oversized and hostile HTTP requests (bodies, paths, query strings, headers, tokens, request
  * lines) from a seed, and sends them as raw bytes so that nothing a well-behaved client would refuse to send is
- * left out.
+ * left out. No request carries a valid token: every {@code Authorization} it writes is forged or malformed.
  */
 final class HostileRequests {
+    /* An id that is one clean path segment, so DELETE /post/{id} surely reaches the route. */
+    private static final Pattern PLAIN_ID = Pattern.compile("[A-Za-z0-9_-]+");
     private static final List<String> ROUTES = List.of("/post", "/post/x", "/user/register", "/user/login", "/user/me",
                                                        "/", "/post/", "/observe/../post", "//post", "/POST");
     private static final List<String> METHODS = List.of("GET", "POST", "DELETE", "PUT", "PATCH", "OPTIONS", "HEAD",
@@ -54,16 +59,26 @@ final class HostileRequests {
     HostileRequests(long seed, int port) throws JOSEException {
         random = new Random(seed);
         validHost = "127.0.0.1:" + port;
-        tokens = forgedTokens();
+        tokens = List.copyOf(forgedTokens().values());
     }
 
-    /** One hostile request, as the bytes to write on a fresh connection. */
-    byte[] next() {
-        return random.nextBoolean() ? anything() : onARoute();
+    /**
+     * One generated request.
+     *
+     * @param bytes       what to write on a fresh connection
+     * @param onProtected a well-formed request to a route that needs a bearer token (POST /post, GET /user/me,
+     *                    DELETE /post/{id}), with a forged or malformed token: the gateway must answer 401
+     */
+    record Request(byte[] bytes, boolean onProtected) {
+    }
+
+    /** One hostile request. */
+    Request next() {
+        return random.nextBoolean() ? new Request(anything(), false) : onARoute();
     }
 
     /* A well-formed HTTP/1.1 request to a real route, with hostile content: what gets past the HTTP parser. */
-    private byte[] onARoute() {
+    private Request onARoute() {
         String[] route = pick(List.of(new String[] {"POST", "/user/register"}, new String[] {"POST", "/user/login"},
                                       new String[] {"POST", "/post"}, new String[] {"GET", "/user/me"},
                                       new String[] {"GET", "/post/" + pick(NASTY_SEGMENTS)},
@@ -71,6 +86,8 @@ final class HostileRequests {
                                       new String[] {"DELETE", "/post/" + urlish(random.nextInt(60))}));
         StringBuilder head = new StringBuilder(route[0]).append(' ').append(route[1]).append(" HTTP/1.1\r\n");
         head.append("Host: ").append(validHost).append("\r\nConnection: close\r\n");
+        boolean onProtected = route[1].equals("/post") && route[0].equals("POST") || route[1].equals("/user/me")
+                              || route[0].equals("DELETE") && PLAIN_ID.matcher(route[1].substring(6)).matches();
         if (route[1].equals("/post") || route[1].startsWith("/user/me") || route[0].equals("DELETE")
             || random.nextBoolean()) {
             head.append("Authorization: ").append(authorization()).append("\r\n");
@@ -81,7 +98,7 @@ final class HostileRequests {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         bytes.writeBytes(head.toString().getBytes(StandardCharsets.UTF_8));
         bytes.writeBytes(body);
-        return bytes.toByteArray();
+        return new Request(bytes.toByteArray(), onProtected);
     }
 
     /* Anything at all: broken request lines, headers and lengths as well. */
@@ -207,8 +224,14 @@ final class HostileRequests {
         };
     }
 
-    /* Tokens a forger could make: no signature, a symmetric one, an unknown key, expired, wrong issuer. */
-    private static List<String> forgedTokens() throws JOSEException {
+    /**
+     * Tokens a forger could make, by what is wrong with them: no signature, a symmetric one, an unknown key,
+     * expired, wrong issuer, malformed.
+     *
+     * @return token by name
+     * @throws JOSEException never, in practice (signing with a fresh EC key)
+     */
+    static Map<String, String> forgedTokens() throws JOSEException {
         ECKey stranger = new ECKeyGenerator(Curve.P_256).keyID("stranger").generate();
         Instant now = Instant.now();
         JWTClaimsSet valid = new JWTClaimsSet.Builder().issuer("switchboard-user").subject("user-1")
@@ -217,14 +240,22 @@ final class HostileRequests {
         JWTClaimsSet otherIssuer = new JWTClaimsSet.Builder(valid).issuer("someone-else").build();
         Base64.Encoder base64 = Base64.getUrlEncoder().withoutPadding();
         String claims = base64.encodeToString(valid.toString().getBytes(StandardCharsets.UTF_8));
-        return List.of(
-                base64.encodeToString("{\"alg\":\"none\"}".getBytes(StandardCharsets.UTF_8)) + "." + claims + ".",
-                base64.encodeToString("{\"alg\":\"HS256\",\"kid\":\"k\"}".getBytes(StandardCharsets.UTF_8)) + "."
-                + claims + "." + base64.encodeToString(new byte[32]),
-                base64.encodeToString("{\"alg\":\"ES256\",\"kid\":\"../../x\"}".getBytes(StandardCharsets.UTF_8)) + "."
-                + claims + "." + base64.encodeToString(new byte[64]),
-                signed(stranger, valid), signed(stranger, expired), signed(stranger, otherIssuer),
-                "eyJ" + "A".repeat(100) + ".." , "....", "a.b.c.d.e");
+        Map<String, String> tokens = new LinkedHashMap<>();
+        tokens.put("alg none", base64.encodeToString("{\"alg\":\"none\"}".getBytes(StandardCharsets.UTF_8)) + "."
+                               + claims + ".");
+        tokens.put("HS256 with a guessed secret",
+                   base64.encodeToString("{\"alg\":\"HS256\",\"kid\":\"k\"}".getBytes(StandardCharsets.UTF_8)) + "."
+                   + claims + "." + base64.encodeToString(new byte[32]));
+        tokens.put("ES256 with a zero signature and a path as kid",
+                   base64.encodeToString("{\"alg\":\"ES256\",\"kid\":\"../../x\"}".getBytes(StandardCharsets.UTF_8))
+                   + "." + claims + "." + base64.encodeToString(new byte[64]));
+        tokens.put("a foreign key", signed(stranger, valid));
+        tokens.put("a foreign key, expired", signed(stranger, expired));
+        tokens.put("a foreign key, another issuer", signed(stranger, otherIssuer));
+        tokens.put("empty signature", "eyJ" + "A".repeat(100) + "..");
+        tokens.put("only dots", "....");
+        tokens.put("five parts", "a.b.c.d.e");
+        return tokens;
     }
 
     private static String signed(ECKey key, JWTClaimsSet claims) throws JOSEException {

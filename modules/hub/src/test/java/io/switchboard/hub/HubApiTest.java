@@ -174,7 +174,8 @@ class HubApiTest {
         // Helidon 4.5 drops a message over its read buffer without answering: the caller's deadline ends the call
         assertThatThrownBy(() -> hub.blocking.withDeadlineAfter(2, SECONDS)
                 .register(RegisterRequest.newBuilder().setInstance(huge).setTtlSeconds(10).build()))
-                .isInstanceOf(StatusRuntimeException.class);
+                .isInstanceOf(StatusRuntimeException.class)
+                .satisfies(e -> assertThat(Status.fromThrowable(e).getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED));
         assertThat(etcd.leaseCount()).isEqualTo(leasesBefore);
         // the hub is still fine
         assertThat(register("orders", "orders-2", 10).getLeaseId()).isPositive();

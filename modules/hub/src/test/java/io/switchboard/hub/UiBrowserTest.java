@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
@@ -47,6 +48,8 @@ class UiBrowserTest {
     private static final String CHROMIUM = System.getenv().getOrDefault("CHROMIUM_BINARY", "/usr/bin/chromium");
     private static final String CHROMEDRIVER = System.getenv().getOrDefault("CHROMEDRIVER", "/usr/bin/chromedriver");
     private static final Duration LIVE = Duration.ofSeconds(5);
+    // the page polls every 2 s: a few rounds
+    private static final Duration POLLED = Duration.ofSeconds(10);
 
     private static EtcdServer etcd;
     private static HubFixture hub;
@@ -163,6 +166,27 @@ class UiBrowserTest {
     }
 
     @Test
+    void aRefusedLiveStreamFallsBackToPollingThatStillFollowsTheRegistry() {
+        // no live stream at all: the page's EventSource gets 503, as when ui.max-streams browsers are already watching
+        try (HubFixture refusing = HubFixture.start(etcd.endpoint(), Map.of("ui.max-streams", "0"))) {
+            open(refusing);
+            await().atMost(LIVE).ignoreExceptions().until(() -> text(By.id("connection")).equals("live (polling)"));
+            await().atMost(LIVE).ignoreExceptions().until(() -> text(By.id("services")).contains("No services registered."));
+            mark();
+
+            long lease = register(HubFixture.instance("orders", "orders-1", 9001));
+            By row = By.cssSelector("tr[data-instance='orders/orders-1']");
+            await().atMost(POLLED).ignoreExceptions().until(() -> !browser.findElements(row).isEmpty());
+            refusing.stub().deregister(DeregisterRequest.newBuilder().setLeaseId(lease).build());
+            await().atMost(POLLED).ignoreExceptions().until(() -> browser.findElements(row).isEmpty());
+
+            assertThat(text(By.id("connection"))).isEqualTo("live (polling)");
+            assertThat(browser.findElement(By.id("banner")).isDisplayed()).isFalse();
+            assertThat(marked()).as("the page was never reloaded").isTrue();
+        }
+    }
+
+    @Test
     void screenshotWithAFewServices() throws IOException {
         register(HubFixture.instance("gateway", "gateway-7c9f", 8008).toBuilder().setHost("10.42.0.17").setZone("eu-west-1a")
                          .setVersion("0.1.0").clearMetadata().putMetadata("ingress", "public").build());
@@ -176,13 +200,14 @@ class UiBrowserTest {
         register(HubFixture.instance("user", "user-10.42.2.4-8006", 8006).toBuilder().setHost("10.42.2.4")
                          .setZone("eu-west-1b").setVersion("0.2.0-rc1").setWeight(20).clearMetadata()
                          .putMetadata("canary", "true").putMetadata("jwks", "/user.v1.UserService/GetJwks").build());
-        // registered and never renewed: late after 2/3 of its TTL
-        hub.stub().register(RegisterRequest.newBuilder().setTtlSeconds(6).setInstance(
+        // registered and never renewed: late from 11 s (2/3 of its TTL) until it expires at 15 s, a window long enough
+        // for a loaded host to catch
+        hub.stub().register(RegisterRequest.newBuilder().setTtlSeconds(15).setInstance(
                 HubFixture.instance("search", "search-10.42.3.2-8010", 8010).toBuilder().setHost("10.42.3.2")
                         .setZone("eu-west-1c").setVersion("0.1.0").clearMetadata().putMetadata("index", "posts").build())
                 .build());
         open(hub);
-        await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(
+        await().atMost(Duration.ofSeconds(20)).ignoreExceptions().until(
                 () -> browser.findElements(By.cssSelector(".c-state.state-healthy")).size() == 5
                       && browser.findElements(By.cssSelector(".c-state.state-late")).size() == 1);
         assertThat(text(By.id("summary"))).isEqualTo("4 services, 6 instances, 5 healthy");

@@ -22,8 +22,9 @@ final class Components {
     private Components() {
     }
 
+    /** The component's runnable jar; fails when it is missing or older than its module's classes. */
     static Path jar(String component) {
-        return Path.of("..", component, "target", component + ".jar");
+        return BuiltJars.fresh(Path.of(".."), component);
     }
 
     static JavaProcess hub(String etcdEndpoint, int port) {

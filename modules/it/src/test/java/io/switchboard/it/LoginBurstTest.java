@@ -38,7 +38,7 @@ class LoginBurstTest {
     private static final int BURST = 16;
 
     @Test
-    void sixteenLoginsAtOnceAllSucceedWithA128MiBHeap() throws Exception {
+    void sixteenLoginsAtOnceOnSixteenCarriersAllSucceedWithA128MiBHeap() throws Exception {
         int hubPort = FreePorts.next();
         int userPort = FreePorts.next();
         try (EtcdServer etcd = EtcdServer.start(); JavaProcess hub = Components.hub(etcd.endpoint(), hubPort);
@@ -48,6 +48,9 @@ class LoginBurstTest {
             ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", userPort).usePlaintext().build();
             try {
                 await().atMost(Duration.ofSeconds(20)).until(() -> ready(userPort));
+                // the JVM took the 16 carriers: it says so when it reads JDK_JAVA_OPTIONS
+                assertThat(user.output()).as("the user service's JVM options")
+                        .contains("Picked up JDK_JAVA_OPTIONS: -Djdk.virtualThreadScheduler.parallelism=" + BURST);
                 UserServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, SECONDS).register(
                         RegisterRequest.newBuilder().setPhoneNumber(PHONE).setUserPassword(PASSWORD).build());
 

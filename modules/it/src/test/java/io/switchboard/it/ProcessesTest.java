@@ -23,7 +23,7 @@ import static org.awaitility.Awaitility.await;
 class ProcessesTest {
 
     @Test
-    void aKilledServiceDisappearsWithinTtlAndAStoppedOneAtOnce() throws Exception {
+    void aKilledServiceDisappearsWhenItsLeaseExpiresAndAStoppedOneBeforeItExits() throws Exception {
         int ttl = 3;
         int hubPort = FreePorts.next();
         try (EtcdServer etcd = EtcdServer.start();
@@ -38,7 +38,9 @@ class ProcessesTest {
 
                 killed.kill();
                 long start = System.nanoTime();
-                await().atMost(Duration.ofSeconds(ttl + 2)).pollInterval(Duration.ofMillis(100))
+                // nothing deregisters a killed process: only the lease's expiry, at most a TTL after its last renewal,
+                // removes it (etcd checks expiry every 500 ms; the rest is room for a loaded host)
+                await().atMost(Duration.ofSeconds(ttl + 5)).pollInterval(Duration.ofMillis(100))
                         .until(() -> !exists(client, "killed"));
                 System.out.printf("killed registrant gone after %d ms (ttl %d s)%n",
                                   Duration.ofNanos(System.nanoTime() - start).toMillis(), ttl);

@@ -29,6 +29,11 @@ final class Churn implements AutoCloseable {
 
     final Histogram propagation = new ConcurrentHistogram(TimeUnit.SECONDS.toMicros(60), 3);
     final AtomicLong errors = new AtomicLong();
+    final AtomicLong registrationsSent = new AtomicLong();
+    final AtomicLong registered = new AtomicLong();
+    final AtomicLong deregistrationsSent = new AtomicLong();
+    final AtomicLong deregistered = new AtomicLong();
+    private final AtomicLong inFlight = new AtomicLong();
     private final List<HubGrpc.HubBlockingStub> hubs;
     private final int services;
     private final int perSecond;
@@ -62,15 +67,33 @@ final class Churn implements AutoCloseable {
             long due = start + tick * interval;
             Scenario.pause(Math.max(0, (due - System.nanoTime()) / 1_000_000));
             long n = next++;
-            calls.execute(() -> register(n));
+            registrationsSent.incrementAndGet();
+            call(() -> register(n));
             Long old;
             synchronized (live) {
                 old = live.size() >= perSecond ? live.poll() : null;
             }
             if (old != null) {
-                calls.execute(() -> deregister(old));
+                deregistrationsSent.incrementAndGet();
+                call(() -> deregister(old));
             }
         }
+    }
+
+    /** Calls sent and not answered yet. */
+    long inFlight() {
+        return inFlight.get();
+    }
+
+    private void call(Runnable call) {
+        inFlight.incrementAndGet();
+        calls.execute(() -> {
+            try {
+                call.run();
+            } finally {
+                inFlight.decrementAndGet();
+            }
+        });
     }
 
     /** Deregisters every churned instance still registered. */
@@ -119,6 +142,7 @@ final class Churn implements AutoCloseable {
             synchronized (live) {
                 live.add(lease);
             }
+            registered.incrementAndGet();
             if (p != null) {
                 p.registered(System.nanoTime());
             }
@@ -132,6 +156,7 @@ final class Churn implements AutoCloseable {
         try {
             hubs.get((int) (lease % hubs.size())).withDeadlineAfter(5, TimeUnit.SECONDS)
                     .deregister(DeregisterRequest.newBuilder().setLeaseId(lease).build());
+            deregistered.incrementAndGet();
         } catch (StatusRuntimeException e) {
             errors.incrementAndGet();
         }

@@ -148,6 +148,7 @@ public final class Scenario {
         });
         churn.run(settings.steady);
         sampler.interrupt();
+        awaitTrue("every churn call answered", Duration.ofSeconds(10), () -> churn.inFlight() == 0);
         pause(2000);
         for (int i = 0; i < hubCpu.length; i++) {
             report.hubCpuSeconds += cluster.hubCpuSeconds(i) - hubCpu[i];
@@ -158,12 +159,18 @@ public final class Scenario {
         report.propagation = churn.propagation;
         report.unpropagated = churn.unseen();
         report.churnErrors = churn.errors.get();
+        report.churnRegistrationsSent = churn.registrationsSent.get();
+        report.churnRegistered = churn.registered.get();
+        report.churnDeregistrationsSent = churn.deregistrationsSent.get();
+        report.churnDeregistered = churn.deregistered.get();
         report.leasesLost = lost(registrations, leases);
         out.printf("churn %d registrations + %d deregistrations/s for %d s: propagation Register -> every subscriber"
-                   + " of the service: p50=%.1f ms p99=%.1f ms max=%.1f ms (n=%d, never seen by all: %d, call errors: %d)%n",
+                   + " of the service: p50=%.1f ms p99=%.1f ms max=%.1f ms (n=%d, never seen by all: %d, call errors: %d;"
+                   + " registered %d of %d, deregistered %d of %d)%n",
                    settings.churnPerSecond, settings.churnPerSecond, settings.steady.toSeconds(),
                    ms(report.propagation, 50), ms(report.propagation, 99), report.propagation.getMaxValue() / 1000.0,
-                   report.propagation.getTotalCount(), report.unpropagated, report.churnErrors);
+                   report.propagation.getTotalCount(), report.unpropagated, report.churnErrors, report.churnRegistered,
+                   report.churnRegistrationsSent, report.churnDeregistered, report.churnDeregistrationsSent);
         out.printf("leases lost: %d (registrations seen unhealthy in 0.5 s samples: %d)%n", report.leasesLost,
                    report.unhealthySamples);
         out.printf("during the churn phase: hub CPU %.1f s (all %d replicas), hub peak RSS %d MiB (largest replica);"
@@ -422,6 +429,10 @@ public final class Scenario {
         public Histogram propagation;
         public long unpropagated;
         public long churnErrors;
+        public long churnRegistrationsSent;
+        public long churnRegistered;
+        public long churnDeregistrationsSent;
+        public long churnDeregistered;
         public long leasesLost;
         public volatile long unhealthySamples;
         public double hubCpuSeconds;

@@ -27,6 +27,16 @@ class RegistryScaleTest {
                                                        env -> JavaProcess.mainClass(Main.class, env))) {
             Scenario.Report report = Scenario.run(cluster, settings, System.out);
 
+            // the churn happened, at about its rate, and every call of it succeeded
+            long expected = settings.churnPerSecond() * settings.steady().toSeconds();
+            assertThat(report.churnErrors).as("churn calls that failed").isZero();
+            assertThat(report.churnRegistrationsSent).as("registrations sent").isGreaterThanOrEqualTo(expected * 9 / 10);
+            assertThat(report.churnRegistered).as("registrations answered with a lease")
+                    .isEqualTo(report.churnRegistrationsSent);
+            // all but the last second's registrations (and a few still unanswered when their turn came) are deregistered
+            assertThat(report.churnDeregistrationsSent).as("deregistrations sent")
+                    .isGreaterThanOrEqualTo(report.churnRegistrationsSent - 2L * settings.churnPerSecond());
+            assertThat(report.churnDeregistered).as("deregistrations answered").isEqualTo(report.churnDeregistrationsSent);
             assertThat(report.leasesLost).as("leases lost under churn").isZero();
             assertThat(report.unhealthySamples).as("registrations seen unhealthy under churn").isZero();
             assertThat(report.propagation.getTotalCount()).as("changes seen by every subscriber").isPositive();

@@ -13,8 +13,9 @@ import io.grpc.Status;
 import io.switchboard.runtime.db.Database;
 
 /**
- * Posts in the service's own database. Lists are newest first with keyset paging, so a page never repeats or
- * skips a post because others were written meanwhile. Every write is committed before it is acknowledged.
+ * Posts in the service's own database. Lists are newest first (creation time in milliseconds, then id, both
+ * descending: a total order, since posts of one millisecond are in no creation order anyone could see) with keyset
+ * paging, so a page never repeats or skips a post because others were written meanwhile. Every write is committed before it is acknowledged.
  * Thread safe.
  */
 public final class Posts {
@@ -82,7 +83,7 @@ public final class Posts {
     }
 
     /**
-     * One page of posts, newest first.
+     * One page of posts, newest first; posts of the same millisecond by id, descending.
      *
      * @param author    author filter, empty for all
      * @param pageSize  1..100

@@ -1,0 +1,66 @@
+package io.switchboard.it;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class BuiltJarsUnitTest {
+    private static final Instant BUILT = Instant.parse("2025-01-01T12:00:00Z");
+
+    @TempDir
+    Path modules;
+
+    @Test
+    void aJarBuiltAfterItsClassesIsUsed() throws Exception {
+        file("hub/target/classes/io/switchboard/hub/Main.class", BUILT.minusSeconds(5));
+        file("server/target/classes/io/switchboard/server/Servers.class", BUILT.minusSeconds(9));
+        file("hub/target/libs/switchboard-server-0.1.0-SNAPSHOT.jar", BUILT.minusSeconds(1));
+        file("hub/target/libs/grpc-api-1.73.0.jar", BUILT.minusSeconds(99_999));
+        Path jar = file("hub/target/hub.jar", BUILT);
+
+        assertThat(BuiltJars.fresh(modules, "hub")).isEqualTo(jar);
+    }
+
+    @Test
+    void aJarOlderThanAClassOfItsModuleIsRefused() throws Exception {
+        file("hub/target/classes/io/switchboard/hub/Main.class", BUILT.minusSeconds(5));
+        file("hub/target/classes/io/switchboard/hub/ui/Dashboard.class", BUILT.plusSeconds(30));
+        file("hub/target/hub.jar", BUILT);
+
+        assertThatThrownBy(() -> BuiltJars.fresh(modules, "hub")).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("stale build").hasMessageContaining("hub.jar").hasMessageContaining("Dashboard.class")
+                .hasMessageContaining("./mvnw verify");
+    }
+
+    @Test
+    void aLibraryOlderThanItsModulesClassesIsRefused() throws Exception {
+        file("hub/target/classes/io/switchboard/hub/Main.class", BUILT.minusSeconds(5));
+        file("server/target/classes/io/switchboard/server/Servers.class", BUILT.plusSeconds(30));
+        file("hub/target/libs/switchboard-server-0.1.0-SNAPSHOT.jar", BUILT.minusSeconds(1));
+        file("hub/target/hub.jar", BUILT);
+
+        assertThatThrownBy(() -> BuiltJars.fresh(modules, "hub")).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("switchboard-server-0.1.0-SNAPSHOT.jar").hasMessageContaining("Servers.class");
+    }
+
+    @Test
+    void aMissingJarIsRefused() {
+        assertThatThrownBy(() -> BuiltJars.fresh(modules, "post")).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("post.jar does not exist");
+    }
+
+    private Path file(String path, Instant modified) throws Exception {
+        Path file = modules.resolve(path);
+        Files.createDirectories(file.getParent());
+        Files.writeString(file, path);
+        Files.setLastModifiedTime(file, FileTime.from(modified));
+        return file;
+    }
+}
