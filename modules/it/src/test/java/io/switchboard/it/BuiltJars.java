@@ -8,6 +8,9 @@ import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.jar.Attributes;
+import java.util.jar.JarFile;
+import java.util.jar.Manifest;
 import java.util.stream.Stream;
 
 /**
@@ -15,8 +18,8 @@ import java.util.stream.Stream;
  * <p>
  * The reactor builds them first ({@code modules/it} depends on every component), but a run that stops before
  * {@code package} ({@code ./mvnw test}) or builds only some modules leaves an older jar in place, and a process
- * test would then pass or fail on code that is no longer there. So a jar, and every Switchboard jar in its
- * {@code libs/}, must be at least as new as every file in its module's {@code target/classes}: the rule the jar
+ * test would then pass or fail on code that is no longer there. So a jar, and every Switchboard jar its manifest
+ * puts on the class path, must be at least as new as every file in its module's {@code target/classes}: the rule the jar
  * plugin itself uses to decide that a jar is up to date.
  */
 final class BuiltJars {
@@ -42,17 +45,14 @@ final class BuiltJars {
         }
         List<String> stale = new ArrayList<>();
         checkAgainstClasses(jar, target.resolve("classes"), stale);
-        Path libs = target.resolve("libs");
-        if (Files.isDirectory(libs)) {
-            try (Stream<Path> files = Files.list(libs)) {
-                for (Path lib : files.filter(f -> f.getFileName().toString().startsWith(PREFIX)).sorted().toList()) {
-                    String name = lib.getFileName().toString();
-                    // switchboard-server-0.1.0-SNAPSHOT.jar comes from modules/server
-                    String module = name.substring(PREFIX.length(), name.indexOf('-', PREFIX.length()));
-                    checkAgainstClasses(lib, modules.resolve(module).resolve("target").resolve("classes"), stale);
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
+        // only the libraries the jar's manifest puts on its class path: libs/ may keep a jar of a former dependency
+        for (String entry : classPath(jar)) {
+            Path lib = target.resolve(entry);
+            String name = lib.getFileName().toString();
+            if (name.startsWith(PREFIX)) {
+                // switchboard-server-0.1.0-SNAPSHOT.jar comes from modules/server
+                String module = name.substring(PREFIX.length(), name.indexOf('-', PREFIX.length()));
+                checkAgainstClasses(lib, modules.resolve(module).resolve("target").resolve("classes"), stale);
             }
         }
         if (!stale.isEmpty()) {
@@ -60,6 +60,16 @@ final class BuiltJars {
                                             + "same run as these tests: ./mvnw verify (with -pl modules/it add -am)");
         }
         return jar;
+    }
+
+    private static List<String> classPath(Path jar) {
+        try (JarFile file = new JarFile(jar.toFile())) {
+            Manifest manifest = file.getManifest();
+            String classPath = manifest == null ? null : manifest.getMainAttributes().getValue(Attributes.Name.CLASS_PATH);
+            return classPath == null ? List.of() : List.of(classPath.trim().split("\\s+"));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the manifest of " + jar, e);
+        }
     }
 
     private static void checkAgainstClasses(Path jar, Path classes, List<String> stale) {
