@@ -1,29 +1,19 @@
 package io.switchboard.gateway;
 
-import io.helidon.health.HealthCheck;
 import io.helidon.health.HealthCheckResponse;
-import io.helidon.health.HealthCheckType;
 import io.switchboard.gateway.upstream.Upstreams;
+import io.switchboard.server.ReadinessCheck;
 
 /**
  * The gateway's readiness ({@code discovery} in {@code /observe/health/ready}): UP once the hub has answered with
  * every backend's instances. Thread safe.
  */
-final class DiscoveryReadiness implements HealthCheck {
+final class DiscoveryReadiness extends ReadinessCheck {
     private final Upstreams upstreams;
 
     DiscoveryReadiness(Upstreams upstreams) {
+        super("discovery");
         this.upstreams = upstreams;
-    }
-
-    @Override
-    public String name() {
-        return "discovery";
-    }
-
-    @Override
-    public HealthCheckType type() {
-        return HealthCheckType.READINESS;
     }
 
     @Override

@@ -1,33 +1,23 @@
 package io.switchboard.hub;
 
-import io.helidon.health.HealthCheck;
 import io.helidon.health.HealthCheckResponse;
-import io.helidon.health.HealthCheckType;
 import io.switchboard.hub.etcd.EtcdProbe;
 import io.switchboard.hub.view.InstanceView;
+import io.switchboard.server.ReadinessCheck;
 
 /**
  * The hub's readiness ({@code etcd} in {@code /observe/health/ready}): UP while etcd answers, the instance view is
  * synced and the hub is not stopping. Thread safe.
  */
-final class HubReadiness implements HealthCheck {
+final class HubReadiness extends ReadinessCheck {
     private final EtcdProbe probe;
     private final InstanceView view;
     private volatile boolean stopping;
 
     HubReadiness(EtcdProbe probe, InstanceView view) {
+        super("etcd");
         this.probe = probe;
         this.view = view;
-    }
-
-    @Override
-    public String name() {
-        return "etcd";
-    }
-
-    @Override
-    public HealthCheckType type() {
-        return HealthCheckType.READINESS;
     }
 
     /**

@@ -26,6 +26,7 @@ import io.switchboard.api.post.v1.ListPostsRequest;
 import io.switchboard.api.post.v1.ListPostsResponse;
 import io.switchboard.api.post.v1.Post;
 import io.switchboard.api.post.v1.PostServiceGrpc;
+import io.switchboard.server.ReadinessCheck;
 import io.switchboard.server.Servers;
 import io.switchboard.testkit.EtcdServer;
 import org.junit.jupiter.api.AfterAll;
@@ -161,7 +162,7 @@ class DiscoveryTest {
                 .addAllPosts(Collections.nCopies(32, Post.newBuilder().setContent("x".repeat(4096)).build()))
                 .build();
         WebServer backend = Servers.builder(Config.just(ConfigSources.create(Map.of("port", "0"))),
-                                            () -> HealthCheckResponse.builder().status(true).build())
+                                            ReadinessCheck.of("ready", () -> HealthCheckResponse.builder().status(true).build()))
                 .addRouting(GrpcRouting.builder().service(new PostServiceGrpc.PostServiceImplBase() {
                     @Override
                     public void listPosts(ListPostsRequest request, StreamObserver<ListPostsResponse> answers) {

@@ -1,26 +1,19 @@
 package io.switchboard.runtime;
 
-import io.helidon.health.HealthCheck;
 import io.helidon.health.HealthCheckResponse;
-import io.helidon.health.HealthCheckType;
 import io.switchboard.registry.Registration;
+import io.switchboard.server.ReadinessCheck;
 
 /**
  * A business service's readiness ({@code registration} in {@code /observe/health/ready}): UP only while its
  * registration lease is alive and renewed on time, and the service is not stopping. Thread safe.
  */
-final class LeaseReadiness implements HealthCheck {
+final class LeaseReadiness extends ReadinessCheck {
     private volatile Registration registration;
     private volatile boolean stopping;
 
-    @Override
-    public String name() {
-        return "registration";
-    }
-
-    @Override
-    public HealthCheckType type() {
-        return HealthCheckType.READINESS;
+    LeaseReadiness() {
+        super("registration");
     }
 
     /**

@@ -2,8 +2,6 @@ package io.switchboard.server;
 
 import io.helidon.common.socket.SocketOptions;
 import io.helidon.config.Config;
-import io.helidon.health.HealthCheck;
-import io.helidon.health.HealthCheckType;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.WebServerConfig;
 import io.helidon.webserver.grpc.GrpcConfig;
@@ -35,7 +33,7 @@ public final class Servers {
      * @param readiness the component's readiness check, named by what it follows (etcd, a lease, discovery)
      * @return a builder to add routing and features to
      */
-    public static WebServerConfig.Builder builder(Config config, HealthCheck readiness) {
+    public static WebServerConfig.Builder builder(Config config, ReadinessCheck readiness) {
         return WebServer.builder()
                 .connectionOptions(SocketOptions.builder().tcpNoDelay(true).build())
                 .config(config)
@@ -44,7 +42,7 @@ public final class Servers {
                 .addFeature(ObserveFeature.builder()
                                     .addObserver(HealthObserver.builder()
                                                          .details(true)
-                                                         .addCheck(readiness, HealthCheckType.READINESS)
+                                                         .addCheck(readiness)
                                                          .build())
                                     .addObserver(MetricsObserver.create())
                                     .build());

@@ -26,7 +26,6 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.helidon.config.Config;
 import io.helidon.config.ConfigSources;
-import io.helidon.health.HealthCheck;
 import io.helidon.health.HealthCheckResponse;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.grpc.GrpcRouting;
@@ -52,17 +51,7 @@ class ServersTest {
     @Test
     void readinessFollowsTheCheckAndMetricsAreServed() throws Exception {
         AtomicBoolean ready = new AtomicBoolean(false);
-        HealthCheck thing = new HealthCheck() {
-            @Override
-            public String name() {
-                return "thing";
-            }
-
-            @Override
-            public HealthCheckResponse call() {
-                return HealthCheckResponse.builder().status(ready.get()).build();
-            }
-        };
+        ReadinessCheck thing = ReadinessCheck.of("thing", () -> HealthCheckResponse.builder().status(ready.get()).build());
         WebServer server = Servers.builder(config(Map.of("port", "0")), thing)
                 .build()
                 .start();
@@ -86,7 +75,8 @@ class ServersTest {
     private static String answerEncoding(Map<String, String> serverConfig) throws Exception {
         HealthStatusManager health = new HealthStatusManager();
         health.setStatus("", ServingStatus.SERVING);
-        WebServer server = Servers.builder(config(serverConfig), () -> HealthCheckResponse.builder().status(true).build())
+        WebServer server = Servers.builder(config(serverConfig),
+                                           ReadinessCheck.of("ready", () -> HealthCheckResponse.builder().status(true).build()))
                 .addRouting(GrpcRouting.builder().service(health.getHealthService()))
                 .build()
                 .start();
