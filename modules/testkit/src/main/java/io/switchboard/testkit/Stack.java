@@ -1,0 +1,145 @@
+package io.switchboard.testkit;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import io.helidon.config.Config;
+import io.helidon.config.ConfigSources;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * A test class's stack of real parts as a JUnit 5 extension, as jetcd's {@code EtcdClusterExtension} is: a real etcd
+ * started before the first test, then whatever components the test starts through {@link #start(AutoCloseable)},
+ * all closed in reverse order after the last test, with their temporary data directories.
+ * <pre>{@code
+ * @RegisterExtension
+ * static final Stack STACK = new Stack();
+ *
+ * @BeforeAll
+ * static void start() {
+ *     hub = STACK.start(HubServer.start(STACK.config(Map.of("etcd.endpoints", STACK.etcd().endpoint()))));
+ *     post = STACK.start(PostServer.start(STACK.serviceConfig(hub.port(), Map.of())));
+ * }
+ * }</pre>
+ * A component that a test stops on purpose may be closed twice: components' {@code close} is idempotent here. When
+ * etcd cannot start, the test class fails with the harness's message; it never skips. Not thread safe: the
+ * extension's callbacks and the test's {@code @BeforeAll} run on one thread.
+ */
+public final class Stack implements BeforeAllCallback, AfterAllCallback {
+    private final Deque<AutoCloseable> started = new ArrayDeque<>();
+    private final List<Path> directories = new ArrayList<>();
+    private EtcdServer etcd;
+
+    @Override
+    public void beforeAll(ExtensionContext context) {
+        etcd = EtcdServer.start();
+    }
+
+    /**
+     * The stack's etcd, running from before the first test.
+     *
+     * @return etcd
+     * @throws IllegalStateException outside the test class's lifetime
+     */
+    public EtcdServer etcd() {
+        if (etcd == null) {
+            throw new IllegalStateException("the stack's etcd runs from beforeAll to afterAll; register Stack with "
+                                            + "@RegisterExtension on a static field");
+        }
+        return etcd;
+    }
+
+    /**
+     * Keeps a started component, to close it after the last test (components close in reverse order, etcd last).
+     *
+     * @param component a running component
+     * @param <T>       its type
+     * @return the component
+     */
+    public <T extends AutoCloseable> T start(T component) {
+        started.push(component);
+        return component;
+    }
+
+    /**
+     * Configuration for a component of the stack: the given settings over {@code server.port=0} (a free port) and a
+     * fresh {@code data.dir}, deleted after the last test.
+     *
+     * @param settings keys and values, such as {@code etcd.endpoints}
+     * @return the configuration
+     */
+    public Config config(Map<String, String> settings) {
+        Map<String, String> all = new HashMap<>();
+        all.put("server.port", "0");
+        all.put("data.dir", directory("switchboard-data-").toString());
+        all.putAll(settings);
+        return Config.just(ConfigSources.create(all));
+    }
+
+    /**
+     * Configuration for a service or gateway of the stack: as {@link #config(Map)}, registered through the given hub
+     * with a 2 s lease TTL, so that a stopped instance leaves the registry quickly.
+     *
+     * @param hubPort  the hub's port on loopback
+     * @param settings further keys and values
+     * @return the configuration
+     */
+    public Config serviceConfig(int hubPort, Map<String, String> settings) {
+        Map<String, String> all = new HashMap<>();
+        all.put("hub.endpoints", "127.0.0.1:" + hubPort);
+        all.put("registry.ttl", "2");
+        all.putAll(settings);
+        return config(all);
+    }
+
+    /**
+     * A new temporary directory, deleted after the last test.
+     *
+     * @param prefix its name's prefix
+     * @return the directory
+     */
+    public Path directory(String prefix) {
+        try {
+            Path directory = Files.createTempDirectory(prefix);
+            directories.add(directory);
+            return directory;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create a temporary directory", e);
+        }
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) throws Exception {
+        Exception failure = null;
+        while (!started.isEmpty()) {
+            try {
+                started.pop().close();
+            } catch (Exception e) {
+                if (failure == null) {
+                    failure = e;
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
+        if (etcd != null) {
+            etcd.close();
+            etcd = null;
+        }
+        directories.forEach(ServerFiles::delete);
+        directories.clear();
+        if (failure != null) {
+            throw failure;
+        }
+    }
+}
