@@ -11,6 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/prerequisites.sh
+source bench/stack.sh
 
 REV=${1:?usage: bench/gateway-ab.sh REVISION [rounds] [seconds-per-round]}
 ROUNDS=${2:-4}
@@ -20,26 +21,12 @@ declare -A PORT=([etcd]=23891 [hub]=28104 [post]=28105 [user]=28106 [a]=28108 [b
 
 find_jdk >/dev/null
 ensure_etcd
-command -v wrk >/dev/null || { [ "$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } \
-    || { echo "error: apt-get install -y wrk" >&2; exit 1; }
-for name in "${!PORT[@]}"; do
-    if ss -ltnH "sport = :${PORT[$name]}" | grep -q .; then
-        echo "error: port ${PORT[$name]} (for $name) is taken" >&2
-        exit 1
-    fi
-done
+ensure_wrk
+require_free_ports etcd="${PORT[etcd]}" hub="${PORT[hub]}" post="${PORT[post]}" user="${PORT[user]}" \
+                   gateway-a="${PORT[a]}" gateway-b="${PORT[b]}"
 
 WORK=$(mktemp -d /tmp/switchboard-ab.XXXXXX)
-declare -A PID
-cleanup() {
-    for name in a b user post hub etcd; do
-        [ -n "${PID[$name]:-}" ] && kill "${PID[$name]}" 2>/dev/null || true
-    done
-    wait 2>/dev/null || true
-    git worktree remove --force "$WORK/rev" 2>/dev/null || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+trap 'stack_cleanup; git worktree remove --force "$WORK/rev" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
 echo "building this tree and $REV (logs in $WORK)..."
 ./mvnw -B -q package -DskipTests -pl modules/hub,modules/post,modules/user,modules/gateway -am
@@ -47,31 +34,7 @@ git worktree add -q --detach "$WORK/rev" "$REV"
 (cd "$WORK/rev" && ./mvnw -B -q package -DskipTests -pl modules/gateway -am) >"$WORK/build-a.log" 2>&1 \
     || { echo "error: building $REV failed" >&2; tail -20 "$WORK/build-a.log" >&2; exit 1; }
 
-wait_ready() {
-    for _ in $(seq 1 150); do
-        curl -sf -o /dev/null "$1" && return 0
-        sleep 0.2
-    done
-    echo "error: $1 not ready" >&2
-    tail -20 "$WORK"/*.log >&2
-    exit 1
-}
-
-# start_java NAME PORT JAR [ENV...]
-start_java() {
-    local name=$1 port=$2 jar=$3
-    shift 3
-    env "$@" SERVER_PORT="$port" "$JAVA_HOME/bin/java" -Xmx256m -XX:+UseSerialGC -jar "$jar" >"$WORK/$name.log" 2>&1 &
-    PID[$name]=$!
-    wait_ready "http://127.0.0.1:$port/observe/health/ready"
-}
-
-etcd --name ab --data-dir "$WORK/etcd" --listen-client-urls "http://127.0.0.1:${PORT[etcd]}" \
-     --advertise-client-urls "http://127.0.0.1:${PORT[etcd]}" --listen-peer-urls http://127.0.0.1:23892 \
-     --initial-advertise-peer-urls http://127.0.0.1:23892 --initial-cluster ab=http://127.0.0.1:23892 \
-     >"$WORK/etcd.log" 2>&1 &
-PID[etcd]=$!
-wait_ready "http://127.0.0.1:${PORT[etcd]}/health"
+start_etcd "${PORT[etcd]}" 23892
 HUB=127.0.0.1:${PORT[hub]}
 start_java hub "${PORT[hub]}" modules/hub/target/hub.jar ETCD_ENDPOINTS="http://127.0.0.1:${PORT[etcd]}"
 start_java post "${PORT[post]}" modules/post/target/post.jar HUB_ENDPOINTS=$HUB DATA_DIR="$WORK/post"

@@ -14,6 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/prerequisites.sh
+source bench/stack.sh
 
 SECS=${1:-20}
 # the JIT needs most of a minute of load on two cores before the gateway's CPU per request settles
@@ -22,62 +23,25 @@ declare -A PORT=([etcd]=23791 [hub]=28004 [post]=28005 [user]=28006 [gateway]=28
 
 find_jdk >/dev/null
 ensure_etcd
-if ! command -v wrk >/dev/null; then
-    if [ "$(id -u)" = 0 ]; then apt-get install -y -qq wrk >/dev/null; else echo "error: apt-get install -y wrk" >&2; exit 1; fi
-fi
-for name in "${!PORT[@]}"; do
-    if ss -ltnH "sport = :${PORT[$name]}" | grep -q .; then
-        echo "error: port ${PORT[$name]} (for $name) is taken" >&2
-        exit 1
-    fi
-done
+ensure_wrk
+require_free_ports etcd="${PORT[etcd]}" hub="${PORT[hub]}" post="${PORT[post]}" user="${PORT[user]}" \
+                   gateway="${PORT[gateway]}"
 
 echo "building..."
 ./mvnw -B -q package -DskipTests -pl modules/hub,modules/post,modules/user,modules/gateway,modules/bench -am
 
 WORK=$(mktemp -d /tmp/switchboard-bench.XXXXXX)
-declare -A PID
-cleanup() {
-    for name in gateway user post hub etcd; do
-        [ -n "${PID[$name]:-}" ] && kill "${PID[$name]}" 2>/dev/null || true
-    done
-    wait 2>/dev/null || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-wait_ready() {
-    for _ in $(seq 1 150); do
-        curl -sf -o /dev/null "$1" && return 0
-        sleep 0.2
-    done
-    echo "error: $1 not ready; logs in $WORK" >&2
-    tail -20 "$WORK"/*.log >&2
-    exit 1
-}
-
-start_java() {
-    local name=$1
-    shift
-    env "$@" SERVER_PORT="${PORT[$name]}" "$JAVA_HOME/bin/java" -Xmx256m -XX:+UseSerialGC \
-        -jar "modules/$name/target/$name.jar" >"$WORK/$name.log" 2>&1 &
-    PID[$name]=$!
-    wait_ready "http://127.0.0.1:${PORT[$name]}/observe/health/ready"
-}
+trap 'stack_cleanup; rm -rf "$WORK"' EXIT
 
 echo "starting etcd, hub, post, user, gateway (logs in $WORK)..."
-etcd --name bench --data-dir "$WORK/etcd" --listen-client-urls "http://127.0.0.1:${PORT[etcd]}" \
-     --advertise-client-urls "http://127.0.0.1:${PORT[etcd]}" --listen-peer-urls http://127.0.0.1:23792 \
-     --initial-advertise-peer-urls http://127.0.0.1:23792 --initial-cluster bench=http://127.0.0.1:23792 \
-     >"$WORK/etcd.log" 2>&1 &
-PID[etcd]=$!
-wait_ready "http://127.0.0.1:${PORT[etcd]}/health"
+start_etcd "${PORT[etcd]}" 23792
 HUB=127.0.0.1:${PORT[hub]}
-start_java hub ETCD_ENDPOINTS="http://127.0.0.1:${PORT[etcd]}"
-start_java post HUB_ENDPOINTS=$HUB DATA_DIR="$WORK/post"
-start_java user HUB_ENDPOINTS=$HUB DATA_DIR="$WORK/user"
+start_java hub "${PORT[hub]}" modules/hub/target/hub.jar ETCD_ENDPOINTS="http://127.0.0.1:${PORT[etcd]}"
+start_java post "${PORT[post]}" modules/post/target/post.jar HUB_ENDPOINTS=$HUB DATA_DIR="$WORK/post"
+start_java user "${PORT[user]}" modules/user/target/user.jar HUB_ENDPOINTS=$HUB DATA_DIR="$WORK/user"
 # the login limit per client address would turn the login run into 429s: lift it for the benchmark
-start_java gateway HUB_ENDPOINTS=$HUB GATEWAY_LOGIN_LIMIT_CAPACITY=100000000 GATEWAY_LOGIN_LIMIT_PER_SECOND=100000000
+start_java gateway "${PORT[gateway]}" modules/gateway/target/gateway.jar HUB_ENDPOINTS=$HUB \
+           GATEWAY_LOGIN_LIMIT_CAPACITY=100000000 GATEWAY_LOGIN_LIMIT_PER_SECOND=100000000
 
 GW=http://127.0.0.1:${PORT[gateway]}
 CREDENTIALS='{"phoneNumber":"+4915100000001","userPassword":"benchmark password"}'

@@ -1,0 +1,63 @@
+# Sourced by the benchmark scripts: starts a local stack on fixed ports and stops it on exit.
+#
+# The caller sets WORK (a temporary directory for data and logs) and calls stack_cleanup from its EXIT trap.
+# Processes started here are in the associative array PID, by name.
+
+declare -A PID
+
+# require_free_ports NAME=PORT...: stops the benchmark when a port is taken.
+require_free_ports() {
+    local pair
+    for pair in "$@"; do
+        if ss -ltnH "sport = :${pair#*=}" | grep -q .; then
+            echo "error: port ${pair#*=} (for ${pair%%=*}) is taken" >&2
+            exit 1
+        fi
+    done
+}
+
+# ensure_wrk: installs wrk when missing and root.
+ensure_wrk() {
+    command -v wrk >/dev/null && return 0
+    if [ "$(id -u)" = 0 ]; then apt-get install -y -qq wrk >/dev/null; else echo "error: apt-get install -y wrk" >&2; exit 1; fi
+}
+
+# wait_ready URL: waits up to 30 s for a 2xx.
+wait_ready() {
+    for _ in $(seq 1 150); do
+        curl -sf -o /dev/null "$1" && return 0
+        sleep 0.2
+    done
+    echo "error: $1 not ready; logs in $WORK" >&2
+    tail -20 "$WORK"/*.log >&2
+    exit 1
+}
+
+# start_etcd CLIENT_PORT PEER_PORT: a single-member etcd with its data in $WORK/etcd.
+start_etcd() {
+    etcd --name bench --data-dir "$WORK/etcd" --listen-client-urls "http://127.0.0.1:$1" \
+         --advertise-client-urls "http://127.0.0.1:$1" --listen-peer-urls "http://127.0.0.1:$2" \
+         --initial-advertise-peer-urls "http://127.0.0.1:$2" --initial-cluster "bench=http://127.0.0.1:$2" \
+         >"$WORK/etcd.log" 2>&1 &
+    PID[etcd]=$!
+    wait_ready "http://127.0.0.1:$1/health"
+}
+
+# start_java NAME PORT JAR [ENV=VALUE...]: a component with the benchmarks' JVM options, ready before it returns.
+start_java() {
+    local name=$1 port=$2 jar=$3
+    shift 3
+    env "$@" SERVER_PORT="$port" "$JAVA_HOME/bin/java" -Xmx256m -XX:+UseSerialGC -jar "$jar" >"$WORK/$name.log" 2>&1 &
+    PID[$name]=$!
+    wait_ready "http://127.0.0.1:$port/observe/health/ready"
+}
+
+# stack_cleanup: stops every process started here, Java components first, etcd last.
+stack_cleanup() {
+    local name
+    for name in "${!PID[@]}"; do
+        [ "$name" = etcd ] || kill "${PID[$name]}" 2>/dev/null || true
+    done
+    [ -n "${PID[etcd]:-}" ] && kill "${PID[etcd]}" 2>/dev/null || true
+    wait 2>/dev/null || true
+}
