@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import io.grpc.Status;
+import io.switchboard.api.hub.v1.GetServiceRequest;
 import io.switchboard.api.hub.v1.Instance;
 import io.switchboard.api.hub.v1.KeepAliveRequest;
 import io.switchboard.api.hub.v1.LeaseStatus;
@@ -67,11 +68,14 @@ class HubEtcdOutageTest {
             etcd.restart();
             await().atMost(Duration.ofSeconds(15)).ignoreExceptions()
                     .until(() -> renew(hub, leases).stream().allMatch(LeaseStatus::getAlive));
-            // renewed only when asked: the lease nobody renews expires even though others share the stream
-            for (int i = 0; i < 4; i++) {
-                Thread.sleep(1500);
+            // renewed only when asked: the lease nobody renews expires even though others share the stream, and
+            // the renewed ones stay alive all along
+            // (the forgotten lease is watched through its record: asking KeepAlive about it would renew it)
+            await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(500)).until(() -> {
                 assertThat(renew(hub, leases)).allMatch(LeaseStatus::getAlive);
-            }
+                return hub.stub().getService(GetServiceRequest.newBuilder().setService("orders").build())
+                        .getInstancesList().stream().noneMatch(i -> i.getId().equals("left"));
+            });
             assertThat(renew(hub, List.of(forgotten))).noneMatch(LeaseStatus::getAlive);
         }
     }

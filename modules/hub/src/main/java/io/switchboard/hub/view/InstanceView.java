@@ -125,9 +125,7 @@ public final class InstanceView implements AutoCloseable {
      */
     public void subscribe(String service, ServerCallStreamObserver<WatchResponse> observer) {
         Set<Subscription> set = subscribers.computeIfAbsent(service, s -> ConcurrentHashMap.newKeySet());
-        Subscription[] holder = new Subscription[1];
-        Subscription subscription = new Subscription(service, observer, queueCapacity, () -> set.remove(holder[0]));
-        holder[0] = subscription;
+        Subscription subscription = new Subscription(service, observer, queueCapacity, set::remove);
         synchronized (lock) {
             if (closed) {
                 observer.onError(Status.UNAVAILABLE.withDescription("hub shutting down").asRuntimeException());

@@ -3,6 +3,7 @@ package io.switchboard.hub.view;
 import java.lang.System.Logger.Level;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.function.Consumer;
 
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -22,10 +23,10 @@ final class Subscription {
     private final String service;
     private final ServerCallStreamObserver<WatchResponse> observer;
     private final BlockingQueue<WatchResponse> queue;
-    private final Runnable onEnd;
+    private final Consumer<Subscription> onEnd;
     private volatile Status ending;
 
-    Subscription(String service, ServerCallStreamObserver<WatchResponse> observer, int capacity, Runnable onEnd) {
+    Subscription(String service, ServerCallStreamObserver<WatchResponse> observer, int capacity, Consumer<Subscription> onEnd) {
         this.service = service;
         this.observer = observer;
         this.queue = new ArrayBlockingQueue<>(capacity);
@@ -67,7 +68,7 @@ final class Subscription {
         }
         queue.clear();
         queue.offer(END);
-        onEnd.run();
+        onEnd.accept(this);
     }
 
     private void drain() {

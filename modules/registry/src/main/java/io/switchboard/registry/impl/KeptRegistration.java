@@ -2,6 +2,7 @@ package io.switchboard.registry.impl;
 
 import java.lang.System.Logger.Level;
 import java.time.Duration;
+import java.util.concurrent.ThreadLocalRandom;
 
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -205,28 +206,27 @@ public final class KeptRegistration implements Registration, LeaseRenewals.Liste
             }
         }
         renewals.untrack(this);
-        return sleep(java.util.concurrent.ThreadLocalRandom.current().nextLong(renewIntervalMillis() / 2 + 1));
+        return sleep(ThreadLocalRandom.current().nextLong(renewIntervalMillis() / 2 + 1));
     }
 
     /* Returns false when closed while waiting for a turn. */
     private boolean register() {
-        RegisterResponse response;
-        long[] sent = new long[1];
+        Granted granted;
         try {
-            response = slots.call(() -> {
-                sent[0] = System.nanoTime();
-                return hub.blocking(CALL_DEADLINE).register(RegisterRequest.newBuilder()
+            granted = slots.call(() -> {
+                long sent = System.nanoTime();
+                return new Granted(hub.blocking(CALL_DEADLINE).register(RegisterRequest.newBuilder()
                         .setInstance(instance)
                         .setTtlSeconds(ttlSeconds)
-                        .build());
+                        .build()), sent);
             });
         } catch (InterruptedException e) {
             return false;
         }
         synchronized (signal) {
             // the lease was granted no earlier than the request was sent: count its age from there
-            confirmedNanos = sent[0];
-            leaseId = response.getLeaseId();
+            confirmedNanos = granted.sentNanos();
+            leaseId = granted.response().getLeaseId();
         }
         LOG.log(Level.INFO, (registrations++ == 0 ? "registered " : "registered again ") + name() + " at "
                             + instance.getHost() + ":" + instance.getPort() + " with lease "
@@ -252,5 +252,9 @@ public final class KeptRegistration implements Registration, LeaseRenewals.Liste
         } catch (InterruptedException e) {
             return false;
         }
+    }
+
+    /* A Register answer and when its request was sent. */
+    private record Granted(RegisterResponse response, long sentNanos) {
     }
 }
