@@ -3,12 +3,16 @@ package io.switchboard.gateway.routes;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * A google.api.http path template of literal segments and single-segment variables, such as
  * {@code /post/{id}}. Matching is exact per segment; a variable matches one non-empty segment. Immutable.
+ * (Multi-segment variables such as {@code {name=shelves/*}} and nested field paths are refused when parsed.)
  */
 final class PathTemplate {
+    private static final Pattern FIELD = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+
     private final String text;
     private final String[] segments;
     private final boolean[] variable;
@@ -19,24 +23,63 @@ final class PathTemplate {
         this.variable = variable;
     }
 
+    /**
+     * Parses a template.
+     *
+     * @param template such as {@code /post/{id}}
+     * @return the template
+     * @throws IllegalArgumentException for anything but literal segments and {@code {field}} variables (a field
+     *                                  name: letters, digits, underscores), such as {@code {name=shelves/*}}
+     */
     static PathTemplate parse(String template) {
         String[] parts = split(template);
         String[] names = new String[parts.length];
         boolean[] variable = new boolean[parts.length];
         for (int i = 0; i < parts.length; i++) {
             String part = parts[i];
-            if (part.startsWith("{") && part.endsWith("}")) {
-                String name = part.substring(1, part.length() - 1);
-                if (name.contains("=") || name.contains("*")) {
-                    throw new IllegalArgumentException("unsupported path template " + template + ": only {field}");
-                }
-                names[i] = name;
+            if (part.startsWith("{") && part.endsWith("}") && FIELD.matcher(part.substring(1, part.length() - 1)).matches()) {
+                names[i] = part.substring(1, part.length() - 1);
                 variable[i] = true;
+            } else if (part.contains("{") || part.contains("}") || part.contains("*")) {
+                throw new IllegalArgumentException("unsupported path template " + template
+                                                   + ": only literal segments and {field} variables");
             } else {
                 names[i] = part;
             }
         }
         return new PathTemplate(template, names, variable);
+    }
+
+    /**
+     * The template's variables, in order.
+     *
+     * @return variable names
+     */
+    List<String> variables() {
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < segments.length; i++) {
+            if (variable[i]) {
+                names.add(segments[i]);
+            }
+        }
+        return names;
+    }
+
+    /**
+     * Orders templates most specific first: of two templates a path can both match (same length), the one with a
+     * literal where the other has a variable, at the first segment where they differ. So {@code /x/latest} is
+     * tried before {@code /x/{name}}, whatever the order they were declared in.
+     *
+     * @param other another template
+     * @return negative when this one is more specific
+     */
+    int compareSpecificity(PathTemplate other) {
+        for (int i = 0; i < Math.min(segments.length, other.segments.length); i++) {
+            if (variable[i] != other.variable[i]) {
+                return variable[i] ? 1 : -1;
+            }
+        }
+        return 0;
     }
 
     /**

@@ -53,6 +53,8 @@ public final class RouteTable {
                 entries.add(entry(backend, cast(method), methodProto));
             }
         }
+        // most specific first, declaration order otherwise (the sort is stable)
+        entries.sort((a, b) -> a.template.compareSpecificity(b.template));
         return new RouteTable(List.copyOf(entries));
     }
 
@@ -86,7 +88,7 @@ public final class RouteTable {
     /**
      * All routes.
      *
-     * @return routes in declaration order
+     * @return routes, most specific path first, in declaration order otherwise
      */
     public List<Route> routes() {
         return entries.stream().map(Entry::route).toList();
@@ -128,7 +130,16 @@ public final class RouteTable {
                                 options.getIdempotent() || "GET".equals(httpMethod),
                                 options.getRateLimited(),
                                 options.getDeadlineMs() == 0 ? DEFAULT_DEADLINE_MILLIS : options.getDeadlineMs());
-        return new Entry(PathTemplate.parse(template), route);
+        PathTemplate path = PathTemplate.parse(template);
+        for (String variable : path.variables()) {
+            Descriptors.FieldDescriptor field = prototype.getDescriptorForType().findFieldByName(variable);
+            if (field == null || field.isRepeated() || field.getJavaType() == Descriptors.FieldDescriptor.JavaType.MESSAGE) {
+                throw new IllegalArgumentException(proto.getFullName() + ": path variable {" + variable + "} of "
+                                                   + template + " must name a singular scalar field of "
+                                                   + prototype.getDescriptorForType().getFullName());
+            }
+        }
+        return new Entry(path, route);
     }
 
     private static Descriptors.ServiceDescriptor protoOf(ServiceDescriptor service) {

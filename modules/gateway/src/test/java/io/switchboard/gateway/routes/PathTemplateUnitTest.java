@@ -75,12 +75,22 @@ class PathTemplateUnitTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"/post/{id=*}", "/post/{id=**}", "/post/{id*}", "/{a}/{b=*}"})
+    @ValueSource(strings = {"/post/{id=*}", "/post/{id=**}", "/post/{id*}", "/{a}/{b=*}", "/shelves/{name=shelves/*}",
+                            "/x/{a.b}", "/x/{}", "/x/{a", "/x/a}", "/x/*", "/x/**", "/x/{a}{b}"})
     void templatesWithMoreThanAPlainFieldAreRejectedWhenParsed(String text) {
         assertThatThrownBy(() -> PathTemplate.parse(text))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining(text)
-                .hasMessageContaining("only {field}");
+                .hasMessageContaining("only literal segments and {field} variables");
+    }
+
+    @Test
+    void aLiteralSegmentIsMoreSpecificThanAVariableAtTheFirstPlaceTheyDiffer() {
+        assertThat(PathTemplate.parse("/x/latest").compareSpecificity(PathTemplate.parse("/x/{name}"))).isNegative();
+        assertThat(PathTemplate.parse("/x/{name}").compareSpecificity(PathTemplate.parse("/x/latest"))).isPositive();
+        assertThat(PathTemplate.parse("/x/{a}/b").compareSpecificity(PathTemplate.parse("/{x}/a/{b}"))).isNegative();
+        assertThat(PathTemplate.parse("/x/{a}").compareSpecificity(PathTemplate.parse("/y/{b}"))).isZero();
+        assertThat(PathTemplate.parse("/x/{a}/{b}").variables()).containsExactly("a", "b");
     }
 
     @Test

@@ -197,6 +197,35 @@ class RouteTableUnitTest {
     }
 
     @Test
+    void theMostSpecificTemplateWinsWhateverTheDeclarationOrder() {
+        RouteTable table = RouteTable.of(List.of(DynamicProtos.service(
+                "demo", DynamicProtos.get("/x/{name}"), DynamicProtos.get("/x/latest"),
+                HttpRule.newBuilder().setPost("/x/{name}").setBody("*").build())));
+
+        assertThat(table.match("GET", "/x/latest").route().method().getBareMethodName()).isEqualTo("M1");
+        assertThat(table.match("GET", "/x/latest").variables()).isEmpty();
+        assertThat(table.match("GET", "/x/other").route().method().getBareMethodName()).isEqualTo("M0");
+        assertThat(table.match("GET", "/x/other").variables()).containsEntry("name", "other");
+        // a literal route of another method does not hide the variable route of this one
+        assertThat(table.match("POST", "/x/latest").route().method().getBareMethodName()).isEqualTo("M2");
+        assertThat(table.match("POST", "/x/latest").variables()).containsEntry("name", "latest");
+        assertThat(table.match("DELETE", "/x/latest").allowed()).containsExactly("GET", "POST");
+    }
+
+    @Test
+    void aPathVariableMustNameASingularScalarFieldOfTheRequest() {
+        for (String template : new String[] {"/x/{nosuch}", "/x/{tags}", "/x/{child}", "/x/{child.name}", "/x/{}",
+                                             "/x/{name=shelves/*}", "/x/{name", "/x/na}me", "/x/*"}) {
+            assertThatThrownBy(() -> RouteTable.of(List.of(DynamicProtos.service("demo", DynamicProtos.get(template)))))
+                    .as(template)
+                    .isInstanceOf(IllegalArgumentException.class);
+        }
+        assertThat(RouteTable.of(List.of(DynamicProtos.service("demo", DynamicProtos.get("/x/{page_token}/{big}"))))
+                           .match("GET", "/x/a/7").variables())
+                .containsEntry("page_token", "a").containsEntry("big", "7");
+    }
+
+    @Test
     void putAndPatchRulesAreServed() {
         RouteTable table = RouteTable.of(List.of(DynamicProtos.service(
                 "demo", HttpRule.newBuilder().setPut("/x/{name}").setBody("*").build(),
