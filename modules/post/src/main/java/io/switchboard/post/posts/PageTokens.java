@@ -10,13 +10,16 @@ import io.grpc.Status;
  * the author filter it was issued for. Clients treat it as an opaque string.
  */
 final class PageTokens {
-    private static final String VERSION = "p1";
+    private static final String VERSION = "p2";
+    /* tokens issued before p2 bound the filter by its hashCode only; still read, so paging survives an upgrade */
+    private static final String HASHED = "p1";
 
     private PageTokens() {
     }
 
     static String encode(Position after, String author) {
-        String plain = VERSION + ":" + after.createdAt() + ":" + after.id() + ":" + author.hashCode();
+        // the filter itself, not a hash of it: two filters never share a token (an author id has no ':')
+        String plain = VERSION + ":" + after.createdAt() + ":" + after.id() + ":" + author;
         return Base64.getUrlEncoder().withoutPadding().encodeToString(plain.getBytes(StandardCharsets.UTF_8));
     }
 
@@ -34,7 +37,10 @@ final class PageTokens {
                 throw new IllegalArgumentException();
             }
             String[] parts = new String(Base64.getUrlDecoder().decode(token), StandardCharsets.UTF_8).split(":", -1);
-            if (parts.length != 4 || !VERSION.equals(parts[0]) || !parts[3].equals(String.valueOf(author.hashCode()))) {
+            boolean issuedForThisFilter = parts.length == 4
+                    && (VERSION.equals(parts[0]) && parts[3].equals(author)
+                        || HASHED.equals(parts[0]) && parts[3].equals(String.valueOf(author.hashCode())));
+            if (!issuedForThisFilter) {
                 throw new IllegalArgumentException();
             }
             return new Position(Long.parseLong(parts[1]), parts[2]);
