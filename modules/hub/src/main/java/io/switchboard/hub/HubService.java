@@ -10,12 +10,15 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
+import com.google.protobuf.ByteString;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.switchboard.api.hub.v1.DeregisterRequest;
 import io.switchboard.api.hub.v1.DeregisterResponse;
+import io.switchboard.api.hub.v1.GetSchemaRequest;
+import io.switchboard.api.hub.v1.GetSchemaResponse;
 import io.switchboard.api.hub.v1.GetServiceRequest;
 import io.switchboard.api.hub.v1.GetServiceResponse;
 import io.switchboard.api.hub.v1.HubGrpc;
@@ -25,6 +28,8 @@ import io.switchboard.api.hub.v1.KeepAliveResponse;
 import io.switchboard.api.hub.v1.LeaseStatus;
 import io.switchboard.api.hub.v1.ListServicesRequest;
 import io.switchboard.api.hub.v1.ListServicesResponse;
+import io.switchboard.api.hub.v1.PublishSchemaRequest;
+import io.switchboard.api.hub.v1.PublishSchemaResponse;
 import io.switchboard.api.hub.v1.RegisterRequest;
 import io.switchboard.api.hub.v1.RegisterResponse;
 import io.switchboard.api.hub.v1.WatchRequest;
@@ -66,8 +71,15 @@ final class HubService extends HubGrpc.HubImplBase {
         Unary.answer(responses, () -> {
             Instance instance = request.getInstance();
             InstanceRules.checkRegistration(instance, request.getTtlSeconds());
-            EtcdStore.Registered registered = admitted(() -> store.register(instance, Instant.now(),
-                                                                            request.getTtlSeconds()));
+            EtcdStore.Registered registered = admitted(() -> {
+                // a gateway must be able to fetch the API the instance says it serves
+                if (!instance.getSchemaId().isEmpty() && !store.hasSchema(instance.getSchemaId())) {
+                    throw Status.FAILED_PRECONDITION.withDescription("schema " + instance.getSchemaId()
+                                                                     + " is not published: PublishSchema first")
+                            .asRuntimeException();
+                }
+                return store.register(instance, Instant.now(), request.getTtlSeconds());
+            });
             metrics.registered();
             LOG.log(Level.INFO, "registered " + instance.getService() + "/" + instance.getId() + " at "
                                 + instance.getHost() + ":" + instance.getPort() + " lease "
@@ -124,6 +136,29 @@ final class HubService extends HubGrpc.HubImplBase {
         Unary.answer(responses, () -> {
             EtcdStore.ServiceNames read = store.serviceNames();
             return ListServicesResponse.newBuilder().addAllServices(read.names()).setRevision(read.revision()).build();
+        });
+    }
+
+    @Override
+    public void publishSchema(PublishSchemaRequest request, StreamObserver<PublishSchemaResponse> responses) {
+        Unary.answer(responses, () -> {
+            byte[] schema = request.getSchema().toByteArray();
+            SchemaRules.checkSchema(schema);
+            String id = SchemaRules.idOf(schema);
+            if (store.putSchema(id, schema)) {
+                LOG.log(Level.INFO, "stored schema " + id + " (" + schema.length + " bytes)");
+            }
+            return PublishSchemaResponse.newBuilder().setSchemaId(id).build();
+        });
+    }
+
+    @Override
+    public void getSchema(GetSchemaRequest request, StreamObserver<GetSchemaResponse> responses) {
+        Unary.answer(responses, () -> {
+            SchemaRules.checkId(request.getSchemaId());
+            byte[] schema = store.schema(request.getSchemaId()).orElseThrow(() -> Status.NOT_FOUND
+                    .withDescription("no schema " + request.getSchemaId()).asRuntimeException());
+            return GetSchemaResponse.newBuilder().setSchema(ByteString.copyFrom(schema)).build();
         });
     }
 

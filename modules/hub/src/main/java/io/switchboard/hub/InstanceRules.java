@@ -70,6 +70,9 @@ public final class InstanceRules {
             throw invalid("weight must be in 0.." + MAX_WEIGHT + ", got " + instance.getWeight());
         }
         checkMetadata(instance.getMetadataMap());
+        if (!instance.getSchemaId().isEmpty()) {
+            SchemaRules.checkId(instance.getSchemaId());
+        }
         if (ttlSeconds < MIN_TTL || ttlSeconds > MAX_TTL) {
             throw invalid("ttl_seconds must be in " + MIN_TTL + ".." + MAX_TTL + ", got " + ttlSeconds);
         }

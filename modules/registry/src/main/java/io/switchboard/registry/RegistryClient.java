@@ -4,7 +4,9 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 
+import com.google.protobuf.ByteString;
 import io.helidon.config.Config;
+import io.switchboard.api.hub.v1.ApiSchema;
 import io.switchboard.api.hub.v1.Instance;
 import io.switchboard.registry.impl.HubConnection;
 import io.switchboard.registry.impl.KeptRegistration;
@@ -71,7 +73,22 @@ public final class RegistryClient implements AutoCloseable {
      * @return the registration
      */
     public Registration register(Instance instance, Duration ttl) {
-        return KeptRegistration.start(hub, registerSlots, renewals, instance, ttl);
+        return KeptRegistration.start(hub, registerSlots, renewals, instance, ByteString.EMPTY, ttl);
+    }
+
+    /**
+     * Registers an instance with the API it serves, as {@link #register(Instance, Duration)}: before it registers,
+     * the schema is published through the hub (once per content, however many instances publish it), and the
+     * instance record names it, so that a gateway learns the instance's routes from the registry. A schema the hub
+     * refuses (INVALID_ARGUMENT) stops the registration with an error in the log, as a bad record does.
+     *
+     * @param instance the record; its {@code schema_id} is set from the published schema
+     * @param schema   the services the instance serves and the files that define them
+     * @param ttl      lease TTL, 2..300 s
+     * @return the registration
+     */
+    public Registration register(Instance instance, ApiSchema schema, Duration ttl) {
+        return KeptRegistration.start(hub, registerSlots, renewals, instance, schema.toByteString(), ttl);
     }
 
     /**

@@ -14,6 +14,7 @@ import io.helidon.metrics.api.Metrics;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.grpc.GrpcReflectionFeature;
 import io.helidon.webserver.grpc.GrpcRouting;
+import io.switchboard.api.hub.v1.ApiSchema;
 import io.switchboard.api.hub.v1.Instance;
 import io.switchboard.registry.Discovery;
 import io.switchboard.registry.Registration;
@@ -27,7 +28,8 @@ import io.switchboard.server.grpc.RequestIds;
  * <p>
  * Two steps: {@link #create(Config, String)} connects to the hub, so that the service can find the services it
  * needs through {@link #discovery()} while it builds its own; {@link #start(List, List)} then starts the server
- * with those and registers the instance.
+ * with those and registers the instance, publishing the API its services serve ({@link ApiSchemas}) so that a
+ * gateway can learn its routes from the registry.
  * <p>
  * Readiness is the registration lease: {@code /observe/health/ready} is UP only while the lease is alive and
  * renewed on time. {@link #close()} stops in the order that moves traffic away first: not ready, deregistered,
@@ -90,7 +92,7 @@ public final class ServiceRuntime implements AutoCloseable {
                                                            r -> r.ready() ? 1 : 0)
                                                      .description("1 while the registration lease is alive and renewed"));
         server.start();
-        register(config.get("registry"));
+        register(config.get("registry"), ApiSchemas.of(services));
         return this;
     }
 
@@ -146,7 +148,7 @@ public final class ServiceRuntime implements AutoCloseable {
         LOG.log(Level.INFO, service + " stopped");
     }
 
-    private void register(Config config) {
+    private void register(Config config, ApiSchema schema) {
         String host = config.get("advertise-host").asString().orElse("127.0.0.1");
         int ttl = config.get("ttl").asInt().orElse((int) RegistryClient.DEFAULT_TTL.toSeconds());
         int port = server.port();
@@ -158,7 +160,7 @@ public final class ServiceRuntime implements AutoCloseable {
                 .setVersion(config.get("version").asString().orElse("0.1.0"))
                 .setZone(config.get("zone").asString().orElse(""))
                 .setWeight(config.get("weight").asInt().orElse(100));
-        registration = registry.register(instance.build(), Duration.ofSeconds(ttl));
+        registration = registry.register(instance.build(), schema, Duration.ofSeconds(ttl));
         readiness.follow(registration);
         grpcHealth.setStatus("", ServingStatus.SERVING);
         LOG.log(Level.INFO, service + " listening on port " + port + ", registering as " + instance.getId()

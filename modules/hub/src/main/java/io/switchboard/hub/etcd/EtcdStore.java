@@ -13,6 +13,7 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.SortedSet;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
@@ -31,6 +32,9 @@ import io.etcd.jetcd.Watch;
 import io.etcd.jetcd.common.exception.EtcdException;
 import io.etcd.jetcd.kv.GetResponse;
 import io.etcd.jetcd.lease.LeaseTimeToLiveResponse;
+import io.etcd.jetcd.op.Cmp;
+import io.etcd.jetcd.op.CmpTarget;
+import io.etcd.jetcd.op.Op;
 import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.LeaseOption;
 import io.etcd.jetcd.options.PutOption;
@@ -52,6 +56,8 @@ import io.switchboard.api.hub.v1.Instance;
  */
 public final class EtcdStore implements AutoCloseable {
     private static final long TIMEOUT_MILLIS = 3000;
+    /* Published API schemas by id: no lease, they outlive the instances that publish them. */
+    private static final String SCHEMAS = "/switchboard/schemas/";
 
     private final List<URI> endpoints;
     private final List<Runnable> errorListeners = new CopyOnWriteArrayList<>();
@@ -161,6 +167,45 @@ public final class EtcdStore implements AutoCloseable {
                                                        PutOption.builder().withLeaseId(leaseId).build()))
                 .getHeader().getRevision();
         return new Registered(leaseId, revision);
+    }
+
+    /**
+     * Stores a schema under its id unless one is already there, in one etcd transaction: a schema is written once,
+     * with no lease, and never changes.
+     *
+     * @param id     the schema's id (its content hash)
+     * @param schema the schema's bytes
+     * @return true when this call wrote it, false when it was already stored
+     */
+    public boolean putSchema(String id, byte[] schema) {
+        ByteSequence key = bytes(SCHEMAS + id);
+        return await(client.getKVClient().txn()
+                             .If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.createRevision(0)))
+                             .Then(Op.put(key, ByteSequence.from(schema), PutOption.DEFAULT))
+                             .commit())
+                .isSucceeded();
+    }
+
+    /**
+     * A stored schema.
+     *
+     * @param id the schema's id
+     * @return its bytes, empty when none is stored under that id
+     */
+    public Optional<byte[]> schema(String id) {
+        GetResponse response = await(client.getKVClient().get(bytes(SCHEMAS + id)));
+        return response.getKvs().isEmpty() ? Optional.empty() : Optional.of(response.getKvs().get(0).getValue().getBytes());
+    }
+
+    /**
+     * Whether a schema is stored, read without its bytes.
+     *
+     * @param id the schema's id
+     * @return true when stored
+     */
+    public boolean hasSchema(String id) {
+        return await(client.getKVClient().get(bytes(SCHEMAS + id), GetOption.builder().withCountOnly(true).build()))
+                .getCount() > 0;
     }
 
     /**

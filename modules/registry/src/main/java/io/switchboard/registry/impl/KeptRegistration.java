@@ -4,10 +4,12 @@ import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
 
+import com.google.protobuf.ByteString;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.switchboard.api.hub.v1.DeregisterRequest;
 import io.switchboard.api.hub.v1.Instance;
+import io.switchboard.api.hub.v1.PublishSchemaRequest;
 import io.switchboard.api.hub.v1.RegisterRequest;
 import io.switchboard.api.hub.v1.RegisterResponse;
 import io.switchboard.registry.Registration;
@@ -35,6 +37,7 @@ public final class KeptRegistration implements Registration, LeaseRenewals.Liste
     private final RegisterSlots slots;
     private final LeaseRenewals renewals;
     private final Instance instance;
+    private final ByteString schema;
     private final Duration ttl;
     private final int ttlSeconds;
     private final long ttlNanos;
@@ -46,13 +49,16 @@ public final class KeptRegistration implements Registration, LeaseRenewals.Liste
     private volatile boolean closed;
     private boolean failing;
     private int registrations;
+    /* the id the hub gave the schema; null until published, and again when the hub no longer has it */
+    private String schemaId;
 
     private KeptRegistration(HubConnection hub, RegisterSlots slots, LeaseRenewals renewals, Instance instance,
-                             int ttlSeconds) {
+                             ByteString schema, int ttlSeconds) {
         this.hub = hub;
         this.slots = slots;
         this.renewals = renewals;
         this.instance = instance;
+        this.schema = schema;
         this.ttl = Duration.ofSeconds(ttlSeconds);
         this.ttlSeconds = ttlSeconds;
         this.ttlNanos = ttl.toNanos();
@@ -68,16 +74,18 @@ public final class KeptRegistration implements Registration, LeaseRenewals.Liste
      * @param slots    the client's limit on Register calls in flight
      * @param renewals the client's renewals, which renew the lease once granted
      * @param instance the record
+     * @param schema   the serialized ApiSchema the instance serves, published before it registers; empty for none
      * @param ttl      lease TTL, whole seconds in 2..300
      * @return the registration
      * @throws IllegalArgumentException for a TTL out of range
      */
     public static KeptRegistration start(HubConnection hub, RegisterSlots slots, LeaseRenewals renewals,
-                                         Instance instance, Duration ttl) {
+                                         Instance instance, ByteString schema, Duration ttl) {
         if (ttl.toSeconds() < 2 || ttl.toSeconds() > 300) {
             throw new IllegalArgumentException("registry TTL must be 2..300 seconds, got " + ttl.toSeconds());
         }
-        KeptRegistration registration = new KeptRegistration(hub, slots, renewals, instance, (int) ttl.toSeconds());
+        KeptRegistration registration = new KeptRegistration(hub, slots, renewals, instance, schema,
+                                                             (int) ttl.toSeconds());
         registration.thread.start();
         return registration;
     }
@@ -179,6 +187,10 @@ public final class KeptRegistration implements Registration, LeaseRenewals.Liste
                                          + "; fix the instance record, not retrying");
                     return;
                 }
+                if (e.getStatus().getCode() == Status.Code.FAILED_PRECONDITION) {
+                    // the hub lost the schema (etcd's data was lost): publish it again on the next attempt
+                    schemaId = null;
+                }
                 if (!failing) {
                     failing = true;
                     LOG.log(Level.WARNING, "cannot reach the hub for " + name() + " ("
@@ -214,9 +226,10 @@ public final class KeptRegistration implements Registration, LeaseRenewals.Liste
         Granted granted;
         try {
             granted = slots.call(() -> {
+                Instance record = schema.isEmpty() ? instance : instance.toBuilder().setSchemaId(publishedSchema()).build();
                 long sent = System.nanoTime();
                 return new Granted(hub.blocking(CALL_DEADLINE).register(RegisterRequest.newBuilder()
-                        .setInstance(instance)
+                        .setInstance(record)
                         .setTtlSeconds(ttlSeconds)
                         .build()), sent);
             });
@@ -232,6 +245,16 @@ public final class KeptRegistration implements Registration, LeaseRenewals.Liste
                             + instance.getHost() + ":" + instance.getPort() + " with lease "
                             + Long.toHexString(leaseId) + ", ttl " + ttlSeconds + " s");
         return true;
+    }
+
+    /* The schema's id, publishing it first when this registration has not yet (publishing is idempotent). */
+    private String publishedSchema() {
+        if (schemaId == null) {
+            schemaId = hub.blocking(CALL_DEADLINE)
+                    .publishSchema(PublishSchemaRequest.newBuilder().setSchema(schema).build())
+                    .getSchemaId();
+        }
+        return schemaId;
     }
 
     private long renewIntervalMillis() {

@@ -2,6 +2,7 @@ package io.switchboard.registry.impl;
 
 import java.time.Duration;
 
+import com.google.protobuf.ByteString;
 import io.switchboard.api.hub.v1.Instance;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -23,7 +24,7 @@ class KeptRegistrationUnitTest {
     private final FakeHub hub = new FakeHub();
     private final LeaseRenewals renewals = new LeaseRenewals(hub.connection);
     private final KeptRegistration registration = KeptRegistration.start(hub.connection, new RegisterSlots(1), renewals,
-                                                                         INSTANCE, TTL);
+                                                                         INSTANCE, ByteString.EMPTY, TTL);
 
     @AfterEach
     void close() throws Exception {
