@@ -16,11 +16,12 @@ import io.switchboard.api.hub.v1.DeregisterRequest;
 import io.switchboard.api.hub.v1.Instance;
 import io.switchboard.api.hub.v1.RegisterRequest;
 import io.switchboard.testkit.EtcdServer;
-import org.junit.jupiter.api.AfterAll;
+import io.switchboard.testkit.Stack;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
@@ -51,29 +52,20 @@ class UiBrowserTest {
     // the page polls every 2 s: a few rounds
     private static final Duration POLLED = Duration.ofSeconds(10);
 
-    private static EtcdServer etcd;
+    @RegisterExtension
+    static final Stack STACK = new Stack();
     private static HubFixture hub;
     private static WebDriver browser;
 
     @BeforeAll
     static void start() {
-        etcd = EtcdServer.start();
-        hub = HubFixture.start(etcd.endpoint());
-        browser = chromium();
-    }
-
-    @AfterAll
-    static void stop() {
-        if (browser != null) {
-            browser.quit();
-        }
-        hub.close();
-        etcd.close();
+        hub = STACK.start(HubFixture.start(STACK.etcd().endpoint()));
+        browser = STACK.start(chromium(), WebDriver::quit);
     }
 
     @AfterEach
     void deregisterAll() throws Exception {
-        try (Client client = HubFixture.etcdClient(etcd.endpoint())) {
+        try (Client client = HubFixture.etcdClient(STACK.etcd().endpoint())) {
             client.getKVClient().delete(ByteSequence.from("/switchboard/", StandardCharsets.UTF_8),
                                         DeleteOption.builder().isPrefix(true).build()).get();
         }
@@ -168,7 +160,7 @@ class UiBrowserTest {
     @Test
     void aRefusedLiveStreamFallsBackToPollingThatStillFollowsTheRegistry() {
         // no live stream at all: the page's EventSource gets 503, as when ui.max-streams browsers are already watching
-        try (HubFixture refusing = HubFixture.start(etcd.endpoint(), Map.of("ui.max-streams", "0"))) {
+        try (HubFixture refusing = HubFixture.start(STACK.etcd().endpoint(), Map.of("ui.max-streams", "0"))) {
             open(refusing);
             await().atMost(LIVE).ignoreExceptions().until(() -> text(By.id("connection")).equals("live (polling)"));
             await().atMost(LIVE).ignoreExceptions().until(() -> text(By.id("services")).contains("No services registered."));
