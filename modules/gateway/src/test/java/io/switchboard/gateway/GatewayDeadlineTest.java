@@ -5,7 +5,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -14,13 +13,9 @@ import io.grpc.Deadline;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
-import io.switchboard.api.hub.v1.Instance;
 import io.switchboard.api.post.v1.GetPostRequest;
 import io.switchboard.api.post.v1.Post;
 import io.switchboard.api.post.v1.PostServiceGrpc;
-import io.switchboard.hub.HubServer;
-import io.switchboard.registry.Registration;
-import io.switchboard.registry.RegistryClient;
 import io.switchboard.testkit.Stack;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -28,7 +23,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 /**
  * A backend slower than the route's deadline: the deadline reaches the backend, and the client gets 504 when it
@@ -56,18 +50,9 @@ class GatewayDeadlineTest {
                 responses.onCompleted();
             }
         }).build().start(), Server::shutdownNow);
-        HubServer hub = STACK.start(HubServer.start(STACK.hubConfig()));
-        RegistryClient registry = STACK.start(RegistryClient.create("127.0.0.1:" + hub.port()));
-        Registration registration = STACK.start(registry.register(Instance.newBuilder().setService("post").setId("slow-post")
-                                                                          .setHost("127.0.0.1").setPort(slowPost.getPort())
-                                                                          .build(), Duration.ofSeconds(10)));
-        GatewayServer gateway = STACK.start(GatewayServer.start(STACK.serviceConfig(hub.port(), Map.of())));
+        GatewayServer gateway = Gateways.over(STACK, Gateways.post("slow-post", slowPost.getPort()));
         HttpClient http = HttpClient.newHttpClient();
         URI uri = URI.create("http://127.0.0.1:" + gateway.port() + "/post/some-id");
-        await().atMost(Duration.ofSeconds(10)).until(registration::healthy);
-        await().atMost(Duration.ofSeconds(10)).until(() -> http.send(
-                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.port() + "/observe/health/ready"))
-                        .build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
 
         long start = System.nanoTime();
         HttpResponse<String> answer = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(20)).build(),

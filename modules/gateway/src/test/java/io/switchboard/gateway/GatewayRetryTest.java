@@ -2,7 +2,6 @@ package io.switchboard.gateway;
 
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -11,7 +10,6 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import io.grpc.ForwardingServerCall;
@@ -23,13 +21,9 @@ import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
-import io.switchboard.api.hub.v1.Instance;
 import io.switchboard.api.post.v1.GetPostRequest;
 import io.switchboard.api.post.v1.Post;
 import io.switchboard.api.post.v1.PostServiceGrpc;
-import io.switchboard.hub.HubServer;
-import io.switchboard.registry.Registration;
-import io.switchboard.registry.RegistryClient;
 import io.switchboard.testkit.Stack;
 import io.switchboard.testkit.TcpProxy;
 import org.junit.jupiter.api.Test;
@@ -84,20 +78,9 @@ class GatewayRetryTest {
             }
         }).build().start(), Server::shutdownNow);
         dyingLink[0] = STACK.start(TcpProxy.start("127.0.0.1", dying.getPort()));
-        HubServer hub = STACK.start(HubServer.start(STACK.hubConfig()));
-        RegistryClient registry = STACK.start(RegistryClient.create("127.0.0.1:" + hub.port()));
-        Registration one = STACK.start(registry.register(Instance.newBuilder().setService("post").setId("dying")
-                                                                 .setHost("127.0.0.1").setPort(dyingLink[0].port()).build(),
-                                                         Duration.ofSeconds(10)));
-        Registration two = STACK.start(registry.register(Instance.newBuilder().setService("post").setId("healthy")
-                                                                 .setHost("127.0.0.1").setPort(healthy.getPort()).build(),
-                                                         Duration.ofSeconds(10)));
-        GatewayServer gateway = STACK.start(GatewayServer.start(STACK.serviceConfig(hub.port(), Map.of())));
+        GatewayServer gateway = Gateways.over(STACK, Gateways.post("dying", dyingLink[0].port()),
+                                              Gateways.post("healthy", healthy.getPort()));
         HttpClient http = HttpClient.newHttpClient();
-        await().atMost(Duration.ofSeconds(10)).until(() -> one.healthy() && two.healthy());
-        await().atMost(Duration.ofSeconds(10)).until(() -> http.send(
-                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.port() + "/observe/health/ready"))
-                        .build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
 
         // round robin: once the gateway knows both instances, one of the next calls lands on the dying one
         List<String> answers = new ArrayList<>();

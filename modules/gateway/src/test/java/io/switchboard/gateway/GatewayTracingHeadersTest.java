@@ -18,13 +18,9 @@ import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
-import io.switchboard.api.hub.v1.Instance;
 import io.switchboard.api.post.v1.GetPostRequest;
 import io.switchboard.api.post.v1.Post;
 import io.switchboard.api.post.v1.PostServiceGrpc;
-import io.switchboard.hub.HubServer;
-import io.switchboard.registry.Registration;
-import io.switchboard.registry.RegistryClient;
 import io.switchboard.testkit.Stack;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -69,14 +65,7 @@ class GatewayTracingHeadersTest {
                         responses.onCompleted();
                     }
                 }, recorder)).build().start(), Server::shutdownNow);
-        HubServer hub = STACK.start(HubServer.start(STACK.hubConfig()));
-        RegistryClient registry = STACK.start(RegistryClient.create("127.0.0.1:" + hub.port()));
-        Registration registration = STACK.start(registry.register(Instance.newBuilder().setService("post")
-                                                                          .setId("recording-post").setHost("127.0.0.1")
-                                                                          .setPort(backend.getPort()).build(),
-                                                                  Duration.ofSeconds(10)));
-        gateway = STACK.start(GatewayServer.start(STACK.serviceConfig(hub.port(), Map.of())));
-        await().atMost(Duration.ofSeconds(10)).until(registration::healthy);
+        gateway = Gateways.over(STACK, Gateways.post("recording-post", backend.getPort()));
         await().atMost(Duration.ofSeconds(10)).until(() -> get(Map.of()).statusCode() == 200);
         SEEN.clear();
     }
