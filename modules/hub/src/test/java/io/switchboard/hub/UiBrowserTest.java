@@ -2,16 +2,13 @@ package io.switchboard.hub;
 
 import java.io.File;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
-import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
-import io.etcd.jetcd.options.DeleteOption;
 import io.switchboard.api.hub.v1.DeregisterRequest;
 import io.switchboard.api.hub.v1.Instance;
 import io.switchboard.api.hub.v1.RegisterRequest;
@@ -66,10 +63,8 @@ class UiBrowserTest {
     @AfterEach
     void deregisterAll() throws Exception {
         try (Client client = HubFixture.etcdClient(STACK.etcd().endpoint())) {
-            client.getKVClient().delete(ByteSequence.from("/switchboard/", StandardCharsets.UTF_8),
-                                        DeleteOption.builder().isPrefix(true).build()).get();
+            hub.clear(client);
         }
-        await().atMost(LIVE).until(() -> hub.hub.instanceCount() == 0);
     }
 
     @Test
