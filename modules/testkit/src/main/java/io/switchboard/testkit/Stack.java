@@ -35,8 +35,9 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * }
  * }</pre>
  * A component that a test stops on purpose may be closed twice: components' {@code close} is idempotent here. When
- * etcd cannot start, the test class fails with the harness's message; it never skips. Not thread safe: the
- * extension's callbacks and the test's {@code @BeforeAll} run on one thread.
+ * etcd cannot start, the test class fails with the harness's message; it never skips. A test method may start parts
+ * too (they are closed after the last test, not after that method). Not thread safe: the extension's callbacks, the
+ * test's {@code @BeforeAll} and its test methods run on one thread (JUnit's default, {@code @Timeout} included).
  */
 public final class Stack implements BeforeAllCallback, AfterAllCallback {
     private final Deque<AutoCloseable> started = new ArrayDeque<>();
