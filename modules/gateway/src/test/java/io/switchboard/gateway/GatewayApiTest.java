@@ -5,7 +5,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -22,16 +21,14 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import io.helidon.config.Config;
-import io.helidon.config.ConfigSources;
 import io.switchboard.hub.HubServer;
 import io.switchboard.post.PostServer;
-import io.switchboard.testkit.EtcdServer;
+import io.switchboard.testkit.Stack;
 import io.switchboard.user.UserServer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -41,41 +38,22 @@ import static org.awaitility.Awaitility.await;
 class GatewayApiTest {
     private static final AtomicInteger PHONES = new AtomicInteger(5_000_000);
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-    private static EtcdServer etcd;
+    @RegisterExtension
+    static final Stack STACK = new Stack();
     private static HubServer hub;
     private static UserServer user;
     private static PostServer post;
     private static GatewayServer gateway;
 
     @BeforeAll
-    static void start() throws Exception {
-        etcd = EtcdServer.start();
-        hub = HubServer.start(Config.just(ConfigSources.create(Map.of("server.port", "0",
-                                                                      "etcd.endpoints", etcd.endpoint()))));
-        user = UserServer.start(config(Map.of()));
-        post = PostServer.start(config(Map.of()));
+    static void start() {
+        hub = STACK.start(HubServer.start(STACK.hubConfig()));
+        user = STACK.start(UserServer.start(STACK.serviceConfig(hub.port(), Map.of())));
+        post = STACK.start(PostServer.start(STACK.serviceConfig(hub.port(), Map.of())));
         // every test calls from 127.0.0.1: the shared gateway's login limit must not get in their way
-        gateway = GatewayServer.start(config(Map.of("gateway.login-limit.capacity", "1000",
-                                                    "gateway.login-limit.per-second", "1000")));
+        gateway = STACK.start(GatewayServer.start(STACK.serviceConfig(hub.port(), Map.of(
+                "gateway.login-limit.capacity", "1000", "gateway.login-limit.per-second", "1000"))));
         await().atMost(Duration.ofSeconds(10)).until(() -> get("/observe/health/ready", Map.of()).statusCode() == 200);
-    }
-
-    @AfterAll
-    static void stop() {
-        gateway.close();
-        post.close();
-        user.close();
-        hub.close();
-        etcd.close();
-    }
-
-    private static Config config(Map<String, String> extra) throws Exception {
-        Map<String, String> settings = new HashMap<>(Map.of("server.port", "0",
-                                                            "hub.endpoints", "127.0.0.1:" + hub.port(),
-                                                            "registry.ttl", "2",
-                                                            "data.dir", Files.createTempDirectory("gw-test-").toString()));
-        settings.putAll(extra);
-        return Config.just(ConfigSources.create(settings));
     }
 
     @Test
@@ -263,8 +241,8 @@ class GatewayApiTest {
 
     @Test
     void loginIsRateLimitedPerClientAddress() throws Exception {
-        try (GatewayServer limited = GatewayServer.start(config(Map.of("gateway.login-limit.capacity", "3",
-                                                                       "gateway.login-limit.per-second", "0.1")))) {
+        try (GatewayServer limited = GatewayServer.start(STACK.serviceConfig(hub.port(), Map.of(
+                "gateway.login-limit.capacity", "3", "gateway.login-limit.per-second", "0.1")))) {
             await().atMost(Duration.ofSeconds(10)).until(() -> send(limited, "GET", "/observe/health/ready", null,
                                                                     Map.of()).statusCode() == 200);
             String body = "{\"phoneNumber\":\"+4471000000\",\"userPassword\":\"whatever1\"}";

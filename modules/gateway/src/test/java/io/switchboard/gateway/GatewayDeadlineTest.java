@@ -5,7 +5,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -14,22 +13,16 @@ import io.grpc.Deadline;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
-import io.helidon.config.Config;
-import io.helidon.config.ConfigSources;
-import io.switchboard.api.hub.v1.Instance;
 import io.switchboard.api.post.v1.GetPostRequest;
 import io.switchboard.api.post.v1.Post;
 import io.switchboard.api.post.v1.PostServiceGrpc;
-import io.switchboard.hub.HubServer;
-import io.switchboard.registry.Registration;
-import io.switchboard.registry.RegistryClient;
-import io.switchboard.testkit.EtcdServer;
+import io.switchboard.testkit.Stack;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 /**
  * A backend slower than the route's deadline: the deadline reaches the backend, and the client gets 504 when it
@@ -37,10 +30,13 @@ import static org.awaitility.Awaitility.await;
  */
 @Timeout(value = 60, unit = SECONDS)
 class GatewayDeadlineTest {
+    @RegisterExtension
+    static final Stack STACK = new Stack();
+
     @Test
     void aBackendSlowerThanTheDeadlineGives504AndSeesTheDeadline() throws Exception {
         AtomicLong deadlineSeenMillis = new AtomicLong(-1);
-        Server slowPost = NettyServerBuilder.forPort(0).addService(new PostServiceGrpc.PostServiceImplBase() {
+        Server slowPost = STACK.start(NettyServerBuilder.forPort(0).addService(new PostServiceGrpc.PostServiceImplBase() {
             @Override
             public void getPost(GetPostRequest request, StreamObserver<Post> responses) {
                 Deadline deadline = Context.current().getDeadline();
@@ -53,35 +49,20 @@ class GatewayDeadlineTest {
                 responses.onNext(Post.newBuilder().setId(request.getId()).build());
                 responses.onCompleted();
             }
-        }).build().start();
-        try (EtcdServer etcd = EtcdServer.start();
-             HubServer hub = HubServer.start(Config.just(ConfigSources.create(Map.of(
-                     "server.port", "0", "etcd.endpoints", etcd.endpoint()))));
-             RegistryClient registry = RegistryClient.create("127.0.0.1:" + hub.port());
-             Registration registration = registry.register(Instance.newBuilder().setService("post").setId("slow-post")
-                                                                   .setHost("127.0.0.1").setPort(slowPost.getPort())
-                                                                   .build(), Duration.ofSeconds(10));
-             GatewayServer gateway = GatewayServer.start(Config.just(ConfigSources.create(Map.of(
-                     "server.port", "0", "hub.endpoints", "127.0.0.1:" + hub.port()))))) {
-            HttpClient http = HttpClient.newHttpClient();
-            URI uri = URI.create("http://127.0.0.1:" + gateway.port() + "/post/some-id");
-            await().atMost(Duration.ofSeconds(10)).until(registration::healthy);
-            await().atMost(Duration.ofSeconds(10)).until(() -> http.send(
-                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.port() + "/observe/health/ready"))
-                            .build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
+        }).build().start(), Server::shutdownNow);
+        GatewayServer gateway = Gateways.over(STACK, Gateways.post("slow-post", slowPost.getPort()));
+        HttpClient http = HttpClient.newHttpClient();
+        URI uri = URI.create("http://127.0.0.1:" + gateway.port() + "/post/some-id");
 
-            long start = System.nanoTime();
-            HttpResponse<String> answer = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(20)).build(),
-                                                    HttpResponse.BodyHandlers.ofString());
-            Duration took = Duration.ofNanos(System.nanoTime() - start);
+        long start = System.nanoTime();
+        HttpResponse<String> answer = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(20)).build(),
+                                                HttpResponse.BodyHandlers.ofString());
+        Duration took = Duration.ofNanos(System.nanoTime() - start);
 
-            assertThat(answer.statusCode()).as(answer.body()).isEqualTo(504);
-            assertThat(answer.body()).contains("\"code\":\"DEADLINE_EXCEEDED\"");
-            // the default route deadline is 5 s; GET is idempotent, but a deadline is not retried past itself
-            assertThat(took).isBetween(Duration.ofMillis(4_500), Duration.ofMillis(7_000));
-            assertThat(deadlineSeenMillis.get()).as("deadline the backend saw, ms").isBetween(3_000L, 5_000L);
-        } finally {
-            slowPost.shutdownNow();
-        }
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(504);
+        assertThat(answer.body()).contains("\"code\":\"DEADLINE_EXCEEDED\"");
+        // the default route deadline is 5 s; GET is idempotent, but a deadline is not retried past itself
+        assertThat(took).isBetween(Duration.ofMillis(4_500), Duration.ofMillis(7_000));
+        assertThat(deadlineSeenMillis.get()).as("deadline the backend saw, ms").isBetween(3_000L, 5_000L);
     }
 }

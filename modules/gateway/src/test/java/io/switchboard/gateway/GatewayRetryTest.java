@@ -2,7 +2,6 @@ package io.switchboard.gateway;
 
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -11,7 +10,6 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import io.grpc.ForwardingServerCall;
@@ -23,19 +21,14 @@ import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
-import io.helidon.config.Config;
-import io.helidon.config.ConfigSources;
-import io.switchboard.api.hub.v1.Instance;
 import io.switchboard.api.post.v1.GetPostRequest;
 import io.switchboard.api.post.v1.Post;
 import io.switchboard.api.post.v1.PostServiceGrpc;
-import io.switchboard.hub.HubServer;
-import io.switchboard.registry.Registration;
-import io.switchboard.registry.RegistryClient;
-import io.switchboard.testkit.EtcdServer;
+import io.switchboard.testkit.Stack;
 import io.switchboard.testkit.TcpProxy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * An instance that dies after sending an answer's headers and before its message (Helidon's gRPC server writes
@@ -44,6 +37,9 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(value = 60, unit = SECONDS)
 class GatewayRetryTest {
+    @RegisterExtension
+    static final Stack STACK = new Stack();
+
     @Test
     void aGetCutAfterTheAnswerHeadersIsAnsweredByAnotherInstance() throws Exception {
         AtomicInteger dyingCalls = new AtomicInteger();
@@ -61,7 +57,7 @@ class GatewayRetryTest {
                 }, headers);
             }
         };
-        Server dying = NettyServerBuilder.forPort(0).addService(ServerInterceptors.intercept(
+        Server dying = STACK.start(NettyServerBuilder.forPort(0).addService(ServerInterceptors.intercept(
                 new PostServiceGrpc.PostServiceImplBase() {
                     @Override
                     public void getPost(GetPostRequest request, StreamObserver<Post> responses) {
@@ -73,49 +69,30 @@ class GatewayRetryTest {
                         }
                         dyingLink[0].cut();
                     }
-                }, headersFirst)).build().start();
-        Server healthy = NettyServerBuilder.forPort(0).addService(new PostServiceGrpc.PostServiceImplBase() {
+                }, headersFirst)).build().start(), Server::shutdownNow);
+        Server healthy = STACK.start(NettyServerBuilder.forPort(0).addService(new PostServiceGrpc.PostServiceImplBase() {
             @Override
             public void getPost(GetPostRequest request, StreamObserver<Post> responses) {
                 responses.onNext(Post.newBuilder().setId(request.getId()).setTitle("from the healthy one").build());
                 responses.onCompleted();
             }
-        }).build().start();
-        dyingLink[0] = TcpProxy.start("127.0.0.1", dying.getPort());
-        try (EtcdServer etcd = EtcdServer.start();
-             HubServer hub = HubServer.start(Config.just(ConfigSources.create(Map.of(
-                     "server.port", "0", "etcd.endpoints", etcd.endpoint()))));
-             RegistryClient registry = RegistryClient.create("127.0.0.1:" + hub.port());
-             Registration one = registry.register(Instance.newBuilder().setService("post").setId("dying")
-                                                          .setHost("127.0.0.1").setPort(dyingLink[0].port()).build(),
-                                                  Duration.ofSeconds(10));
-             Registration two = registry.register(Instance.newBuilder().setService("post").setId("healthy")
-                                                          .setHost("127.0.0.1").setPort(healthy.getPort()).build(),
-                                                  Duration.ofSeconds(10));
-             GatewayServer gateway = GatewayServer.start(Config.just(ConfigSources.create(Map.of(
-                     "server.port", "0", "hub.endpoints", "127.0.0.1:" + hub.port()))))) {
-            HttpClient http = HttpClient.newHttpClient();
-            await().atMost(Duration.ofSeconds(10)).until(() -> one.healthy() && two.healthy());
-            await().atMost(Duration.ofSeconds(10)).until(() -> http.send(
-                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.port() + "/observe/health/ready"))
-                            .build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
+        }).build().start(), Server::shutdownNow);
+        dyingLink[0] = STACK.start(TcpProxy.start("127.0.0.1", dying.getPort()));
+        GatewayServer gateway = Gateways.over(STACK, Gateways.post("dying", dyingLink[0].port()),
+                                              Gateways.post("healthy", healthy.getPort()));
+        HttpClient http = HttpClient.newHttpClient();
 
-            // round robin: once the gateway knows both instances, one of the next calls lands on the dying one
-            List<String> answers = new ArrayList<>();
-            for (int i = 0; i < 100 && dyingCalls.get() == 0; i++) {
-                Thread.sleep(50);
-                HttpResponse<String> answer = http.send(
-                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.port() + "/post/p" + i))
-                                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
-                answers.add(answer.statusCode() + " " + answer.body());
-            }
-
-            assertThat(dyingCalls.get()).as("calls that reached the dying instance").isEqualTo(1);
-            assertThat(answers).allMatch(a -> a.startsWith("200 ") && a.contains("from the healthy one"));
-        } finally {
-            dyingLink[0].close();
-            dying.shutdownNow();
-            healthy.shutdownNow();
+        // round robin: once the gateway knows both instances, one of the next calls lands on the dying one
+        List<String> answers = new ArrayList<>();
+        for (int i = 0; i < 100 && dyingCalls.get() == 0; i++) {
+            Thread.sleep(50);
+            HttpResponse<String> answer = http.send(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.port() + "/post/p" + i))
+                            .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+            answers.add(answer.statusCode() + " " + answer.body());
         }
+
+        assertThat(dyingCalls.get()).as("calls that reached the dying instance").isEqualTo(1);
+        assertThat(answers).allMatch(a -> a.startsWith("200 ") && a.contains("from the healthy one"));
     }
 }

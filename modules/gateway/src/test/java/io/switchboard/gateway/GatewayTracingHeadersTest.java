@@ -18,20 +18,14 @@ import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
-import io.helidon.config.Config;
-import io.helidon.config.ConfigSources;
-import io.switchboard.api.hub.v1.Instance;
 import io.switchboard.api.post.v1.GetPostRequest;
 import io.switchboard.api.post.v1.Post;
 import io.switchboard.api.post.v1.PostServiceGrpc;
-import io.switchboard.hub.HubServer;
-import io.switchboard.registry.Registration;
-import io.switchboard.registry.RegistryClient;
-import io.switchboard.testkit.EtcdServer;
-import org.junit.jupiter.api.AfterAll;
+import io.switchboard.testkit.Stack;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -49,11 +43,8 @@ class GatewayTracingHeadersTest {
     private static final HttpClient HTTP = HttpClient.newHttpClient();
     private static final BlockingQueue<Metadata> SEEN = new LinkedBlockingQueue<>();
 
-    private static Server backend;
-    private static EtcdServer etcd;
-    private static HubServer hub;
-    private static RegistryClient registry;
-    private static Registration registration;
+    @RegisterExtension
+    static final Stack STACK = new Stack();
     private static GatewayServer gateway;
 
     @BeforeAll
@@ -66,34 +57,17 @@ class GatewayTracingHeadersTest {
                 return next.startCall(call, headers);
             }
         };
-        backend = NettyServerBuilder.forPort(0).addService(ServerInterceptors.intercept(new PostServiceGrpc.PostServiceImplBase() {
-            @Override
-            public void getPost(GetPostRequest request, StreamObserver<Post> responses) {
-                responses.onNext(Post.newBuilder().setId(request.getId()).setTitle("recorded").build());
-                responses.onCompleted();
-            }
-        }, recorder)).build().start();
-        etcd = EtcdServer.start();
-        hub = HubServer.start(Config.just(ConfigSources.create(Map.of("server.port", "0", "etcd.endpoints", etcd.endpoint()))));
-        registry = RegistryClient.create("127.0.0.1:" + hub.port());
-        registration = registry.register(Instance.newBuilder().setService("post").setId("recording-post")
-                                                 .setHost("127.0.0.1").setPort(backend.getPort()).build(),
-                                         Duration.ofSeconds(10));
-        gateway = GatewayServer.start(Config.just(ConfigSources.create(Map.of("server.port", "0",
-                                                                              "hub.endpoints", "127.0.0.1:" + hub.port()))));
-        await().atMost(Duration.ofSeconds(10)).until(registration::healthy);
+        Server backend = STACK.start(NettyServerBuilder.forPort(0).addService(ServerInterceptors.intercept(
+                new PostServiceGrpc.PostServiceImplBase() {
+                    @Override
+                    public void getPost(GetPostRequest request, StreamObserver<Post> responses) {
+                        responses.onNext(Post.newBuilder().setId(request.getId()).setTitle("recorded").build());
+                        responses.onCompleted();
+                    }
+                }, recorder)).build().start(), Server::shutdownNow);
+        gateway = Gateways.over(STACK, Gateways.post("recording-post", backend.getPort()));
         await().atMost(Duration.ofSeconds(10)).until(() -> get(Map.of()).statusCode() == 200);
         SEEN.clear();
-    }
-
-    @AfterAll
-    static void stop() {
-        gateway.close();
-        registration.close();
-        registry.close();
-        hub.close();
-        etcd.close();
-        backend.shutdownNow();
     }
 
     @Test

@@ -12,9 +12,10 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.switchboard.api.hub.v1.ListServicesRequest;
 import io.switchboard.api.hub.v1.RegisterRequest;
-import io.switchboard.testkit.EtcdServer;
+import io.switchboard.testkit.Stack;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import static io.switchboard.hub.HubFixture.instance;
 import static java.util.concurrent.TimeUnit.SECONDS;
@@ -23,10 +24,12 @@ import static org.awaitility.Awaitility.await;
 
 @Timeout(value = 60, unit = SECONDS)
 class HubAdmissionTest {
+    @RegisterExtension
+    static final Stack STACK = new Stack();
+
     @Test
     void aCrowdOfRegistrationsBeyondTheLimitIsTurnedAwayWithUnavailableAndGrantsNothingForIt() throws Exception {
-        try (EtcdServer etcd = EtcdServer.start();
-             HubFixture hub = HubFixture.start(etcd.endpoint(), Map.of("hub.max-concurrent-registrations", "1"));
+        try (HubFixture hub = HubFixture.start(STACK.etcd().endpoint(), Map.of("hub.max-concurrent-registrations", "1"));
              ExecutorService crowd = Executors.newVirtualThreadPerTaskExecutor()) {
             await().atMost(Duration.ofSeconds(5)).until(() -> hub.get("/observe/health/ready").statusCode() == 200);
             List<Future<Status.Code>> calls = new ArrayList<>();
@@ -56,7 +59,7 @@ class HubAdmissionTest {
             assertThat(registered).isPositive();
             assertThat(turnedAway).isPositive();
             // a call turned away never reached etcd: one lease per registration, nothing else
-            assertThat(etcd.leaseCount()).isEqualTo(registered);
+            assertThat(STACK.etcd().leaseCount()).isEqualTo(registered);
             assertThat(hub.get("/observe/metrics").body())
                     .containsPattern("switchboard_hub_registrations_turned_away_total\\S* " + turnedAway + "\\.0");
             assertThat(hub.stub().listServices(ListServicesRequest.getDefaultInstance()).getServicesList())

@@ -29,12 +29,12 @@ import io.switchboard.api.hub.v1.ListServicesRequest;
 import io.switchboard.api.hub.v1.RegisterRequest;
 import io.switchboard.api.hub.v1.RegisterResponse;
 import io.switchboard.api.hub.v1.WatchResponse;
-import io.switchboard.testkit.EtcdServer;
-import org.junit.jupiter.api.AfterAll;
+import io.switchboard.testkit.Stack;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -46,22 +46,15 @@ import static org.awaitility.Awaitility.await;
 
 @Timeout(value = 60, unit = SECONDS)
 class HubApiTest {
-    private static EtcdServer etcd;
+    @RegisterExtension
+    static final Stack STACK = new Stack();
     private static HubFixture hub;
     private static Client etcdClient;
 
     @BeforeAll
     static void start() {
-        etcd = EtcdServer.start();
-        hub = HubFixture.start(etcd.endpoint());
-        etcdClient = HubFixture.etcdClient(etcd.endpoint());
-    }
-
-    @AfterAll
-    static void stop() {
-        etcdClient.close();
-        hub.close();
-        etcd.close();
+        hub = STACK.start(HubFixture.start(STACK.etcd().endpoint()));
+        etcdClient = STACK.start(HubFixture.etcdClient(STACK.etcd().endpoint()));
     }
 
     @BeforeEach
@@ -152,7 +145,7 @@ class HubApiTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("badRegistrations")
     void badRegistrationsAreRejectedAndNothingIsWritten(String name, Instance instance, int ttl) throws Exception {
-        int leasesBefore = etcd.leaseCount();
+        int leasesBefore = STACK.etcd().leaseCount();
         assertThatThrownBy(() -> hub.stub().register(RegisterRequest.newBuilder().setInstance(instance)
                                                              .setTtlSeconds(ttl).build()))
                 .isInstanceOf(StatusRuntimeException.class)
@@ -163,12 +156,12 @@ class HubApiTest {
                 });
         assertThat(etcdClient.getKVClient().get(bytes("/switchboard/"), GetOption.builder().isPrefix(true).build())
                            .get().getCount()).isZero();
-        assertThat(etcd.leaseCount()).isEqualTo(leasesBefore);
+        assertThat(STACK.etcd().leaseCount()).isEqualTo(leasesBefore);
     }
 
     @Test
     void oversizedRequestIsRefusedWithoutTouchingEtcd() throws Exception {
-        int leasesBefore = etcd.leaseCount();
+        int leasesBefore = STACK.etcd().leaseCount();
         Instance huge = HubFixture.instance("orders", "orders-1", 9001).toBuilder()
                 .putMetadata("blob", "x".repeat(8 * 1024 * 1024)).build();
         // Helidon 4.5 drops a message over its read buffer without answering: the caller's deadline ends the call
@@ -176,7 +169,7 @@ class HubApiTest {
                 .register(RegisterRequest.newBuilder().setInstance(huge).setTtlSeconds(10).build()))
                 .isInstanceOf(StatusRuntimeException.class)
                 .satisfies(e -> assertThat(Status.fromThrowable(e).getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED));
-        assertThat(etcd.leaseCount()).isEqualTo(leasesBefore);
+        assertThat(STACK.etcd().leaseCount()).isEqualTo(leasesBefore);
         // the hub is still fine
         assertThat(register("orders", "orders-2", 10).getLeaseId()).isPositive();
     }

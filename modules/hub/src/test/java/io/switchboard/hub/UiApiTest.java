@@ -26,11 +26,12 @@ import io.switchboard.api.hub.v1.Instance;
 import io.switchboard.api.hub.v1.KeepAliveRequest;
 import io.switchboard.api.hub.v1.RegisterRequest;
 import io.switchboard.testkit.EtcdServer;
-import org.junit.jupiter.api.AfterAll;
+import io.switchboard.testkit.Stack;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -43,22 +44,15 @@ import static org.awaitility.Awaitility.await;
 class UiApiTest {
     // HTTP/1.1 as browsers speak it to a plain-text server (they never upgrade to h2c)
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-    private static EtcdServer etcd;
+    @RegisterExtension
+    static final Stack STACK = new Stack();
     private static HubFixture hub;
     private static Client etcdClient;
 
     @BeforeAll
     static void start() {
-        etcd = EtcdServer.start();
-        hub = HubFixture.start(etcd.endpoint());
-        etcdClient = HubFixture.etcdClient(etcd.endpoint());
-    }
-
-    @AfterAll
-    static void stop() {
-        etcdClient.close();
-        hub.close();
-        etcd.close();
+        hub = STACK.start(HubFixture.start(STACK.etcd().endpoint()));
+        etcdClient = STACK.start(HubFixture.etcdClient(STACK.etcd().endpoint()));
     }
 
     @BeforeEach
@@ -243,7 +237,7 @@ class UiApiTest {
 
     @Test
     void eventStreamsAreCappedAndAClosedOneFreesItsPlace() throws Exception {
-        try (HubFixture capped = HubFixture.start(etcd.endpoint(), Map.of("ui.max-streams", "2"));
+        try (HubFixture capped = HubFixture.start(STACK.etcd().endpoint(), Map.of("ui.max-streams", "2"));
              EventStream first = EventStream.open(capped.hub.port());
              EventStream second = EventStream.open(capped.hub.port())) {
             assertThat(first.nextSnapshot(Duration.ofSeconds(5))).isNotNull();
@@ -265,7 +259,7 @@ class UiApiTest {
 
     @Test
     void disabledDashboardIsNotServed() throws Exception {
-        try (HubFixture disabled = HubFixture.start(etcd.endpoint(), Map.of("ui.enabled", "false"))) {
+        try (HubFixture disabled = HubFixture.start(STACK.etcd().endpoint(), Map.of("ui.enabled", "false"))) {
             for (String path : new String[] {"/ui", "/ui/", "/ui/app.js", "/ui/api/services", "/ui/api/events"}) {
                 assertThat(HTTP.send(request(disabled.hub.port(), path), HttpResponse.BodyHandlers.ofString())
                                    .statusCode()).as(path).isEqualTo(404);

@@ -2,25 +2,23 @@ package io.switchboard.hub;
 
 import java.io.File;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
-import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
-import io.etcd.jetcd.options.DeleteOption;
 import io.switchboard.api.hub.v1.DeregisterRequest;
 import io.switchboard.api.hub.v1.Instance;
 import io.switchboard.api.hub.v1.RegisterRequest;
 import io.switchboard.testkit.EtcdServer;
-import org.junit.jupiter.api.AfterAll;
+import io.switchboard.testkit.Stack;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
@@ -51,33 +49,22 @@ class UiBrowserTest {
     // the page polls every 2 s: a few rounds
     private static final Duration POLLED = Duration.ofSeconds(10);
 
-    private static EtcdServer etcd;
+    @RegisterExtension
+    static final Stack STACK = new Stack();
     private static HubFixture hub;
     private static WebDriver browser;
 
     @BeforeAll
     static void start() {
-        etcd = EtcdServer.start();
-        hub = HubFixture.start(etcd.endpoint());
-        browser = chromium();
-    }
-
-    @AfterAll
-    static void stop() {
-        if (browser != null) {
-            browser.quit();
-        }
-        hub.close();
-        etcd.close();
+        hub = STACK.start(HubFixture.start(STACK.etcd().endpoint()));
+        browser = STACK.start(chromium(), WebDriver::quit);
     }
 
     @AfterEach
     void deregisterAll() throws Exception {
-        try (Client client = HubFixture.etcdClient(etcd.endpoint())) {
-            client.getKVClient().delete(ByteSequence.from("/switchboard/", StandardCharsets.UTF_8),
-                                        DeleteOption.builder().isPrefix(true).build()).get();
+        try (Client client = HubFixture.etcdClient(STACK.etcd().endpoint())) {
+            hub.clear(client);
         }
-        await().atMost(LIVE).until(() -> hub.hub.instanceCount() == 0);
     }
 
     @Test
@@ -168,7 +155,7 @@ class UiBrowserTest {
     @Test
     void aRefusedLiveStreamFallsBackToPollingThatStillFollowsTheRegistry() {
         // no live stream at all: the page's EventSource gets 503, as when ui.max-streams browsers are already watching
-        try (HubFixture refusing = HubFixture.start(etcd.endpoint(), Map.of("ui.max-streams", "0"))) {
+        try (HubFixture refusing = HubFixture.start(STACK.etcd().endpoint(), Map.of("ui.max-streams", "0"))) {
             open(refusing);
             await().atMost(LIVE).ignoreExceptions().until(() -> text(By.id("connection")).equals("live (polling)"));
             await().atMost(LIVE).ignoreExceptions().until(() -> text(By.id("services")).contains("No services registered."));

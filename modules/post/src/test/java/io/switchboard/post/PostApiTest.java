@@ -1,12 +1,10 @@
 package io.switchboard.post;
 
-import java.nio.file.Files;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Date;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -26,8 +24,6 @@ import io.grpc.ManagedChannelBuilder;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.stub.MetadataUtils;
-import io.helidon.config.Config;
-import io.helidon.config.ConfigSources;
 import io.switchboard.api.post.v1.CreatePostRequest;
 import io.switchboard.api.post.v1.DeletePostRequest;
 import io.switchboard.api.post.v1.GetPostRequest;
@@ -42,12 +38,12 @@ import io.switchboard.api.user.v1.RegisterRequest;
 import io.switchboard.api.user.v1.UserServiceGrpc;
 import io.switchboard.hub.HubServer;
 import io.switchboard.tokens.TokenVerifier;
-import io.switchboard.testkit.EtcdServer;
+import io.switchboard.testkit.Stack;
 import io.switchboard.user.UserServer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -60,41 +56,23 @@ class PostApiTest {
     private static final Comparator<Post> NEWEST_FIRST = Comparator.comparing((Post p) -> Instant.parse(p.getCreatedAt()))
             .thenComparing(Post::getId).reversed();
     private static final AtomicInteger PHONES = new AtomicInteger(1_000_000);
-    private static EtcdServer etcd;
-    private static HubServer hub;
+    @RegisterExtension
+    static final Stack STACK = new Stack();
     private static UserServer user;
     private static PostServer post;
     private static ManagedChannel userChannel;
     private static ManagedChannel postChannel;
 
     @BeforeAll
-    static void start() throws Exception {
-        etcd = EtcdServer.start();
-        hub = HubServer.start(Config.just(ConfigSources.create(Map.of("server.port", "0",
-                                                                      "etcd.endpoints", etcd.endpoint()))));
-        user = UserServer.start(config("user"));
-        post = PostServer.start(config("post"));
-        userChannel = ManagedChannelBuilder.forAddress("127.0.0.1", user.runtime().port()).usePlaintext().build();
-        postChannel = ManagedChannelBuilder.forAddress("127.0.0.1", post.runtime().port()).usePlaintext().build();
+    static void start() {
+        HubServer hub = STACK.start(HubServer.start(STACK.hubConfig()));
+        user = STACK.start(UserServer.start(STACK.serviceConfig(hub.port(), Map.of())));
+        post = STACK.start(PostServer.start(STACK.serviceConfig(hub.port(), Map.of())));
+        userChannel = STACK.start(ManagedChannelBuilder.forAddress("127.0.0.1", user.runtime().port()).usePlaintext().build(),
+                                  ManagedChannel::shutdownNow);
+        postChannel = STACK.start(ManagedChannelBuilder.forAddress("127.0.0.1", post.runtime().port()).usePlaintext().build(),
+                                  ManagedChannel::shutdownNow);
         await().atMost(Duration.ofSeconds(10)).until(() -> post.runtime().ready() && user.runtime().ready());
-    }
-
-    @AfterAll
-    static void stop() {
-        userChannel.shutdownNow();
-        postChannel.shutdownNow();
-        post.close();
-        user.close();
-        hub.close();
-        etcd.close();
-    }
-
-    private static Config config(String name) throws Exception {
-        Map<String, String> settings = new HashMap<>(Map.of("server.port", "0",
-                                                            "hub.endpoints", "127.0.0.1:" + hub.port(),
-                                                            "registry.ttl", "2",
-                                                            "data.dir", Files.createTempDirectory(name + "-test-").toString()));
-        return Config.just(ConfigSources.create(settings));
     }
 
     @Test

@@ -28,11 +28,10 @@ import io.switchboard.api.post.v1.Post;
 import io.switchboard.api.post.v1.PostServiceGrpc;
 import io.switchboard.server.ReadinessCheck;
 import io.switchboard.server.Servers;
-import io.switchboard.testkit.EtcdServer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import io.switchboard.testkit.Stack;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -42,21 +41,12 @@ import static org.awaitility.Awaitility.await;
 @Timeout(value = 60, unit = SECONDS)
 class DiscoveryTest {
     private static final Duration TTL = Duration.ofSeconds(10);
-    private static EtcdServer etcd;
-
-    @BeforeAll
-    static void start() {
-        etcd = EtcdServer.start();
-    }
-
-    @AfterAll
-    static void stop() {
-        etcd.close();
-    }
+    @RegisterExtension
+    static final Stack STACK = new Stack();
 
     @Test
     void endpointsFollowRegistrationsAndNotifyListeners() throws Exception {
-        try (SingleHub hub = SingleHub.start(etcd.endpoint())) {
+        try (SingleHub hub = SingleHub.start(STACK.etcd().endpoint())) {
             RegistryClient registry = hub.registry;
             ServiceEndpoints endpoints = registry.discovery().endpoints("listen");
             List<List<Instance>> seen = new CopyOnWriteArrayList<>();
@@ -76,7 +66,8 @@ class DiscoveryTest {
 
     @Test
     void keepsLastKnownEndpointsWhileTheHubIsDownAndResyncsAfterItsRestart() throws Exception {
-        try (SingleHub watched = SingleHub.start(etcd.endpoint()); SingleHub other = SingleHub.start(etcd.endpoint())) {
+        try (SingleHub watched = SingleHub.start(STACK.etcd().endpoint());
+             SingleHub other = SingleHub.start(STACK.etcd().endpoint())) {
             ServiceEndpoints endpoints = watched.registry.discovery().endpoints("resync");
             Registration one = other.register("resync", "one", 9001, TTL);
             other.register("resync", "two", 9002, TTL);
@@ -96,7 +87,7 @@ class DiscoveryTest {
 
     @Test
     void roundRobinSpreadsCallsAndSkipsAnInstanceThatRefusesConnections() throws Exception {
-        try (SingleHub hub = SingleHub.start(etcd.endpoint());
+        try (SingleHub hub = SingleHub.start(STACK.etcd().endpoint());
              Backend first = Backend.start(0);
              Backend second = Backend.start(0)) {
             ManagedChannel channel = channelTo(hub, "rr", Balancing.ROUND_ROBIN, Set.of(HealthGrpc.SERVICE_NAME),
@@ -131,7 +122,7 @@ class DiscoveryTest {
 
     @Test
     void leastOutstandingSendsMoreCallsToTheFasterInstance() throws Exception {
-        try (SingleHub hub = SingleHub.start(etcd.endpoint());
+        try (SingleHub hub = SingleHub.start(STACK.etcd().endpoint());
              Backend slow = Backend.start(100);
              Backend fast = Backend.start(0)) {
             ManagedChannel channel = channelTo(hub, "lor", Balancing.LEAST_OUTSTANDING, Set.of(), slow, fast);
@@ -172,7 +163,7 @@ class DiscoveryTest {
                 }))
                 .build()
                 .start();
-        try (SingleHub hub = SingleHub.start(etcd.endpoint())) {
+        try (SingleHub hub = SingleHub.start(STACK.etcd().endpoint())) {
             hub.register("large", "large-0", backend.port(), TTL);
             await().atMost(Duration.ofSeconds(5))
                     .until(() -> hub.registry.discovery().endpoints("large").instances().size() == 1);
@@ -201,7 +192,7 @@ class DiscoveryTest {
 
     @Test
     void aServiceWithNoInstanceFailsFastWithUnavailable() throws Exception {
-        try (SingleHub hub = SingleHub.start(etcd.endpoint())) {
+        try (SingleHub hub = SingleHub.start(STACK.etcd().endpoint())) {
             RegistryClient registry = hub.registry;
             ManagedChannel channel = registry.discovery().channel("nobody", Balancing.ROUND_ROBIN);
             await().atMost(Duration.ofSeconds(5)).until(() -> registry.discovery().endpoints("nobody").synced());

@@ -10,6 +10,7 @@ import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 import io.helidon.config.Config;
 import io.helidon.config.ConfigSources;
@@ -27,13 +28,16 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  *
  * @BeforeAll
  * static void start() {
- *     hub = STACK.start(HubServer.start(STACK.config(Map.of("etcd.endpoints", STACK.etcd().endpoint()))));
+ *     hub = STACK.start(HubServer.start(STACK.hubConfig()));
  *     post = STACK.start(PostServer.start(STACK.serviceConfig(hub.port(), Map.of())));
+ *     channel = STACK.start(ManagedChannelBuilder.forAddress("127.0.0.1", post.runtime().port()).usePlaintext().build(),
+ *                           ManagedChannel::shutdownNow);
  * }
  * }</pre>
  * A component that a test stops on purpose may be closed twice: components' {@code close} is idempotent here. When
- * etcd cannot start, the test class fails with the harness's message; it never skips. Not thread safe: the
- * extension's callbacks and the test's {@code @BeforeAll} run on one thread.
+ * etcd cannot start, the test class fails with the harness's message; it never skips. A test method may start parts
+ * too (they are closed after the last test, not after that method). Not thread safe: the extension's callbacks, the
+ * test's {@code @BeforeAll} and its test methods run on one thread (JUnit's default, {@code @Timeout} included).
  */
 public final class Stack implements BeforeAllCallback, AfterAllCallback {
     private final Deque<AutoCloseable> started = new ArrayDeque<>();
@@ -72,8 +76,22 @@ public final class Stack implements BeforeAllCallback, AfterAllCallback {
     }
 
     /**
-     * Configuration for a component of the stack: the given settings over {@code server.port=0} (a free port) and a
-     * fresh {@code data.dir}, deleted after the last test.
+     * Keeps a started part that is not {@link AutoCloseable}, such as a gRPC channel or server or a browser, to stop
+     * it with the given method after the last test, in the same reverse order as {@link #start(AutoCloseable)}.
+     *
+     * @param part a running part
+     * @param stop how it stops, such as {@code ManagedChannel::shutdownNow}
+     * @param <T>  its type
+     * @return the part
+     */
+    public <T> T start(T part, Consumer<? super T> stop) {
+        started.push(() -> stop.accept(part));
+        return part;
+    }
+
+    /**
+     * Configuration for a component of the stack: the given settings over {@code server.port=0} (a free port) and,
+     * unless the settings name one, a fresh {@code data.dir}, deleted after the last test.
      *
      * @param settings keys and values, such as {@code etcd.endpoints}
      * @return the configuration
@@ -81,9 +99,19 @@ public final class Stack implements BeforeAllCallback, AfterAllCallback {
     public Config config(Map<String, String> settings) {
         Map<String, String> all = new HashMap<>();
         all.put("server.port", "0");
-        all.put("data.dir", directory("switchboard-data-").toString());
         all.putAll(settings);
+        all.computeIfAbsent("data.dir", key -> directory("switchboard-data-").toString());
         return Config.just(ConfigSources.create(all));
+    }
+
+    /**
+     * Configuration for a hub of the stack: as {@link #config(Map)}, over the stack's etcd.
+     *
+     * @return the configuration
+     * @throws IllegalStateException outside the test class's lifetime
+     */
+    public Config hubConfig() {
+        return config(Map.of("etcd.endpoints", etcd().endpoint()));
     }
 
     /**

@@ -1,7 +1,7 @@
 package io.switchboard.user;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -15,18 +15,18 @@ import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.stub.MetadataUtils;
 import io.helidon.config.Config;
-import io.helidon.config.ConfigSources;
 import io.switchboard.api.user.v1.GetJwksRequest;
 import io.switchboard.api.user.v1.GetUserRequest;
 import io.switchboard.api.user.v1.LoginRequest;
 import io.switchboard.api.user.v1.RegisterRequest;
 import io.switchboard.api.user.v1.UserServiceGrpc;
 import io.switchboard.hub.HubServer;
-import io.switchboard.testkit.EtcdServer;
+import io.switchboard.testkit.Stack;
 import io.switchboard.user.tokens.SigningKeys;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -41,6 +41,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class KeyRotationTest {
     private static final String PHONE = "+4915112345678";
     private static final String PASSWORD = "password 1";
+    @RegisterExtension
+    static final Stack STACK = new Stack();
     private final Map<Integer, ManagedChannel> channels = new ConcurrentHashMap<>();
 
     @AfterEach
@@ -52,10 +54,8 @@ class KeyRotationTest {
     void tokensOfTheOldKeyVerifyWhileItIsAnExtraPublicKeyAndNotAfter() throws Exception {
         ECKey old = SigningKeys.generate();
         ECKey current = SigningKeys.generate();
-        Path data = Files.createTempDirectory("user-rotation-");
-        try (EtcdServer etcd = EtcdServer.start();
-             HubServer hub = HubServer.start(Config.just(ConfigSources.create(Map.of("server.port", "0",
-                                                                                    "etcd.endpoints", etcd.endpoint()))))) {
+        Path data = STACK.directory("user-rotation-");
+        try (HubServer hub = HubServer.start(STACK.hubConfig())) {
             String oldToken;
             String userId;
             try (UserServer before = UserServer.start(config(hub, data, Map.of("user.signing-key", old.toJSONString())))) {
@@ -92,7 +92,9 @@ class KeyRotationTest {
     }
 
     private static Config config(HubServer hub, Path data, Map<String, String> keys) {
-        return UserApiTest.config(hub.port(), data, keys);
+        Map<String, String> settings = new HashMap<>(keys);
+        settings.put("data.dir", data.toString());
+        return STACK.serviceConfig(hub.port(), settings);
     }
 
     private String login(UserServer user) {

@@ -11,7 +11,6 @@ import java.sql.ResultSet;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -29,7 +28,6 @@ import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.stub.MetadataUtils;
 import io.helidon.config.Config;
-import io.helidon.config.ConfigSources;
 import io.switchboard.api.user.v1.GetJwksRequest;
 import io.switchboard.api.user.v1.GetUserRequest;
 import io.switchboard.api.user.v1.LoginRequest;
@@ -40,12 +38,12 @@ import io.switchboard.api.user.v1.User;
 import io.switchboard.api.user.v1.UserServiceGrpc;
 import io.switchboard.hub.HubServer;
 import io.switchboard.tokens.TokenVerifier;
-import io.switchboard.testkit.EtcdServer;
+import io.switchboard.testkit.Stack;
 import io.switchboard.user.tokens.SigningKeys;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -57,39 +55,22 @@ import static org.awaitility.Awaitility.await;
 @Timeout(value = 60, unit = SECONDS)
 class UserApiTest {
     private static final String PASSWORD = "correct horse battery";
-    private static EtcdServer etcd;
-    private static HubServer hub;
+    @RegisterExtension
+    static final Stack STACK = new Stack();
     private static UserServer user;
     private static Path dataDir;
     private static ManagedChannel channel;
     private static int counter = 100_000;
 
     @BeforeAll
-    static void start() throws Exception {
-        etcd = EtcdServer.start();
-        hub = HubServer.start(Config.just(ConfigSources.create(Map.of("server.port", "0",
-                                                                      "etcd.endpoints", etcd.endpoint()))));
-        dataDir = Files.createTempDirectory("user-test-");
-        user = UserServer.start(config(hub.port(), dataDir, Map.of("user.login.max-failures", "3",
-                                                                    "user.login.window", "PT3S")));
-        channel = ManagedChannelBuilder.forAddress("127.0.0.1", user.runtime().port()).usePlaintext().build();
-    }
-
-    @AfterAll
-    static void stop() {
-        channel.shutdownNow();
-        user.close();
-        hub.close();
-        etcd.close();
-    }
-
-    static Config config(int hubPort, Path dataDir, Map<String, String> extra) {
-        Map<String, String> settings = new HashMap<>(Map.of("server.port", "0",
-                                                            "hub.endpoints", "127.0.0.1:" + hubPort,
-                                                            "registry.ttl", "2",
-                                                            "data.dir", dataDir.toString()));
-        settings.putAll(extra);
-        return Config.just(ConfigSources.create(settings));
+    static void start() {
+        HubServer hub = STACK.start(HubServer.start(STACK.hubConfig()));
+        dataDir = STACK.directory("user-test-");
+        user = STACK.start(UserServer.start(STACK.serviceConfig(hub.port(), Map.of("data.dir", dataDir.toString(),
+                                                                                   "user.login.max-failures", "3",
+                                                                                   "user.login.window", "PT3S"))));
+        channel = STACK.start(ManagedChannelBuilder.forAddress("127.0.0.1", user.runtime().port()).usePlaintext().build(),
+                              ManagedChannel::shutdownNow);
     }
 
     @Test

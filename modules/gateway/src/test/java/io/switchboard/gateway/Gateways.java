@@ -1,0 +1,53 @@
+package io.switchboard.gateway;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+import io.switchboard.api.hub.v1.Instance;
+import io.switchboard.hub.HubServer;
+import io.switchboard.registry.Registration;
+import io.switchboard.registry.RegistryClient;
+import io.switchboard.testkit.Stack;
+
+import static org.awaitility.Awaitility.await;
+
+/**
+ * A gateway in front of a test's own gRPC backends: a hub of the test's {@link Stack}, the backends registered with
+ * it as instances of post, and a gateway, all closed with the stack.
+ */
+final class Gateways {
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    private Gateways() {
+    }
+
+    /**
+     * Starts a hub, registers the instances in the given order and starts a gateway; returns once the registrations
+     * are healthy and the gateway is ready.
+     */
+    static GatewayServer over(Stack stack, Instance... posts) {
+        HubServer hub = stack.start(HubServer.start(stack.hubConfig()));
+        RegistryClient registry = stack.start(RegistryClient.create("127.0.0.1:" + hub.port()));
+        List<Registration> registrations = Arrays.stream(posts)
+                .map(post -> stack.start(registry.register(post, Duration.ofSeconds(10))))
+                .toList();
+        GatewayServer gateway = stack.start(GatewayServer.start(stack.serviceConfig(hub.port(), Map.of())));
+        await().atMost(Duration.ofSeconds(10)).until(() -> registrations.stream().allMatch(Registration::healthy));
+        HttpRequest ready = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.port() + "/observe/health/ready"))
+                .build();
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> HTTP.send(ready, HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
+        return gateway;
+    }
+
+    /** An instance of post on loopback. */
+    static Instance post(String id, int port) {
+        return Instance.newBuilder().setService("post").setId(id).setHost("127.0.0.1").setPort(port).build();
+    }
+}
