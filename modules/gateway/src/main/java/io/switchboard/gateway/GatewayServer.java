@@ -13,6 +13,7 @@ import io.switchboard.gateway.edge.Edge;
 import io.switchboard.gateway.routes.RouteTable;
 import io.switchboard.gateway.upstream.Upstreams;
 import io.switchboard.registry.Balancing;
+import io.switchboard.registry.CallPolicy;
 import io.switchboard.registry.RegistryClient;
 import io.switchboard.tokens.UserKeys;
 import io.switchboard.server.Servers;
@@ -50,9 +51,12 @@ public final class GatewayServer implements AutoCloseable {
     public static GatewayServer start(Config config) {
         RegistryClient registry = RegistryClient.create(config);
         RouteTable routes = RouteTable.of(SERVICES);
-        Balancing balancing = "least-outstanding".equals(config.get("gateway.balancing").asString().orElse("round-robin"))
-                ? Balancing.LEAST_OUTSTANDING : Balancing.ROUND_ROBIN;
-        Upstreams upstreams = new Upstreams(registry.discovery(), routes, balancing);
+        // least-outstanding by default: a slow instance gets fewer calls, and a hedge never goes to the frozen instance
+        // that holds the call's first attempt
+        Balancing balancing = "round-robin".equals(config.get("gateway.balancing").asString().orElse("least-outstanding"))
+                ? Balancing.ROUND_ROBIN : Balancing.LEAST_OUTSTANDING;
+        CallPolicy policy = CallPolicy.from(config.get("gateway.upstream"));
+        Upstreams upstreams = new Upstreams(registry.discovery(), routes, balancing, policy);
         UserKeys keys = UserKeys.open(registry.discovery());
         WebServer server = Servers.builder(config.get("server"), new DiscoveryReadiness(upstreams))
                 .directHandlers(Edge.transportErrors())
@@ -61,7 +65,8 @@ public final class GatewayServer implements AutoCloseable {
         server.start();
         routes.routes().forEach(r -> LOG.log(Level.DEBUG, "route " + r.httpMethod() + " " + r.template() + " -> "
                                                           + r.method().getFullMethodName()));
-        LOG.log(Level.INFO, "gateway listening on port " + server.port() + " with " + routes.routes().size() + " routes");
+        LOG.log(Level.INFO, "gateway listening on port " + server.port() + " with " + routes.routes().size() + " routes, "
+                            + balancing.policy() + " balancing, " + policy);
         return new GatewayServer(server, upstreams, keys, registry);
     }
 

@@ -1,5 +1,6 @@
 package io.switchboard.registry;
 
+import java.time.Duration;
 import java.util.Collections;
 import java.util.EnumSet;
 import java.util.Set;
@@ -48,14 +49,32 @@ public interface Discovery {
     /**
      * A channel as {@link #channel(String, Balancing)} that also retries calls to the given gRPC services or
      * methods once, on another instance, when their instance went away under them: UNAVAILABLE, CANCELLED by the
-     * server, or INTERNAL from a response cut mid-frame (grpc-java's retry policy). Only name calls that are safe
-     * to repeat: such a call may have reached the server before it died.
-     * Calls that never left the client are retried for every method, by grpc-java itself.
+     * server, or INTERNAL from a response cut mid-frame (grpc-java's retry policy), and ejects outliers as
+     * {@link CallPolicy#DEFAULT} does, without hedging.
      *
      * @param service            service name
      * @param balancing          balancing policy
      * @param retryOnUnavailable full gRPC service names ({@code pkg.Service}) or methods ({@code pkg.Service/Method})
      * @return a new channel
      */
-    ManagedChannel channel(String service, Balancing balancing, Set<String> retryOnUnavailable);
+    default ManagedChannel channel(String service, Balancing balancing, Set<String> retryOnUnavailable) {
+        return channel(service, balancing, retryOnUnavailable, CallPolicy.DEFAULT.withHedgingDelay(Duration.ZERO));
+    }
+
+    /**
+     * A channel as {@link #channel(String, Balancing)} that routes around frozen, slow and failing instances as the
+     * policy says: calls to the named gRPC services or methods are hedged (or, with no hedging delay, retried once
+     * when a dying instance cut them) within a retry budget, and instances that fail far more calls than the others
+     * are ejected for a while. Only name calls that are safe to repeat: they may run on two instances. Calls not named
+     * are never sent twice, except those that never left the client, which grpc-java retries by itself. A hedge
+     * goes to another instance than the call's earlier attempts when another is ready (with
+     * {@link Balancing#LEAST_OUTSTANDING}; round robin just takes the next instance).
+     *
+     * @param service    service name
+     * @param balancing  balancing policy
+     * @param idempotent full gRPC service names ({@code pkg.Service}) or methods ({@code pkg.Service/Method})
+     * @param policy     hedging, budget and ejection settings
+     * @return a new channel
+     */
+    ManagedChannel channel(String service, Balancing balancing, Set<String> idempotent, CallPolicy policy);
 }

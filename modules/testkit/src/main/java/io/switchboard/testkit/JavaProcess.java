@@ -133,6 +133,35 @@ public final class JavaProcess implements AutoCloseable {
     }
 
     /**
+     * Freezes the process with SIGSTOP, as a long GC pause or a stopped container would: its sockets stay open and
+     * the kernel still accepts connections and data for it, but nothing answers.
+     */
+    public void freeze() {
+        signal("STOP");
+    }
+
+    /**
+     * Lets a frozen process run again (SIGCONT).
+     */
+    public void thaw() {
+        signal("CONT");
+    }
+
+    private void signal(String name) {
+        try {
+            Process kill = new ProcessBuilder("kill", "-" + name, String.valueOf(process.pid())).inheritIO().start();
+            if (!kill.waitFor(5, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+                throw new IllegalStateException("kill -" + name + " " + process.pid() + " failed");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot run kill", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    /**
      * The process output so far.
      *
      * @return log text
@@ -148,6 +177,7 @@ public final class JavaProcess implements AutoCloseable {
     @Override
     public void close() {
         if (process.isAlive()) {
+            // a frozen process dies of SIGKILL too
             kill();
         }
     }

@@ -26,6 +26,7 @@ import io.helidon.webserver.http.ServerResponse;
 import io.switchboard.gateway.routes.Route;
 import io.switchboard.gateway.routes.RouteTable;
 import io.switchboard.gateway.transcode.Transcoder;
+import io.switchboard.gateway.upstream.Attempts;
 import io.switchboard.gateway.upstream.Upstreams;
 import io.switchboard.server.grpc.RequestIds;
 import io.switchboard.tokens.Authentication;
@@ -147,12 +148,14 @@ public final class GatewayHandler implements Handler {
         }
         Message answer;
         try {
-            answer = upstreams.call(route, call, metadata, address -> outcome.peer = address);
+            answer = upstreams.call(route, call, metadata, outcome.attempts);
             metrics.upstream(route.backend(), "OK");
+            retried(route, outcome.attempts, "OK");
         } catch (StatusRuntimeException e) {
             Status grpc = e.getStatus();
             outcome.grpc = grpc.getCode().name();
             metrics.upstream(route.backend(), grpc.getCode().name());
+            retried(route, outcome.attempts, grpc.getCode().name());
             String message = grpc.getDescription() == null ? grpc.getCode().name().toLowerCase().replace('_', ' ')
                                                            : grpc.getDescription();
             if (grpc.getCode() == Status.Code.RESOURCE_EXHAUSTED) {
@@ -168,6 +171,13 @@ public final class GatewayHandler implements Handler {
             response.send(transcoder.response(answer));
         }
         return route.successStatus();
+    }
+
+    private void retried(Route route, Attempts attempts, String outcome) {
+        if (attempts.extra() > 0) {
+            metrics.retried(route.backend(), attempts.gatewayRetry() ? "gateway-retry" : upstreams.hedging() ? "hedge" : "retry",
+                            outcome);
+        }
     }
 
     private String authenticate(String authorization, Metadata metadata) {
@@ -222,13 +232,15 @@ public final class GatewayHandler implements Handler {
 
     /* What the upstream answered, for the access log. */
     private static final class Outcome {
+        private final Attempts attempts = new Attempts();
         private String grpc;
-        private volatile SocketAddress peer;
 
         private String upstream(Route route) {
-            SocketAddress address = peer;
+            SocketAddress address = attempts.peer();
+            int extra = attempts.extra();
             return " upstream=" + route.backend() + (address instanceof InetSocketAddress inet
-                    ? "@" + inet.getHostString() + ":" + inet.getPort() : "");
+                    ? "@" + inet.getHostString() + ":" + inet.getPort() : "")
+                   + (extra == 0 ? "" : " attempts=" + (extra + 1));
         }
     }
 }

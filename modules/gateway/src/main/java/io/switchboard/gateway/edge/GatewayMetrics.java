@@ -16,7 +16,9 @@ import io.switchboard.gateway.upstream.Upstreams;
 /**
  * The gateway's meters: {@code switchboard_gateway_requests_total{route,method,status}},
  * {@code switchboard_gateway_request_duration_seconds{route}} (histogram),
- * {@code switchboard_gateway_upstream_calls_total{service,outcome}} and
+ * {@code switchboard_gateway_upstream_calls_total{service,outcome}},
+ * {@code switchboard_gateway_upstream_retried_calls_total{service,kind,outcome}} (calls that took more than one attempt:
+ * kind {@code hedge}, {@code retry} or {@code gateway-retry}; outcome the call's final gRPC code) and
  * {@code switchboard_gateway_instances{service}}. Meters are looked up once per label set. Thread safe.
  */
 final class GatewayMetrics {
@@ -24,6 +26,7 @@ final class GatewayMetrics {
     private final Map<List<String>, Counter> requests = new ConcurrentHashMap<>();
     private final Map<String, Timer> durations = new ConcurrentHashMap<>();
     private final Map<List<String>, Counter> upstream = new ConcurrentHashMap<>();
+    private final Map<List<String>, Counter> retried = new ConcurrentHashMap<>();
 
     GatewayMetrics(MeterRegistry registry, Upstreams upstreams, Iterable<String> backends) {
         this.registry = registry;
@@ -50,5 +53,14 @@ final class GatewayMetrics {
                 Counter.builder("switchboard.gateway.upstream.calls")
                         .description("Calls to backend services, by service and gRPC outcome")
                         .tags(List.of(Tag.create("service", service), Tag.create("outcome", outcome))))).increment();
+    }
+
+    void retried(String service, String kind, String outcome) {
+        retried.computeIfAbsent(List.of(service, kind, outcome), k -> registry.getOrCreate(
+                Counter.builder("switchboard.gateway.upstream.retried.calls")
+                        .description("Calls to backend services that took more than one attempt, by service, kind of "
+                                     + "the extra attempts (hedge, retry, gateway-retry) and the call's gRPC outcome")
+                        .tags(List.of(Tag.create("service", service), Tag.create("kind", kind),
+                                      Tag.create("outcome", outcome))))).increment();
     }
 }

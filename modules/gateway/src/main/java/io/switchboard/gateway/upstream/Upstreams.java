@@ -7,7 +7,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.Consumer;
 
 import com.google.protobuf.Message;
 import io.grpc.CallOptions;
@@ -29,16 +28,19 @@ import io.grpc.stub.MetadataUtils;
 import io.switchboard.gateway.routes.Route;
 import io.switchboard.gateway.routes.RouteTable;
 import io.switchboard.registry.Balancing;
+import io.switchboard.registry.CallPolicy;
 import io.switchboard.registry.Discovery;
 import io.switchboard.registry.ServiceEndpoints;
 
 /**
  * The backend services behind the routes: one grpc-java channel per service, fed by discovery, balancing over its
- * live instances with one connection each, retrying idempotent calls that a dying instance cut. Thread safe.
+ * live instances with one connection each, hedging idempotent calls that a frozen instance holds and retrying those
+ * that a dying instance cut, ejecting instances that fail most calls. Thread safe.
  */
 public final class Upstreams implements AutoCloseable {
     private final Map<String, ManagedChannel> channels = new HashMap<>();
     private final Map<String, ServiceEndpoints> endpoints = new HashMap<>();
+    private final CallPolicy policy;
 
     /**
      * Channels to every backend of the table.
@@ -46,14 +48,16 @@ public final class Upstreams implements AutoCloseable {
      * @param discovery discovery
      * @param table     routes
      * @param balancing balancing policy
+     * @param policy    hedging, retry budget and outlier ejection for every backend (hedges for idempotent routes only)
      */
-    public Upstreams(Discovery discovery, RouteTable table, Balancing balancing) {
+    public Upstreams(Discovery discovery, RouteTable table, Balancing balancing, CallPolicy policy) {
+        this.policy = policy;
         for (String backend : table.backends()) {
             Set<String> idempotent = new HashSet<>();
             table.routes().stream()
                     .filter(r -> r.backend().equals(backend) && r.idempotent())
                     .forEach(r -> idempotent.add(r.method().getFullMethodName()));
-            channels.put(backend, discovery.channel(backend, balancing, idempotent));
+            channels.put(backend, discovery.channel(backend, balancing, idempotent, policy));
             endpoints.put(backend, discovery.endpoints(backend));
         }
     }
@@ -79,16 +83,26 @@ public final class Upstreams implements AutoCloseable {
     }
 
     /**
+     * Whether extra attempts of idempotent calls are hedges (sent while the first still runs) rather than retries
+     * (sent after it failed).
+     *
+     * @return true when hedging
+     */
+    public boolean hedging() {
+        return policy.hedging();
+    }
+
+    /**
      * Calls a route's method on a live instance of its backend.
      *
      * @param route    the route
      * @param request  the request
      * @param metadata metadata to send (request id, token)
-     * @param peer     told the address of the instance that answered (or failed), when one did
+     * @param attempts told the instance that answered (or failed) and the attempts the call took
      * @return the response
      * @throws io.grpc.StatusRuntimeException the backend's status; UNAVAILABLE at once when no instance is known
      */
-    public Message call(Route route, Message request, Metadata metadata, Consumer<SocketAddress> peer) {
+    public Message call(Route route, Message request, Metadata metadata, Attempts attempts) {
         ServiceEndpoints live = endpoints.get(route.backend());
         if (!live.synced()) {
             throw Status.UNAVAILABLE.withDescription("service discovery has not answered yet").asRuntimeException();
@@ -99,7 +113,7 @@ public final class Upstreams implements AutoCloseable {
         Deadline deadline = Deadline.after(route.deadlineMillis(), TimeUnit.MILLISECONDS);
         AtomicBoolean headersArrived = new AtomicBoolean();
         try {
-            return attempt(route, request, metadata, deadline, new PeerReporter(peer, headersArrived));
+            return attempt(route, request, metadata, deadline, new PeerReporter(attempts, headersArrived));
         } catch (StatusRuntimeException e) {
             /*
              * The channel's retry policy retries a call only until the answer's headers arrive. Helidon's gRPC server
@@ -109,7 +123,8 @@ public final class Upstreams implements AutoCloseable {
              * its answer. GatewayRetryTest cuts a backend's connection right after its headers.
              */
             if (route.idempotent() && headersArrived.get() && Discovery.CUT_BY_A_DYING_INSTANCE.contains(e.getStatus().getCode())) {
-                return attempt(route, request, metadata, deadline, new PeerReporter(peer, new AtomicBoolean()));
+                attempts.gatewayRetried();
+                return attempt(route, request, metadata, deadline, new PeerReporter(attempts, new AtomicBoolean()));
             }
             throw e;
         }
@@ -131,13 +146,14 @@ public final class Upstreams implements AutoCloseable {
     }
 
     /*
-     * Reports the remote address of the transport a call ended on (after retries, the last attempt's), and notes
-     * whether the answer's headers arrived.
+     * Reports the remote address of the transport a call ended on (after hedges and retries, the winning attempt's)
+     * and counts the call's attempts, and notes whether the answer's headers arrived.
      */
-    private record PeerReporter(Consumer<SocketAddress> peer, AtomicBoolean headersArrived) implements ClientInterceptor {
+    private record PeerReporter(Attempts attempts, AtomicBoolean headersArrived) implements ClientInterceptor {
         @Override
         public <Q, A> ClientCall<Q, A> interceptCall(MethodDescriptor<Q, A> method, CallOptions options, Channel next) {
-            return new ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, options)) {
+            CallOptions counted = options.withStreamTracerFactory(attempts.tracer);
+            return new ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, counted)) {
                 @Override
                 public void start(Listener<A> listener, Metadata headers) {
                     ClientCall<Q, A> call = this;
@@ -152,7 +168,7 @@ public final class Upstreams implements AutoCloseable {
                         public void onClose(Status status, Metadata trailers) {
                             SocketAddress address = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
                             if (address != null) {
-                                peer.accept(address);
+                                attempts.peer(address);
                             }
                             super.onClose(status, trailers);
                         }

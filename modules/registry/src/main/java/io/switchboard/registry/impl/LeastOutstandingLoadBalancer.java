@@ -18,7 +18,9 @@ import io.switchboard.registry.Balancing;
  * Least-outstanding-requests balancing for grpc-java: of two ready instances picked at random, the call goes to
  * the one with fewer calls in flight (the "power of two choices", as Envoy's and gRPC's xDS least-request
  * policies do). Children are grpc-java's pick_first per instance, so a refused instance is skipped until it
- * connects again, exactly as with round_robin.
+ * connects again, exactly as with round_robin. A hedge or retry of a call goes to an instance the call has not tried
+ * yet when one is ready ({@link TriedInstances}): a frozen instance holds its attempts, but they are cancelled when
+ * another attempt wins, so its count of calls in flight alone would not keep the hedge away from it.
  */
 final class LeastOutstandingLoadBalancer extends MultiChildLoadBalancer {
     static {
@@ -114,23 +116,34 @@ final class LeastOutstandingLoadBalancer extends MultiChildLoadBalancer {
 
         @Override
         public PickResult pickSubchannel(PickSubchannelArgs args) {
-            CountingChild chosen = children.get(0);
-            if (children.size() > 1) {
+            TriedInstances tried = args.getCallOptions().getOption(TriedInstances.KEY);
+            List<CountingChild> candidates = tried == null || tried.isEmpty() ? children : untried(tried);
+            CountingChild chosen = candidates.get(0);
+            if (candidates.size() > 1) {
                 ThreadLocalRandom random = ThreadLocalRandom.current();
-                int first = random.nextInt(children.size());
-                int second = random.nextInt(children.size() - 1);
+                int first = random.nextInt(candidates.size());
+                int second = random.nextInt(candidates.size() - 1);
                 if (second >= first) {
                     second++;
                 }
-                CountingChild a = children.get(first);
-                CountingChild b = children.get(second);
+                CountingChild a = candidates.get(first);
+                CountingChild b = candidates.get(second);
                 chosen = a.outstanding.get() <= b.outstanding.get() ? a : b;
             }
             PickResult result = chosen.getCurrentPicker().pickSubchannel(args);
             if (result.getSubchannel() == null) {
                 return result;
             }
+            if (tried != null) {
+                tried.add(chosen);
+            }
             return PickResult.withSubchannel(result.getSubchannel(), chosen.tracer);
+        }
+
+        /* A hedge or retry: the ready instances the call has not tried yet, or all of them when it tried every one. */
+        private List<CountingChild> untried(TriedInstances tried) {
+            List<CountingChild> left = children.stream().filter(c -> !tried.contains(c)).toList();
+            return left.isEmpty() ? children : left;
         }
 
         @Override

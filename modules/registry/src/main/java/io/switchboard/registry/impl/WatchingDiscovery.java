@@ -14,9 +14,9 @@ import java.util.function.Consumer;
 import io.grpc.Attributes;
 import io.grpc.EquivalentAddressGroup;
 import io.grpc.ManagedChannel;
-import io.grpc.okhttp.OkHttpChannelBuilder;
 import io.switchboard.api.hub.v1.Instance;
 import io.switchboard.registry.Balancing;
+import io.switchboard.registry.CallPolicy;
 import io.switchboard.registry.Discovery;
 import io.switchboard.registry.ServiceEndpoints;
 
@@ -54,36 +54,13 @@ public final class WatchingDiscovery implements Discovery, AutoCloseable {
     }
 
     @Override
-    public ManagedChannel channel(String service, Balancing balancing, Set<String> retryOnUnavailable) {
+    public ManagedChannel channel(String service, Balancing balancing, Set<String> idempotent, CallPolicy policy) {
         ServiceEndpoints endpoints = endpoints(service);
-        OkHttpChannelBuilder builder = Transport.channel(service, new InstanceAddresses(endpoints))
-                .defaultLoadBalancingPolicy(balancing.policy())
-                .enableRetry();
-        if (!retryOnUnavailable.isEmpty()) {
-            builder.defaultServiceConfig(retryConfig(retryOnUnavailable));
-        }
-        return builder.build();
-    }
-
-    /*
-     * grpc-java's service config, as the parsed-JSON map it expects (numbers as Double): one more attempt, almost
-     * at once, when the call failed because its instance went away (CUT_BY_A_DYING_INSTANCE). The balancer skips
-     * that instance, so the retry lands on another.
-     */
-    private static Map<String, ?> retryConfig(Set<String> names) {
-        List<Map<String, ?>> targets = new ArrayList<>();
-        for (String name : names) {
-            int slash = name.indexOf('/');
-            targets.add(slash < 0 ? Map.of("service", name)
-                                  : Map.of("service", name.substring(0, slash), "method", name.substring(slash + 1)));
-        }
-        Map<String, ?> retryPolicy = Map.of("maxAttempts", 2.0,
-                                            "initialBackoff", "0.005s",
-                                            "maxBackoff", "0.05s",
-                                            "backoffMultiplier", 2.0,
-                                            "retryableStatusCodes",
-                                            CUT_BY_A_DYING_INSTANCE.stream().map(Enum::name).sorted().toList());
-        return Map.of("methodConfig", List.of(Map.of("name", targets, "retryPolicy", retryPolicy)));
+        return Transport.channel(service, new InstanceAddresses(endpoints))
+                .defaultServiceConfig(ServiceConfigs.of(balancing, idempotent, policy))
+                .enableRetry()
+                .intercept(TriedInstances.INTERCEPTOR)
+                .build();
     }
 
     @Override
