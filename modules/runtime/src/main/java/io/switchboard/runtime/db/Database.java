@@ -26,8 +26,9 @@ import io.helidon.config.Config;
  * A service's own database: an embedded SQLite file under {@code data/} by default, PostgreSQL when
  * {@code db.url} says so ({@code db.user}, {@code db.password}), pooled by HikariCP, schema migrated at start.
  * <p>
- * SQLite runs with {@code journal_mode=WAL} and {@code synchronous=NORMAL}: measured here, no acknowledged commit
- * is lost when the process is killed with SIGKILL (not proof against a power cut, which needs FULL).
+ * SQLite runs with {@code journal_mode=WAL} and {@code synchronous=NORMAL} unless the service asks for
+ * {@link Synchronous#FULL}: measured here, NORMAL loses no acknowledged commit when the process is killed with
+ * SIGKILL, but a power cut or kernel crash can lose the last ones; FULL syncs the WAL at every commit and keeps them.
  * <p>
  * On SQLite, statements from {@link #prepared(Connection, String)} are prepared once per physical connection and
  * kept: neither HikariCP nor sqlite-jdbc caches statements, and preparing one cost SQLite more than running a lookup
@@ -61,6 +62,22 @@ public final class Database implements AutoCloseable {
      * @return the database
      */
     public static Database open(Config config, Path dataDir, String name, List<String> migrations) {
+        return open(config, dataDir, name, migrations, Synchronous.NORMAL);
+    }
+
+    /**
+     * Opens the database and applies the migrations not applied yet, with an embedded SQLite database's commits
+     * made as durable as {@code synchronous} says (PostgreSQL's durability is the server's).
+     *
+     * @param config      the {@code db} node
+     * @param dataDir     directory of the default SQLite database
+     * @param name        file name for the default SQLite database, {@code <dataDir>/<name>.db}
+     * @param migrations  schema statements, in order; each index runs once, ever
+     * @param synchronous SQLite's {@code synchronous} setting
+     * @return the database
+     */
+    public static Database open(Config config, Path dataDir, String name, List<String> migrations,
+                                Synchronous synchronous) {
         String url = config.get("url").asString().orElse("jdbc:sqlite:" + dataDir.resolve(name + ".db"));
         boolean sqlite = url.startsWith("jdbc:sqlite:");
         HikariConfig hikari = new HikariConfig();
@@ -69,7 +86,7 @@ public final class Database implements AutoCloseable {
             prepareSqlite(url);
             hikari.setJdbcUrl(url);
             hikari.addDataSourceProperty("journal_mode", "WAL");
-            hikari.addDataSourceProperty("synchronous", "NORMAL");
+            hikari.addDataSourceProperty("synchronous", synchronous.name());
             hikari.addDataSourceProperty("busy_timeout", "5000");
             hikari.addDataSourceProperty("foreign_keys", "true");
             hikari.setMaximumPoolSize(config.get("pool-size").asInt().orElse(4));
@@ -84,6 +101,16 @@ public final class Database implements AutoCloseable {
         Migrations.apply(database.dataSource, migrations);
         LOG.log(Level.INFO, "database " + redact(url) + " ready");
         return database;
+    }
+
+    /**
+     * How durable an embedded SQLite database's commits are (SQLite's {@code synchronous} in WAL mode).
+     */
+    public enum Synchronous {
+        /** Kept through a killed process; a power cut or kernel crash can lose the last commits. */
+        NORMAL,
+        /** Kept through a power cut too: every commit waits for the WAL to reach the disk. */
+        FULL
     }
 
     /**
