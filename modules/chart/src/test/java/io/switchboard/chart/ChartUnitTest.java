@@ -326,6 +326,21 @@ class ChartUnitTest {
         assertSigningKeyFile(given, "my-key");
     }
 
+    /*
+     * Argo CD and `helm template` render without lookup: with the chart's own key every render is another key, so
+     * a GitOps sync would replace it; with an existing Secret every render is the same.
+     */
+    @Test
+    void anExistingSigningKeySecretMakesEveryRenderTheSame() {
+        String generated = "";
+        assertThat(render(generated).get(Secret.class, name("user") + "-signing-key").getData())
+                .isNotEqualTo(render(generated).get(Secret.class, name("user") + "-signing-key").getData());
+
+        String existing = "user: {signingKey: {existingSecret: my-key}}";
+        assertThat(render(existing).objects).isEqualTo(render(existing).objects);
+        assertThat(render(existing).all(Secret.class)).isEmpty();
+    }
+
     @Test
     void gatewayIngressIsOptionalAndRoutesToTheGatewayService() {
         RenderedChart chart = render("gateway: {ingress: {enabled: true, hosts: [{host: sb.example.org, paths: [{path: /, pathType: Prefix}]}]}}");

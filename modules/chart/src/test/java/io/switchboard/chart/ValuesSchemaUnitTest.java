@@ -37,6 +37,9 @@ class ValuesSchemaUnitTest {
             "a duration that is not ISO-8601 | user: {config: {user.token-ttl: 1h}}",
             "an unknown pull policy         | hub: {image: {pullPolicy: Sometimes}}",
             "an unknown env var field       | hub: {env: [{name: A, valu: b}]}",
+            "a signing key Secret name that is no Secret name | user: {signingKey: {existingSecret: My_Key, key: k}}",
+            "a signing key Secret key with a slash | user: {signingKey: {existingSecret: my-key, key: keys/pem}}",
+            "an empty signing key Secret key | user: {signingKey: {existingSecret: my-key, key: ''}}",
     })
     void badValuesAreRejected(String what, String values) {
         assertThatThrownBy(() -> RenderedChart.render(values)).as(what).isInstanceOf(IllegalStateException.class)
@@ -49,7 +52,7 @@ class ValuesSchemaUnitTest {
                 hub: {config: {hub.watch-queue: 10}, env: [{name: A, value: b}]}
                 etcd: {replicaCount: 3}
                 post: {replicaCount: 2, postgresql: {url: 'jdbc:postgresql://pg/post', existingSecret: s}}
-                user: {config: {user.token-ttl: PT1H}}
+                user: {config: {user.token-ttl: PT1H}, signingKey: {existingSecret: sb.user-signing-key, key: signing_key.pem}}
                 """);
     }
 

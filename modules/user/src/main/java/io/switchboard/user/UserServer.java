@@ -36,7 +36,9 @@ public final class UserServer implements AutoCloseable {
     public static UserServer start(Config config) {
         Path dataDir = Path.of(config.get("data.dir").asString().orElse("data"));
         Config user = config.get("user");
-        Database database = Database.open(config.get("db"), dataDir, "user", Accounts.MIGRATIONS);
+        // an account whose registration was acknowledged must survive a power cut, not only a killed process
+        Database database = Database.open(config.get("db"), dataDir, "user", Accounts.MIGRATIONS,
+                                          Database.Synchronous.FULL);
         SigningKeys keys = SigningKeys.load(user, dataDir);
         Passwords passwords = new Passwords(user.get("argon2.memory-kib").asInt().orElse(19 * 1024),
                                             user.get("argon2.iterations").asInt().orElse(2));
@@ -52,6 +54,11 @@ public final class UserServer implements AutoCloseable {
         ServiceRuntime runtime = ServiceRuntime.create(config, "user")
                 .start(List.of(new Authentication(verifier)), List.of(service));
         return new UserServer(runtime, database);
+    }
+
+    /* The accounts database, for tests that check how it is opened. */
+    Database database() {
+        return database;
     }
 
     /**

@@ -61,12 +61,17 @@ final class UserService extends UserServiceGrpc.UserServiceImplBase {
             limiter.check(phone);
             Accounts.Account account = accounts.byPhoneNumber(phone).orElse(null);
             // an unknown number costs the same hash as a wrong password: the answers cannot be told apart
-            if (!passwords.matches(request.getUserPassword(), account == null ? null : account.passwordHash())) {
+            Passwords.Check check = passwords.check(request.getUserPassword(),
+                                                    account == null ? null : account.passwordHash());
+            if (!check.matches()) {
                 limiter.failed(phone);
                 LOG.log(Level.INFO, "[" + RequestIds.current() + "] failed login");
                 throw Status.UNAUTHENTICATED.withDescription("wrong phone number or password").asRuntimeException();
             }
             limiter.succeeded(phone);
+            if (check.upgraded() != null) {
+                upgrade(account, check.upgraded());
+            }
             TokenIssuer.Issued issued = tokens.issue(account.id());
             return LoginResponse.newBuilder()
                     .setToken(issued.token())
@@ -74,6 +79,22 @@ final class UserService extends UserServiceGrpc.UserServiceImplBase {
                     .setUserId(account.id())
                     .build();
         });
+    }
+
+    /*
+     * The stored hash was made with another Argon2 cost than the configured one: store the new one. The login
+     * succeeds even if that fails; the next one tries again.
+     */
+    private void upgrade(Accounts.Account account, String upgraded) {
+        try {
+            if (accounts.replacePasswordHash(account.id(), account.passwordHash(), upgraded)) {
+                LOG.log(Level.INFO, "[" + RequestIds.current() + "] password hash of user " + account.id()
+                                    + " upgraded to the configured Argon2 cost");
+            }
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "[" + RequestIds.current() + "] could not upgrade the password hash of user "
+                                   + account.id() + ": " + e.getMessage());
+        }
     }
 
     @Override

@@ -85,6 +85,16 @@ class UserApiTest {
     }
 
     @Test
+    void accountsCommitWithSynchronousFullSoThatAPowerCutKeepsThem() throws Exception {
+        try (var connection = user.database().dataSource().getConnection();
+             var statement = connection.createStatement();
+             ResultSet rows = statement.executeQuery("PRAGMA synchronous")) {
+            assertThat(rows.next()).isTrue();
+            assertThat(rows.getInt(1)).as("PRAGMA synchronous: 1 NORMAL, 2 FULL").isEqualTo(2);
+        }
+    }
+
+    @Test
     void registerNormalizesTheNumberAndStoresOnlyAnArgon2idHash() throws Exception {
         String digits = nextDigits();
         RegisterResponse response = stub().register(RegisterRequest.newBuilder()

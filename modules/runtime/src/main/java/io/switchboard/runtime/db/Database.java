@@ -13,6 +13,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 
 import javax.sql.DataSource;
@@ -25,8 +26,9 @@ import io.helidon.config.Config;
  * A service's own database: an embedded SQLite file under {@code data/} by default, PostgreSQL when
  * {@code db.url} says so ({@code db.user}, {@code db.password}), pooled by HikariCP, schema migrated at start.
  * <p>
- * SQLite runs with {@code journal_mode=WAL} and {@code synchronous=NORMAL}: measured here, no acknowledged commit
- * is lost when the process is killed with SIGKILL (not proof against a power cut, which needs FULL).
+ * SQLite runs with {@code journal_mode=WAL} and {@code synchronous=NORMAL} unless the service asks for
+ * {@link Synchronous#FULL}: measured here, NORMAL loses no acknowledged commit when the process is killed with
+ * SIGKILL, but a power cut or kernel crash can lose the last ones; FULL syncs the WAL at every commit and keeps them.
  * <p>
  * On SQLite, statements from {@link #prepared(Connection, String)} are prepared once per physical connection and
  * kept: neither HikariCP nor sqlite-jdbc caches statements, and preparing one cost SQLite more than running a lookup
@@ -38,6 +40,8 @@ public final class Database implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Database.class.getName());
     /** Statements kept per connection at most; a caller building unbounded SQL shapes only loses the cache. */
     private static final int MAX_KEPT = 64;
+    /** Whether this process has emptied its own native library directory (once, before sqlite-jdbc first loads). */
+    private static final AtomicBoolean OWN_NATIVES_CLEANED = new AtomicBoolean();
 
     private final HikariDataSource dataSource;
     private final boolean sqlite;
@@ -58,6 +62,22 @@ public final class Database implements AutoCloseable {
      * @return the database
      */
     public static Database open(Config config, Path dataDir, String name, List<String> migrations) {
+        return open(config, dataDir, name, migrations, Synchronous.NORMAL);
+    }
+
+    /**
+     * Opens the database and applies the migrations not applied yet, with an embedded SQLite database's commits
+     * made as durable as {@code synchronous} says (PostgreSQL's durability is the server's).
+     *
+     * @param config      the {@code db} node
+     * @param dataDir     directory of the default SQLite database
+     * @param name        file name for the default SQLite database, {@code <dataDir>/<name>.db}
+     * @param migrations  schema statements, in order; each index runs once, ever
+     * @param synchronous SQLite's {@code synchronous} setting
+     * @return the database
+     */
+    public static Database open(Config config, Path dataDir, String name, List<String> migrations,
+                                Synchronous synchronous) {
         String url = config.get("url").asString().orElse("jdbc:sqlite:" + dataDir.resolve(name + ".db"));
         boolean sqlite = url.startsWith("jdbc:sqlite:");
         HikariConfig hikari = new HikariConfig();
@@ -66,7 +86,7 @@ public final class Database implements AutoCloseable {
             prepareSqlite(url);
             hikari.setJdbcUrl(url);
             hikari.addDataSourceProperty("journal_mode", "WAL");
-            hikari.addDataSourceProperty("synchronous", "NORMAL");
+            hikari.addDataSourceProperty("synchronous", synchronous.name());
             hikari.addDataSourceProperty("busy_timeout", "5000");
             hikari.addDataSourceProperty("foreign_keys", "true");
             hikari.setMaximumPoolSize(config.get("pool-size").asInt().orElse(4));
@@ -81,6 +101,16 @@ public final class Database implements AutoCloseable {
         Migrations.apply(database.dataSource, migrations);
         LOG.log(Level.INFO, "database " + redact(url) + " ready");
         return database;
+    }
+
+    /**
+     * How durable an embedded SQLite database's commits are (SQLite's {@code synchronous} in WAL mode).
+     */
+    public enum Synchronous {
+        /** Kept through a killed process; a power cut or kernel crash can lose the last commits. */
+        NORMAL,
+        /** Kept through a power cut too: every commit waits for the WAL to reach the disk. */
+        FULL
     }
 
     /**
@@ -144,8 +174,11 @@ public final class Database implements AutoCloseable {
     }
 
     /*
-     * The file's directory must exist, and sqlite-jdbc unpacks its native library into the temp directory at every
-     * start and a killed JVM leaves it behind: keep those copies in a directory of ours and clean it at start.
+     * The file's directory must exist. sqlite-jdbc unpacks its native library into org.sqlite.tmpdir at every start,
+     * and a killed JVM leaves its copy behind: keep the copies under the data directory, one directory per process
+     * (.sqlite-native/<pid>), and remove at start only the directories of processes that are gone. Several instances
+     * share a data directory locally; when each start cleaned one shared directory, an instance starting at the same
+     * moment lost its library while unpacking or loading it (UnsatisfiedLinkError: no sqlitejdbc, 3 starts in 16).
      */
     private static void prepareSqlite(String url) {
         String file = url.substring("jdbc:sqlite:".length()).replaceFirst("\\?.*", "");
@@ -153,15 +186,42 @@ public final class Database implements AutoCloseable {
             Path parent = Path.of(file).toAbsolutePath().getParent();
             Files.createDirectories(parent);
             Path natives = parent.resolve(".sqlite-native");
-            if (Files.isDirectory(natives)) {
-                try (Stream<Path> old = Files.walk(natives)) {
-                    old.sorted(Comparator.reverseOrder()).filter(p -> !p.equals(natives)).forEach(p -> p.toFile().delete());
-                }
-            }
             Files.createDirectories(natives);
-            System.setProperty("org.sqlite.tmpdir", natives.toString());
+            long self = ProcessHandle.current().pid();
+            try (Stream<Path> entries = Files.list(natives)) {
+                entries.filter(entry -> isLeftBehind(entry, self)).forEach(Database::deleteTree);
+            }
+            Path own = natives.resolve(Long.toString(self));
+            if (OWN_NATIVES_CLEANED.compareAndSet(false, true)) {
+                // a process that had our pid before (pid 1 in every container) left it: nothing of ours is in it yet
+                deleteTree(own);
+            }
+            Files.createDirectories(own);
+            System.setProperty("org.sqlite.tmpdir", own.toString());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare the directory of " + file, e);
+        }
+    }
+
+    /* A directory named after the pid of a process that no longer runs. Anything else is left alone. */
+    private static boolean isLeftBehind(Path entry, long self) {
+        String name = entry.getFileName().toString();
+        if (!name.matches("[0-9]{1,18}") || !Files.isDirectory(entry)) {
+            return false;
+        }
+        long pid = Long.parseLong(name);
+        return pid != self && ProcessHandle.of(pid).isEmpty();
+    }
+
+    /* Deletes a tree as far as it can: another start may be deleting the same one. */
+    private static void deleteTree(Path root) {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> tree = Files.walk(root)) {
+            tree.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException | UncheckedIOException e) {
+            LOG.log(Level.DEBUG, "cleaning " + root + " stopped: " + e.getMessage());
         }
     }
 

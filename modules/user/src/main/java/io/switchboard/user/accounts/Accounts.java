@@ -59,6 +59,28 @@ public final class Accounts {
     }
 
     /**
+     * Replaces an account's password hash, unless it changed since it was read (another login upgraded it first).
+     *
+     * @param id      user id
+     * @param oldHash the hash that was read
+     * @param newHash the hash to store instead
+     * @return whether it was replaced
+     * @throws io.grpc.StatusRuntimeException UNAVAILABLE when the database fails
+     */
+    public boolean replacePasswordHash(String id, String oldHash, String newHash) {
+        try (Connection connection = database.dataSource().getConnection()) {
+            PreparedStatement update = database.prepared(
+                    connection, "UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?");
+            update.setString(1, newHash);
+            update.setString(2, id);
+            update.setString(3, oldHash);
+            return update.executeUpdate() == 1;
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    /**
      * The account with a phone number.
      *
      * @param phoneNumber normalized phone number

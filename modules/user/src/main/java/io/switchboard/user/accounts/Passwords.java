@@ -1,5 +1,6 @@
 package io.switchboard.user.accounts;
 
+import java.lang.System.Logger.Level;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -19,8 +20,14 @@ import io.grpc.Status;
  * handlers are virtual threads with one carrier per core, so on a node with many cores a burst of logins filled the
  * heap and stalled the service (LoginBurstTest: 16 carriers, a 128 MiB heap). Hashes therefore take at most half
  * of the maximum heap together; the others wait for their turn, within the call's deadline.
+ * <p>
+ * A stored hash is checked with the cost it was made with (the PHC string names it), not the configured one, so that
+ * the operator can change the cost without locking anyone out; a successful check of a hash made with another cost
+ * gives a new hash at the configured cost to store in its place (OWASP Password Storage Cheat Sheet: upgrade on
+ * login). The memory that half the heap holds is shared by the cost of each hash running, whatever its cost.
  */
 public final class Passwords {
+    private static final System.Logger LOG = System.getLogger(Passwords.class.getName());
     /** Shortest password, in characters. */
     public static final int MIN_LENGTH = 8;
     /** Longest password, in characters: Argon2 costs grow with it, so it is bounded. */
@@ -30,7 +37,9 @@ public final class Passwords {
     private static final long MAX_WAIT_NANOS = TimeUnit.SECONDS.toNanos(30);
 
     private final Argon2Function argon2;
+    /** KiB of hash memory free to take; a hash takes its own cost in KiB (at most all of it). */
     private final Semaphore turns;
+    private final int capacityKib;
     private final String decoy;
 
     /**
@@ -41,7 +50,8 @@ public final class Passwords {
      */
     public Passwords(int memoryKib, int iterations) {
         this.argon2 = Argon2Function.getInstance(memoryKib, iterations, 1, 32, Argon2.ID);
-        this.turns = new Semaphore(concurrentHashes(Runtime.getRuntime().maxMemory(), memoryKib), true);
+        this.capacityKib = concurrentHashes(Runtime.getRuntime().maxMemory(), memoryKib) * memoryKib;
+        this.turns = new Semaphore(capacityKib, true);
         this.decoy = hash("decoy password, never matches");
     }
 
@@ -60,13 +70,13 @@ public final class Passwords {
     }
 
     /**
-     * Hashes a password with a fresh salt.
+     * Hashes a password with a fresh salt at the configured cost.
      *
      * @param password the password
      * @return PHC string
      */
     public String hash(String password) {
-        return inTurn(() -> Password.hash(password).addRandomSalt(16).with(argon2).getResult());
+        return inTurn(argon2, () -> Password.hash(password).addRandomSalt(16).with(argon2).getResult());
     }
 
     /**
@@ -78,11 +88,45 @@ public final class Passwords {
      * @return true when it matches
      */
     public boolean matches(String password, String stored) {
+        return check(password, stored).matches();
+    }
+
+    /**
+     * Checks a password against a stored hash with the cost the hash was made with and, when it matches and that
+     * cost is not the configured one, hashes it again at the configured cost. With no stored hash (unknown user) it
+     * checks a decoy, so that both answers take the same time.
+     *
+     * @param password the password
+     * @param stored   the stored hash, or null
+     * @return whether it matches, and the hash to store instead when there is one
+     */
+    public Check check(String password, String stored) {
         if (password.length() > MAX_LENGTH * 2) {
-            return false;
+            return Check.NO_MATCH;
         }
-        boolean matches = inTurn(() -> Password.check(password, stored == null ? decoy : stored).with(argon2));
-        return stored != null && matches;
+        Argon2Function made = stored == null ? argon2 : costOf(stored);
+        if (made == null) {
+            inTurn(argon2, () -> Password.check(password, decoy).with(argon2));
+            return Check.NO_MATCH;
+        }
+        boolean matches = inTurn(made, () -> Password.check(password, stored == null ? decoy : stored).with(made));
+        if (stored == null || !matches) {
+            return Check.NO_MATCH;
+        }
+        return made.equals(argon2) ? Check.MATCH : new Check(true, hash(password));
+    }
+
+    /*
+     * The Argon2 function a stored hash was made with, read from its PHC string by password4j; null when the text
+     * is not an Argon2 hash (never written by this class: a damaged row).
+     */
+    private static Argon2Function costOf(String stored) {
+        try {
+            return Argon2Function.getInstanceFromHash(stored);
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "a stored password hash is not an Argon2 PHC string: " + e.getMessage());
+            return null;
+        }
     }
 
     /**
@@ -96,13 +140,14 @@ public final class Passwords {
         return (int) Math.max(1, Math.min(Integer.MAX_VALUE, maxHeapBytes / 2 / (memoryKib * 1024L)));
     }
 
-    private <T> T inTurn(Supplier<T> hashing) {
+    private <T> T inTurn(Argon2Function cost, Supplier<T> hashing) {
+        int kib = Math.min(capacityKib, Math.max(1, cost.getMemory()));
         Deadline deadline = Context.current().getDeadline();
         long wait = deadline == null
                     ? MAX_WAIT_NANOS
                     : Math.min(MAX_WAIT_NANOS, deadline.timeRemaining(TimeUnit.NANOSECONDS));
         try {
-            if (!turns.tryAcquire(Math.max(0, wait), TimeUnit.NANOSECONDS)) {
+            if (!turns.tryAcquire(kib, Math.max(0, wait), TimeUnit.NANOSECONDS)) {
                 throw Status.UNAVAILABLE.withDescription("too many password checks in progress; retry later")
                         .asRuntimeException();
             }
@@ -113,7 +158,19 @@ public final class Passwords {
         try {
             return hashing.get();
         } finally {
-            turns.release();
+            turns.release(kib);
         }
+    }
+
+    /**
+     * The outcome of a password check.
+     *
+     * @param matches  whether the password matches
+     * @param upgraded a hash of it at the configured cost to store in place of the old one, or null when the stored
+     *                 hash has that cost already (or the password does not match)
+     */
+    public record Check(boolean matches, String upgraded) {
+        static final Check NO_MATCH = new Check(false, null);
+        static final Check MATCH = new Check(true, null);
     }
 }

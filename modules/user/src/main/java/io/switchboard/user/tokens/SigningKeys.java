@@ -5,7 +5,6 @@ import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.text.ParseException;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,7 +27,7 @@ import io.helidon.config.Config;
  * {@code user.signing-key-file}, either as a JWK in JSON or in PEM (PKCS#8 {@code PRIVATE KEY} or SEC1
  * {@code EC PRIVATE KEY}, as {@code openssl} and Helm's {@code genPrivateKey "ecdsa"} write it; its {@code kid} is
  * then its RFC 7638 thumbprint, the same for every replica given that key). When neither is set, one is generated once and kept at
- * {@code <data.dir>/user-signing-key.json} (mode 600) so that tokens survive a restart. For a rotation,
+ * {@code <data.dir>/user-signing-key.json} (mode 600 from its creation on) so that tokens survive a restart. For a rotation,
  * {@code user.extra-public-keys} (a JWK set in JSON) publishes old public keys next to the current one, so that
  * tokens signed before the rotation still verify until they expire.
  */
@@ -150,11 +149,7 @@ public final class SigningKeys {
 
     private static void write(Path file, String json) {
         try {
-            Files.createDirectories(file.toAbsolutePath().getParent());
-            Path temporary = file.resolveSibling(file.getFileName() + ".tmp");
-            Files.writeString(temporary, json);
-            Files.setPosixFilePermissions(temporary, PosixFilePermissions.fromString("rw-------"));
-            Files.move(temporary, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            OwnerOnlyFile.write(file, json);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot keep the generated signing key in " + file, e);
         }

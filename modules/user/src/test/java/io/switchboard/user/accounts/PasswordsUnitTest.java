@@ -27,4 +27,21 @@ class PasswordsUnitTest {
         assertThat(passwords.matches("wrong horse", stored)).isFalse();
         assertThat(passwords.matches("correct horse", null)).isFalse();
     }
+
+    @Test
+    void aHashIsCheckedWithItsOwnCostAndUpgradedToTheConfiguredOne() {
+        String stored = new Passwords(1024, 1).hash("correct horse");
+        Passwords changed = new Passwords(2048, 2);
+
+        Passwords.Check check = changed.check("correct horse", stored);
+        assertThat(check.matches()).isTrue();
+        assertThat(check.upgraded()).startsWith("$argon2id$v=19$m=2048,t=2,p=1$");
+        assertThat(changed.check("correct horse", check.upgraded())).isEqualTo(new Passwords.Check(true, null));
+        assertThat(changed.check("wrong horse", stored)).isEqualTo(new Passwords.Check(false, null));
+    }
+
+    @Test
+    void aStoredTextThatIsNoArgon2HashMatchesNothing() {
+        assertThat(new Passwords(1024, 1).check("correct horse", "$2b$10$notanargon2hash").matches()).isFalse();
+    }
 }
