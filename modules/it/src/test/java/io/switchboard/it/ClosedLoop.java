@@ -1,0 +1,94 @@
+package io.switchboard.it;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntSupplier;
+
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Clients calling in a closed loop (each answer starts the next call), counting answers by status (-1 for a request
+ * that got no answer) and keeping the longest request. Thread safe.
+ */
+final class ClosedLoop {
+    private final AtomicBoolean stop = new AtomicBoolean();
+    private final Map<Integer, AtomicInteger> statuses = new ConcurrentHashMap<>();
+    private final AtomicLong maxNanos = new AtomicLong();
+    private final List<Thread> threads = new ArrayList<>();
+
+    private ClosedLoop() {
+    }
+
+    /**
+     * Starts the clients.
+     *
+     * @param clients how many call at once
+     * @param call    one call; returns the HTTP status
+     * @return the running load
+     */
+    static ClosedLoop start(int clients, IntSupplier call) {
+        ClosedLoop load = new ClosedLoop();
+        for (int i = 0; i < clients; i++) {
+            load.threads.add(Thread.ofVirtual().start(() -> {
+                while (!load.stop.get()) {
+                    long start = System.nanoTime();
+                    int status;
+                    try {
+                        status = call.getAsInt();
+                    } catch (RuntimeException e) {
+                        status = -1;
+                    }
+                    load.maxNanos.accumulateAndGet(System.nanoTime() - start, Math::max);
+                    load.statuses.computeIfAbsent(status, s -> new AtomicInteger()).incrementAndGet();
+                }
+            }));
+        }
+        return load;
+    }
+
+    /**
+     * Waits until the clients got this many more answers (of any status), however long a loaded host takes.
+     *
+     * @param more answers to wait for
+     */
+    void awaitAnswers(int more) {
+        int target = answered() + more;
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20)).until(() -> answered() >= target);
+    }
+
+    /**
+     * Stops the clients and reports.
+     *
+     * @return answers by status and the longest request
+     * @throws InterruptedException when interrupted while the clients finish
+     */
+    Result finish() throws InterruptedException {
+        stop.set(true);
+        for (Thread thread : threads) {
+            thread.join(15_000);
+        }
+        Map<Integer, Integer> result = new TreeMap<>();
+        statuses.forEach((status, count) -> result.put(status, count.get()));
+        return new Result(result, Duration.ofNanos(maxNanos.get()).toMillis());
+    }
+
+    private int answered() {
+        return statuses.values().stream().mapToInt(AtomicInteger::get).sum();
+    }
+
+    /**
+     * What the clients saw.
+     *
+     * @param statuses  answers by HTTP status (-1: no answer)
+     * @param maxMillis the longest request
+     */
+    record Result(Map<Integer, Integer> statuses, long maxMillis) {
+    }
+}
