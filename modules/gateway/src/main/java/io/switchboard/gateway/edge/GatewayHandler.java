@@ -156,8 +156,7 @@ public final class GatewayHandler implements Handler {
             outcome.grpc = grpc.getCode().name();
             metrics.upstream(route.backend(), grpc.getCode().name());
             retried(route, outcome.attempts, grpc.getCode().name());
-            String message = grpc.getDescription() == null ? grpc.getCode().name().toLowerCase().replace('_', ' ')
-                                                           : grpc.getDescription();
+            String message = HttpErrors.clientMessage(grpc);
             if (grpc.getCode() == Status.Code.RESOURCE_EXHAUSTED) {
                 response.header(HeaderNames.RETRY_AFTER, String.valueOf(HttpErrors.retryAfterSeconds(e)));
             }

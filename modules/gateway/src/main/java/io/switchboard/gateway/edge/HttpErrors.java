@@ -1,6 +1,7 @@
 package io.switchboard.gateway.edge;
 
 import java.nio.charset.StandardCharsets;
+import java.util.regex.Pattern;
 
 import com.google.gson.JsonObject;
 import com.google.protobuf.Any;
@@ -20,6 +21,10 @@ final class HttpErrors {
     private static final long DEFAULT_RETRY_AFTER_SECONDS = 60;
     /* Longest Retry-After we pass on: a backend's detail must not tell clients to stay away for days. */
     private static final long MAX_RETRY_AFTER_SECONDS = 3600;
+
+    /* An address in a description: grpc-java's remote_addr=..., or host:port / IP forms from a transport error. */
+    private static final Pattern INTERNAL_ADDRESS = Pattern.compile(
+            "remote_addr|local_addr|\\b\\d{1,3}(\\.\\d{1,3}){3}\\b|\\[[0-9a-fA-F:]+]|/[^\\s/]+:\\d{2,5}\\b");
 
     private HttpErrors() {
     }
@@ -59,6 +64,22 @@ final class HttpErrors {
             case DEADLINE_EXCEEDED -> 504;
             default -> 500;
         };
+    }
+
+    /**
+     * What a client is told of a backend call's status: the backend's own description, but never what grpc-java's
+     * transport wrote into it (a deadline's {@code remote_addr=10.0.3.7:8005}, a connection error naming a host),
+     * which would show clients the cluster's internal addresses.
+     */
+    static String clientMessage(Status status) {
+        String description = status.getDescription();
+        if (status.getCode() == Status.Code.DEADLINE_EXCEEDED) {
+            return "the service did not answer within the route's deadline";
+        }
+        if (description == null || INTERNAL_ADDRESS.matcher(description).find()) {
+            return status.getCode().name().toLowerCase().replace('_', ' ');
+        }
+        return description;
     }
 
     static byte[] body(String code, String message, String requestId) {
