@@ -80,18 +80,6 @@ public final class Passwords {
     }
 
     /**
-     * Whether a password matches a stored hash. With no stored hash (unknown user) it checks a decoy, so that
-     * both answers take the same time.
-     *
-     * @param password the password
-     * @param stored   the stored hash, or null
-     * @return true when it matches
-     */
-    public boolean matches(String password, String stored) {
-        return check(password, stored).matches();
-    }
-
-    /**
      * Checks a password against a stored hash with the cost the hash was made with and, when it matches and that
      * cost is not the configured one, hashes it again at the configured cost. With no stored hash (unknown user) it
      * checks a decoy, so that both answers take the same time.

@@ -23,9 +23,9 @@ class PasswordsUnitTest {
     void hashesMatchOnlyTheirPassword() {
         Passwords passwords = new Passwords(1024, 1);
         String stored = passwords.hash("correct horse");
-        assertThat(passwords.matches("correct horse", stored)).isTrue();
-        assertThat(passwords.matches("wrong horse", stored)).isFalse();
-        assertThat(passwords.matches("correct horse", null)).isFalse();
+        assertThat(passwords.check("correct horse", stored).matches()).isTrue();
+        assertThat(passwords.check("wrong horse", stored).matches()).isFalse();
+        assertThat(passwords.check("correct horse", null).matches()).isFalse();
     }
 
     @Test
