@@ -38,7 +38,6 @@ public final class KeptRegistration implements Registration, LeaseRenewals.Liste
     private final LeaseRenewals renewals;
     private final Instance instance;
     private final ByteString schema;
-    private final Duration ttl;
     private final int ttlSeconds;
     private final long ttlNanos;
     private final Thread thread;
@@ -59,9 +58,8 @@ public final class KeptRegistration implements Registration, LeaseRenewals.Liste
         this.renewals = renewals;
         this.instance = instance;
         this.schema = schema;
-        this.ttl = Duration.ofSeconds(ttlSeconds);
         this.ttlSeconds = ttlSeconds;
-        this.ttlNanos = ttl.toNanos();
+        this.ttlNanos = Duration.ofSeconds(ttlSeconds).toNanos();
         this.backoff = new Backoff(Duration.ofMillis(100), Duration.ofMillis(Math.min(3000, ttlSeconds * 1000L / 3)));
         this.thread = Thread.ofVirtual().name("lease-" + instance.getService() + "-" + instance.getId())
                 .unstarted(this::run);
@@ -165,7 +163,7 @@ public final class KeptRegistration implements Registration, LeaseRenewals.Liste
                 if (!register()) {
                     return;
                 }
-                renewals.track(this, leaseId, ttl, confirmedNanos);
+                renewals.track(this, leaseId, Duration.ofSeconds(ttlSeconds), confirmedNanos);
                 if (closed) {
                     // close() ran while the call was answered: it untracked before we tracked
                     renewals.untrack(this);

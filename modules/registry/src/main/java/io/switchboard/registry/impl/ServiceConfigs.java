@@ -2,6 +2,7 @@ package io.switchboard.registry.impl;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -31,7 +32,7 @@ final class ServiceConfigs {
      * @return the service config
      */
     static Map<String, ?> of(Balancing balancing, Set<String> idempotent, CallPolicy policy) {
-        Map<String, Object> config = new java.util.LinkedHashMap<>();
+        Map<String, Object> config = new LinkedHashMap<>();
         config.put("loadBalancingConfig", List.of(balancingConfig(balancing, policy)));
         if (!idempotent.isEmpty()) {
             config.put("methodConfig", List.of(Map.of("name", names(idempotent),
