@@ -22,6 +22,8 @@ final class ClosedLoop {
     private final Map<Integer, AtomicInteger> statuses = new ConcurrentHashMap<>();
     private final AtomicLong maxNanos = new AtomicLong();
     private final List<Thread> threads = new ArrayList<>();
+    /* why requests got no answer (the first few), so that a failed run says what happened */
+    private final List<String> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private ClosedLoop() {
     }
@@ -44,6 +46,9 @@ final class ClosedLoop {
                         status = call.getAsInt();
                     } catch (RuntimeException e) {
                         status = -1;
+                        if (load.failures.size() < 5) {
+                            load.failures.add(e.getMessage());
+                        }
                     }
                     load.maxNanos.accumulateAndGet(System.nanoTime() - start, Math::max);
                     load.statuses.computeIfAbsent(status, s -> new AtomicInteger()).incrementAndGet();
@@ -76,7 +81,7 @@ final class ClosedLoop {
         }
         Map<Integer, Integer> result = new TreeMap<>();
         statuses.forEach((status, count) -> result.put(status, count.get()));
-        return new Result(result, Duration.ofNanos(maxNanos.get()).toMillis());
+        return new Result(result, Duration.ofNanos(maxNanos.get()).toMillis(), List.copyOf(failures));
     }
 
     private int answered() {
@@ -88,7 +93,8 @@ final class ClosedLoop {
      *
      * @param statuses  answers by HTTP status (-1: no answer)
      * @param maxMillis the longest request
+     * @param failures  why the first requests without an answer got none
      */
-    record Result(Map<Integer, Integer> statuses, long maxMillis) {
+    record Result(Map<Integer, Integer> statuses, long maxMillis, List<String> failures) {
     }
 }

@@ -59,10 +59,11 @@ class GatewayFailoverTest {
             System.out.printf("new post instance served its first call %d ms after it was ready%n",
                               Duration.ofNanos(System.nanoTime() - readyAt).toMillis());
             load.awaitAnswers(50);
-            Map<Integer, Integer> statuses = load.finish().statuses();
+            ClosedLoop.Result result = load.finish();
+            Map<Integer, Integer> statuses = result.statuses();
 
             System.out.println("GET /post/{id} through the gateway while an instance was killed: " + statuses);
-            assertThat(statuses.keySet()).containsOnly(200);
+            assertThat(statuses.keySet()).as("failures: %s", result.failures()).containsOnly(200);
             assertThat(statuses.get(200)).isGreaterThan(100);
 
             // the hub and etcd go away: the gateway keeps serving from the instances it knows
@@ -101,10 +102,11 @@ class GatewayFailoverTest {
                 userA.terminate();
                 assertThat(userA.waitFor(Duration.ofSeconds(15))).isZero();
                 load.awaitAnswers(20);
-                Map<Integer, Integer> statuses = load.finish().statuses();
+                ClosedLoop.Result result = load.finish();
+                Map<Integer, Integer> statuses = result.statuses();
 
                 System.out.println("POST /user/login through the gateway while an instance stopped: " + statuses);
-                assertThat(statuses.keySet()).containsOnly(200);
+                assertThat(statuses.keySet()).as("failures: %s", result.failures()).containsOnly(200);
                 assertThat(statuses.get(200)).isGreaterThan(20);
             } finally {
                 processes.forEach(JavaProcess::close);

@@ -35,7 +35,7 @@ class GrayFailureTest {
             ClosedLoop.Result result = load.finish();
 
             System.out.println("GET /post/{id} through the gateway, one of two instances frozen 20 s: " + result);
-            assertThat(result.statuses().keySet()).containsOnly(200);
+            assertThat(result.statuses().keySet()).as("failures: %s", result.failures()).containsOnly(200);
             assertThat(result.statuses().get(200)).isGreaterThan(1_000);
             assertThat(result.maxMillis()).as("longest request, ms").isLessThan(1_500);
         }
