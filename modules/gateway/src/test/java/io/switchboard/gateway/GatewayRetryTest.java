@@ -31,32 +31,34 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * An instance that dies after sending an answer's headers and before its message (Helidon's gRPC server writes
- * them apart): grpc-java's retry policy no longer applies once headers arrived, so the gateway retries the
- * idempotent call itself, on another instance, and the client never sees the death.
+ * An instance that dies or freezes after sending an answer's headers and before its message (Helidon's gRPC server
+ * writes them apart): grpc-java's hedges and retries no longer apply once headers arrived, so the gateway retries the
+ * idempotent call itself, on another instance, and the client never sees the death or waits out the deadline.
  */
 @Timeout(value = 60, unit = SECONDS)
 class GatewayRetryTest {
     @RegisterExtension
     static final Stack STACK = new Stack();
 
+    /* A faulty instance sends its answer's headers at once, before its service method runs. */
+    private static final ServerInterceptor HEADERS_FIRST = new ServerInterceptor() {
+        @Override
+        public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+                                                           ServerCallHandler<Q, R> next) {
+            call.sendHeaders(new Metadata());
+            return next.startCall(new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
+                @Override
+                public void sendHeaders(Metadata ignored) {
+                }
+            }, headers);
+        }
+    };
+
     @Test
     void aGetCutAfterTheAnswerHeadersIsAnsweredByAnotherInstance() throws Exception {
         AtomicInteger dyingCalls = new AtomicInteger();
         TcpProxy[] dyingLink = new TcpProxy[1];
-        // the dying instance sends its headers at once, then its network goes (connections cut, new ones refused)
-        ServerInterceptor headersFirst = new ServerInterceptor() {
-            @Override
-            public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
-                                                               ServerCallHandler<Q, R> next) {
-                call.sendHeaders(new Metadata());
-                return next.startCall(new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
-                    @Override
-                    public void sendHeaders(Metadata ignored) {
-                    }
-                }, headers);
-            }
-        };
+        // the dying instance sends its headers, then its network goes (connections cut, new ones refused)
         Server dying = STACK.start(NettyServerBuilder.forPort(0).addService(ServerInterceptors.intercept(
                 new PostServiceGrpc.PostServiceImplBase() {
                     @Override
@@ -69,14 +71,8 @@ class GatewayRetryTest {
                         }
                         dyingLink[0].cut();
                     }
-                }, headersFirst)).build().start(), Server::shutdownNow);
-        Server healthy = STACK.start(NettyServerBuilder.forPort(0).addService(new PostServiceGrpc.PostServiceImplBase() {
-            @Override
-            public void getPost(GetPostRequest request, StreamObserver<Post> responses) {
-                responses.onNext(Post.newBuilder().setId(request.getId()).setTitle("from the healthy one").build());
-                responses.onCompleted();
-            }
-        }).build().start(), Server::shutdownNow);
+                }, HEADERS_FIRST)).build().start(), Server::shutdownNow);
+        Server healthy = healthy();
         dyingLink[0] = STACK.start(TcpProxy.start("127.0.0.1", dying.getPort()));
         GatewayServer gateway = Gateways.over(STACK, Gateways.post("dying", dyingLink[0].port()),
                                               Gateways.post("healthy", healthy.getPort()));
@@ -94,5 +90,55 @@ class GatewayRetryTest {
 
         assertThat(dyingCalls.get()).as("calls that reached the dying instance").isEqualTo(1);
         assertThat(answers).allMatch(a -> a.startsWith("200 ") && a.contains("from the healthy one"));
+    }
+
+    @Test
+    void aGetStalledAfterTheAnswerHeadersIsAnsweredByAnotherInstanceLongBeforeTheDeadline() throws Exception {
+        AtomicInteger stalledCalls = new AtomicInteger();
+        // the stalling instance sends its headers, then freezes for longer than the route's deadline (5 s)
+        Server stalling = STACK.start(NettyServerBuilder.forPort(0).addService(ServerInterceptors.intercept(
+                new PostServiceGrpc.PostServiceImplBase() {
+                    @Override
+                    public void getPost(GetPostRequest request, StreamObserver<Post> responses) {
+                        stalledCalls.incrementAndGet();
+                        try {
+                            Thread.sleep(8_000);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                        responses.onNext(Post.newBuilder().setId(request.getId()).setTitle("from the stalled one").build());
+                        responses.onCompleted();
+                    }
+                }, HEADERS_FIRST)).build().start(), Server::shutdownNow);
+        GatewayServer gateway = Gateways.over(STACK, Gateways.post("stalling", stalling.getPort()),
+                                              Gateways.post("healthy", healthy().getPort()));
+        HttpClient http = HttpClient.newHttpClient();
+
+        List<String> answers = new ArrayList<>();
+        long slowestMillis = 0;
+        for (int i = 0; i < 100 && stalledCalls.get() == 0; i++) {
+            Thread.sleep(50);
+            long start = System.nanoTime();
+            HttpResponse<String> answer = http.send(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.port() + "/post/p" + i))
+                            .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+            slowestMillis = Math.max(slowestMillis, Duration.ofNanos(System.nanoTime() - start).toMillis());
+            answers.add(answer.statusCode() + " " + answer.body());
+        }
+
+        assertThat(stalledCalls.get()).as("calls that reached the stalling instance").isEqualTo(1);
+        assertThat(answers).allMatch(a -> a.startsWith("200 ") && a.contains("from the healthy one"));
+        // the stall limit is the hedging delay (0.3 s); the deadline would have been 5 s
+        assertThat(slowestMillis).as("slowest answer, ms").isLessThan(2_000);
+    }
+
+    private static Server healthy() throws Exception {
+        return STACK.start(NettyServerBuilder.forPort(0).addService(new PostServiceGrpc.PostServiceImplBase() {
+            @Override
+            public void getPost(GetPostRequest request, StreamObserver<Post> responses) {
+                responses.onNext(Post.newBuilder().setId(request.getId()).setTitle("from the healthy one").build());
+                responses.onCompleted();
+            }
+        }).build().start(), Server::shutdownNow);
     }
 }

@@ -153,7 +153,7 @@ public final class GatewayHandler implements Handler {
             retried(route, outcome.attempts, "OK");
         } catch (StatusRuntimeException e) {
             Status grpc = e.getStatus();
-            outcome.grpc = grpc.getCode().name();
+            outcome.grpc = grpc.getCode().name() + operatorDetail(grpc);
             metrics.upstream(route.backend(), grpc.getCode().name());
             retried(route, outcome.attempts, grpc.getCode().name());
             String message = HttpErrors.clientMessage(grpc);
@@ -170,6 +170,21 @@ public final class GatewayHandler implements Handler {
             response.send(transcoder.response(answer));
         }
         return route.successStatus();
+    }
+
+    /*
+     * For the access log, not the client: how a call that timed out or found no instance went, in grpc-java's own
+     * words (its deadline message lists each attempt, open or closed, with its instance and whether it waited for a
+     * connection).
+     */
+    private static String operatorDetail(Status grpc) {
+        if (grpc.getDescription() == null
+            || grpc.getCode() != Status.Code.DEADLINE_EXCEEDED && grpc.getCode() != Status.Code.UNAVAILABLE) {
+            return "";
+        }
+        // a service's own UNAVAILABLE message may hold anything: one log line stays one line
+        String detail = grpc.getDescription().replaceAll("\\p{Cntrl}", " ");
+        return " (" + (detail.length() > 300 ? detail.substring(0, 300) + "..." : detail) + ")";
     }
 
     private void retried(Route route, Attempts attempts, String outcome) {

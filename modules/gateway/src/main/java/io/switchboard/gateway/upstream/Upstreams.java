@@ -5,8 +5,10 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 import com.google.protobuf.Message;
 import io.grpc.CallOptions;
@@ -38,9 +40,23 @@ import io.switchboard.registry.ServiceEndpoints;
  * that a dying instance cut, ejecting instances that fail most calls. Thread safe.
  */
 public final class Upstreams implements AutoCloseable {
+    private static final System.Logger LOGGER = System.getLogger(Upstreams.class.getName());
     private final Map<String, ManagedChannel> channels = new HashMap<>();
     private final Map<String, ServiceEndpoints> endpoints = new HashMap<>();
     private final CallPolicy policy;
+    /* how long an idempotent call's message may lag its headers before the call goes to another instance */
+    private final long stallAfterHeadersNanos;
+    /*
+     * The idempotent calls whose headers arrived and message did not yet, swept a few times per stall limit: a
+     * set costs a call about nothing, where a timer of its own (a ScheduledThreadPoolExecutor task) cost 19 % more
+     * CPU per request in bench/gateway-ab.sh.
+     */
+    private final Set<PeerReporter> awaitingMessage = ConcurrentHashMap.newKeySet();
+    private final ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(runnable -> {
+        Thread thread = new Thread(runnable, "upstream-stall-sweeper");
+        thread.setDaemon(true);
+        return thread;
+    });
 
     /**
      * Channels to every backend of the table.
@@ -52,6 +68,10 @@ public final class Upstreams implements AutoCloseable {
      */
     public Upstreams(Discovery discovery, RouteTable table, Balancing balancing, CallPolicy policy) {
         this.policy = policy;
+        // the hedging delay, or as long when hedging is off: a unary answer's message follows its headers at once
+        this.stallAfterHeadersNanos = (policy.hedging() ? policy.hedgingDelay() : CallPolicy.DEFAULT.hedgingDelay()).toNanos();
+        long sweepNanos = Math.max(stallAfterHeadersNanos / 3, TimeUnit.MILLISECONDS.toNanos(10));
+        sweeper.scheduleWithFixedDelay(this::cancelStalled, sweepNanos, sweepNanos, TimeUnit.NANOSECONDS);
         for (String backend : table.backends()) {
             Set<String> idempotent = new HashSet<>();
             table.routes().stream()
@@ -111,20 +131,21 @@ public final class Upstreams implements AutoCloseable {
             throw Status.UNAVAILABLE.withDescription("no live instance of " + route.backend()).asRuntimeException();
         }
         Deadline deadline = Deadline.after(route.deadlineMillis(), TimeUnit.MILLISECONDS);
-        AtomicBoolean headersArrived = new AtomicBoolean();
+        PeerReporter first = new PeerReporter(attempts, route.idempotent() ? stallAfterHeadersNanos : 0);
         try {
-            return attempt(route, request, metadata, deadline, new PeerReporter(attempts, headersArrived));
+            return attempt(route, request, metadata, deadline, first);
         } catch (StatusRuntimeException e) {
             /*
-             * The channel's retry policy retries a call only until the answer's headers arrive. Helidon's gRPC server
-             * writes them apart from the message, so an instance that dies between the two cuts a call no policy
-             * retries (GatewayFailoverTest caught one such 503 in 8,000 GETs). An idempotent call cut that way gets
-             * one more attempt here, within the same deadline: a unary call that failed after its headers never got
-             * its answer. GatewayRetryTest cuts a backend's connection right after its headers.
+             * The channel's hedges and retries apply to a call only until the answer's headers arrive. Helidon's gRPC
+             * server writes them apart from the message, so an instance that dies or freezes between the two holds a
+             * call no policy sends elsewhere (GatewayFailoverTest caught one such 503 in 8,000 GETs, GrayFailureTest
+             * one 504 in 24,000). An idempotent call cut that way, or whose message did not follow its headers within
+             * the hedging delay, gets one more attempt here, within the same deadline. GatewayRetryTest cuts a
+             * backend's connection right after its headers, and stalls one there.
              */
-            if (route.idempotent() && headersArrived.get() && Discovery.CUT_BY_A_DYING_INSTANCE.contains(e.getStatus().getCode())) {
+            if (route.idempotent() && first.headersArrived && Discovery.CUT_BY_A_DYING_INSTANCE.contains(e.getStatus().getCode())) {
                 attempts.gatewayRetried();
-                return attempt(route, request, metadata, deadline, new PeerReporter(attempts, new AtomicBoolean()));
+                return attempt(route, request, metadata, deadline, new PeerReporter(attempts, 0));
             }
             throw e;
         }
@@ -143,38 +164,90 @@ public final class Upstreams implements AutoCloseable {
     @Override
     public void close() {
         channels.values().forEach(ManagedChannel::shutdownNow);
+        sweeper.shutdownNow();
+    }
+
+    private void cancelStalled() {
+        long now = System.nanoTime();
+        for (PeerReporter call : awaitingMessage) {
+            if (now - call.headersAt > call.stallNanos && awaitingMessage.remove(call)) {
+                try {
+                    call.cancelStalled();
+                } catch (RuntimeException e) {
+                    // a periodic task that throws is never run again: this one keeps sweeping
+                    LOGGER.log(System.Logger.Level.WARNING, "cannot cancel a call stalled after its headers: " + e);
+                }
+            }
+        }
     }
 
     /*
      * Reports the remote address of the transport a call ended on (after hedges and retries, the winning attempt's)
-     * and counts the call's attempts, and notes whether the answer's headers arrived.
+     * and counts the call's attempts, and notes whether the answer's headers arrived. With a stall limit, it cancels
+     * a call whose message did not follow its headers within the limit, which then ends UNAVAILABLE.
      */
-    private record PeerReporter(Attempts attempts, AtomicBoolean headersArrived) implements ClientInterceptor {
+    private final class PeerReporter implements ClientInterceptor {
+        private final Attempts attempts;
+        private final long stallNanos;
+        private volatile boolean headersArrived;
+        private volatile long headersAt;
+        private volatile boolean stalled;
+        private volatile ClientCall<?, ?> call;
+
+        private PeerReporter(Attempts attempts, long stallNanos) {
+            this.attempts = attempts;
+            this.stallNanos = stallNanos;
+        }
+
         @Override
         public <Q, A> ClientCall<Q, A> interceptCall(MethodDescriptor<Q, A> method, CallOptions options, Channel next) {
             CallOptions counted = options.withStreamTracerFactory(attempts.tracer);
+            PeerReporter reporter = this;
             return new ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, counted)) {
                 @Override
                 public void start(Listener<A> listener, Metadata headers) {
-                    ClientCall<Q, A> call = this;
+                    ClientCall<Q, A> forwarding = this;
                     super.start(new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
                         @Override
                         public void onHeaders(Metadata answerHeaders) {
-                            headersArrived.set(true);
+                            headersArrived = true;
+                            if (stallNanos > 0) {
+                                call = forwarding;
+                                headersAt = System.nanoTime();
+                                awaitingMessage.add(reporter);
+                            }
                             super.onHeaders(answerHeaders);
                         }
 
                         @Override
+                        public void onMessage(A message) {
+                            awaitingMessage.remove(reporter);
+                            super.onMessage(message);
+                        }
+
+                        @Override
                         public void onClose(Status status, Metadata trailers) {
-                            SocketAddress address = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
+                            awaitingMessage.remove(reporter);
+                            SocketAddress address = forwarding.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
                             if (address != null) {
                                 attempts.peer(address);
                             }
-                            super.onClose(status, trailers);
+                            super.onClose(stalled && status.getCode() == Status.Code.CANCELLED
+                                          ? Status.UNAVAILABLE.withDescription("the instance stalled after its answer's headers")
+                                          : status, trailers);
                         }
                     }, headers);
                 }
             };
+        }
+
+        /*
+         * blockingUnaryCall's thread made its last call on the call before it waits, so this cancel from the
+         * sweeper's thread overlaps no other (ClientCall is not thread safe).
+         */
+        private void cancelStalled() {
+            stalled = true;
+            call.cancel("the instance sent its answer's headers and then nothing", null);
         }
     }
 }
