@@ -5,6 +5,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -18,6 +19,7 @@ final class Api {
     static final Pattern ID = Pattern.compile("\"id\":\"([^\"]+)\"");
     static final String PASSWORD = "password 1";
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private static final AtomicLong REQUESTS = new AtomicLong();
 
     private Api() {
     }
@@ -38,10 +40,15 @@ final class Api {
         return m.group(1);
     }
 
-    /** A request with an optional JSON body and bearer token; throws when no answer came. */
+    /**
+     * A request with an optional JSON body and bearer token, and its own request id (it-N, which the gateway logs);
+     * throws when no answer came, naming the request id.
+     */
     static HttpResponse<String> send(int port, String method, String path, String body, String token) {
+        String id = "it-" + REQUESTS.incrementAndGet();
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
                 .timeout(Duration.ofSeconds(10))
+                .header("X-Request-Id", id)
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         if (body != null) {
             request.header("Content-Type", "application/json");
@@ -52,7 +59,7 @@ final class Api {
         try {
             return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
         } catch (Exception e) {
-            throw new IllegalStateException("request failed: " + e, e);
+            throw new IllegalStateException("request " + id + " failed: " + e, e);
         }
     }
 }

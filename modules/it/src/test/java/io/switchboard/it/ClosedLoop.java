@@ -6,10 +6,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntSupplier;
+import java.util.function.Supplier;
 
 import static org.awaitility.Awaitility.await;
 
@@ -23,7 +25,10 @@ final class ClosedLoop {
     private final AtomicLong maxNanos = new AtomicLong();
     private final List<Thread> threads = new ArrayList<>();
     /* why requests got no answer (the first few), so that a failed run says what happened */
-    private final List<String> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<String> failures = new CopyOnWriteArrayList<>();
+    /* what the system looked like when the first request got no answer (a thread dump), when asked for */
+    private volatile Supplier<String> snapshot = () -> "";
+    private volatile String firstFailureSnapshot = "";
 
     private ClosedLoop() {
     }
@@ -48,6 +53,9 @@ final class ClosedLoop {
                         status = -1;
                         if (load.failures.size() < 5) {
                             load.failures.add(e.getMessage());
+                            if (load.failures.size() == 1) {
+                                load.firstFailureSnapshot = load.snapshot.get();
+                            }
                         }
                     }
                     load.maxNanos.accumulateAndGet(System.nanoTime() - start, Math::max);
@@ -56,6 +64,17 @@ final class ClosedLoop {
             }));
         }
         return load;
+    }
+
+    /**
+     * What to record when the first request gets no answer: its result comes with {@link Result#failures()}.
+     *
+     * @param snapshot takes the record (a process's thread dump, say)
+     * @return this
+     */
+    ClosedLoop onFirstFailure(Supplier<String> snapshot) {
+        this.snapshot = snapshot;
+        return this;
     }
 
     /**
@@ -81,7 +100,11 @@ final class ClosedLoop {
         }
         Map<Integer, Integer> result = new TreeMap<>();
         statuses.forEach((status, count) -> result.put(status, count.get()));
-        return new Result(result, Duration.ofNanos(maxNanos.get()).toMillis(), List.copyOf(failures));
+        List<String> why = new ArrayList<>(failures);
+        if (!firstFailureSnapshot.isEmpty()) {
+            why.add("when the first failed:\n" + firstFailureSnapshot);
+        }
+        return new Result(result, Duration.ofNanos(maxNanos.get()).toMillis(), List.copyOf(why));
     }
 
     private int answered() {
@@ -93,7 +116,7 @@ final class ClosedLoop {
      *
      * @param statuses  answers by HTTP status (-1: no answer)
      * @param maxMillis the longest request
-     * @param failures  why the first requests without an answer got none
+     * @param failures  why the first requests without an answer got none, and the snapshot taken at the first
      */
     record Result(Map<Integer, Integer> statuses, long maxMillis, List<String> failures) {
     }

@@ -39,7 +39,7 @@ class GatewayFailoverTest {
              TwoPosts stack = TwoPosts.start(etcd, postgres, Map.of(), "+4422000000")) {
             int gatewayPort = stack.gatewayPort;
             ClosedLoop load = ClosedLoop.start(4, () -> send(gatewayPort, "GET", "/post/" + stack.postId, null, null)
-                    .statusCode());
+                    .statusCode()).onFirstFailure(stack::gatewaySnapshot);
             load.awaitAnswers(50);
             stack.postA.kill();
             // through the failover: calls while the dead instance is still registered, then after its lease went

@@ -22,7 +22,7 @@ class GrayFailureTest {
         try (PostgresServer postgres = PostgresServer.start(); EtcdServer etcd = EtcdServer.start();
              TwoPosts stack = TwoPosts.start(etcd, postgres, Map.of("REGISTRY_TTL", "10"), "+4424000000")) {
             ClosedLoop load = ClosedLoop.start(8, () -> send(stack.gatewayPort, "GET", "/post/" + stack.postId, null, null)
-                    .statusCode());
+                    .statusCode()).onFirstFailure(stack::gatewaySnapshot);
             load.awaitAnswers(400);
             stack.postA.freeze();
             try {

@@ -26,6 +26,7 @@ final class TwoPosts implements AutoCloseable {
     final JavaProcess hub;
     final JavaProcess postA;
     final JavaProcess postB;
+    final JavaProcess gateway;
     final String postId;
     private final List<JavaProcess> processes = new ArrayList<>();
     private final Map<String, String> postSettings;
@@ -39,7 +40,7 @@ final class TwoPosts implements AutoCloseable {
         start(Components.service("user", hubPort, userPort, Files.createTempDirectory("u-")));
         postA = post(postPorts[0]);
         postB = post(postPorts[1]);
-        start(Components.gateway(hubPort, gatewayPort, Map.of()));
+        gateway = start(Components.gateway(hubPort, gatewayPort, Map.of()));
         await().atMost(Duration.ofSeconds(40)).until(() -> ready(userPort) && ready(postPorts[0]) && ready(postPorts[1])
                                                            && ready(gatewayPort));
         String token = Api.registerAndLogin(gatewayPort, phone);
@@ -70,6 +71,20 @@ final class TwoPosts implements AutoCloseable {
      */
     JavaProcess post(int port) throws Exception {
         return start(Components.service("post", hubPort, port, Files.createTempDirectory("p-"), postSettings));
+    }
+
+    /**
+     * The gateway's threads now and its log lines so far other than quick 200s (the first 200), for a request that got
+     * no answer.
+     *
+     * @return the text
+     */
+    String gatewaySnapshot() {
+        String unusual = gateway.output().lines()
+                .filter(line -> !line.matches(".* 200 \\d{1,3}ms .*"))
+                .limit(200)
+                .collect(java.util.stream.Collectors.joining("\n"));
+        return "gateway log lines other than quick 200s:\n" + unusual + "\n" + gateway.threadDump();
     }
 
     private JavaProcess start(JavaProcess process) {

@@ -2,6 +2,7 @@ package io.switchboard.testkit;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -158,6 +159,27 @@ public final class JavaProcess implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    /**
+     * The process's threads as {@code jcmd Thread.print} sees them now, for a test that failed in a way only a dump
+     * explains (a request that never got an answer).
+     *
+     * @return the dump, or why there is none
+     */
+    public String threadDump() {
+        Path jcmd = Path.of(ProcessHandle.current().info().command().orElse("java")).resolveSibling("jcmd");
+        try {
+            Process dump = new ProcessBuilder(jcmd.toString(), String.valueOf(process.pid()), "Thread.print")
+                    .redirectErrorStream(true).start();
+            String text = new String(dump.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            return dump.waitFor(20, TimeUnit.SECONDS) ? text : "(jcmd did not finish: " + text + ")";
+        } catch (IOException e) {
+            return "(cannot run " + jcmd + ": " + e.getMessage() + ")";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "(interrupted)";
         }
     }
 
