@@ -98,7 +98,8 @@ public final class GatewayHandler implements Handler {
         if (ACCESS.isLoggable(Level.INFO)) {
             ACCESS.log(Level.INFO, method + " " + path + " " + status + " " + Duration.ofNanos(nanos).toMillis() + "ms "
                                    + requestId + (route == null ? "" : outcome.upstream(route))
-                                   + (outcome.grpc == null ? "" : " grpc=" + outcome.grpc));
+                                   + (outcome.grpc == null ? "" : " grpc=" + outcome.grpc
+                                                                  + (outcome.attempts.headersArrived() ? " after-headers" : "")));
         }
     }
 

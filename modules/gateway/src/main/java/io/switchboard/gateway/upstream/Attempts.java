@@ -18,6 +18,7 @@ public final class Attempts {
     private final AtomicInteger extra = new AtomicInteger();
     private volatile SocketAddress peer;
     private volatile boolean gatewayRetry;
+    private volatile boolean headers;
 
     /** Counts the channel's attempts of the call; installed on the call's options. */
     final ClientStreamTracer.Factory tracer = new ClientStreamTracer.Factory() {
@@ -55,6 +56,19 @@ public final class Attempts {
      */
     public boolean gatewayRetry() {
         return gatewayRetry;
+    }
+
+    /**
+     * Whether an answer's headers arrived from an instance (for a failed call: the instance began to answer).
+     *
+     * @return true when they did
+     */
+    public boolean headersArrived() {
+        return headers;
+    }
+
+    void headers() {
+        headers = true;
     }
 
     void peer(SocketAddress address) {

@@ -173,7 +173,7 @@ public final class Upstreams implements AutoCloseable {
             if (now - call.headersAt > call.stallNanos && awaitingMessage.remove(call)) {
                 try {
                     call.cancelStalled();
-                } catch (RuntimeException e) {
+                } catch (RuntimeException | LinkageError | AssertionError e) {
                     // a periodic task that throws is never run again: this one keeps sweeping
                     LOGGER.log(System.Logger.Level.WARNING, "cannot cancel a call stalled after its headers: " + e);
                 }
@@ -211,6 +211,7 @@ public final class Upstreams implements AutoCloseable {
                         @Override
                         public void onHeaders(Metadata answerHeaders) {
                             headersArrived = true;
+                            attempts.headers();
                             if (stallNanos > 0) {
                                 call = forwarding;
                                 headersAt = System.nanoTime();
