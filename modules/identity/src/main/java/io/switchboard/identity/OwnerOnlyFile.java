@@ -1,4 +1,4 @@
-package io.switchboard.user.tokens;
+package io.switchboard.identity;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -18,9 +18,10 @@ import java.util.Set;
  * Writes a file that only its owner may read, and that no one else could read at any moment: the content goes to
  * a new file in the same directory, created with mode 600 by the call that creates it (the umask can only narrow
  * that), written and flushed to disk, then moved over the target atomically. A reader sees the old file or the
- * whole new one, never a part. Not for concurrent writers of one target; the last move wins.
+ * whole new one, never a part. Not for concurrent writers of one target; the last move wins. For private keys: the
+ * user service's signing keys and the components' TLS keys.
  */
-final class OwnerOnlyFile {
+public final class OwnerOnlyFile {
     private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
 
     private OwnerOnlyFile() {
@@ -33,7 +34,7 @@ final class OwnerOnlyFile {
      * @param content its content, written in UTF-8
      * @throws IOException when it cannot be written; the target is then unchanged
      */
-    static void write(Path file, String content) throws IOException {
+    public static void write(Path file, String content) throws IOException {
         Path directory = file.toAbsolutePath().getParent();
         Files.createDirectories(directory);
         Path temporary = createEmpty(directory, file.getFileName().toString());
@@ -60,7 +61,7 @@ final class OwnerOnlyFile {
      * @return the new file
      * @throws IOException when it cannot be created
      */
-    static Path createEmpty(Path directory, String name) throws IOException {
+    public static Path createEmpty(Path directory, String name) throws IOException {
         boolean posix = FileSystems.getDefault().supportedFileAttributeViews().contains("posix");
         FileAttribute<?>[] attributes = posix
                                         ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(OWNER_ONLY)}

@@ -19,6 +19,7 @@ import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.KeyUse;
 import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
 import io.helidon.config.Config;
+import io.switchboard.identity.OwnerOnlyFile;
 
 /**
  * The user service's ES256 signing key, which only this service holds, and the public keys it publishes.

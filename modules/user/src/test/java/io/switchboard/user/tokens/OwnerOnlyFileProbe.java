@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 
 import io.helidon.config.Config;
+import io.switchboard.identity.OwnerOnlyFile;
 
 /**
  * Run by {@link OwnerOnlyFileUnitTest} in a JVM of its own under {@code umask 000}: prints the mode of a file
