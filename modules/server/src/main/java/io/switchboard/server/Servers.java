@@ -1,6 +1,8 @@
 package io.switchboard.server;
 
 import io.helidon.common.socket.SocketOptions;
+import io.helidon.common.tls.Tls;
+import io.helidon.common.tls.TlsClientAuth;
 import io.helidon.config.Config;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.WebServerConfig;
@@ -8,6 +10,7 @@ import io.helidon.webserver.grpc.GrpcConfig;
 import io.helidon.webserver.observe.ObserveFeature;
 import io.helidon.webserver.observe.health.HealthObserver;
 import io.helidon.webserver.observe.metrics.MetricsObserver;
+import io.switchboard.identity.WorkloadTls;
 
 /**
  * The Helidon server every component runs: hub, services and gateway set it up the same way and add their routing.
@@ -34,7 +37,22 @@ public final class Servers {
      * @return a builder to add routing and features to
      */
     public static WebServerConfig.Builder builder(Config config, ReadinessCheck readiness) {
-        return WebServer.builder()
+        return builder(config, readiness, null);
+    }
+
+    /**
+     * The same builder, serving TLS with the component's identity when it has one: TLS 1.2 or 1.3 on the one port
+     * (gRPC, HTTP/1.1, and h2 over ALPN), asking for a client certificate without requiring one, so that Prometheus
+     * and health probes connect with none; a client that does present one must present one the trust bundle
+     * accepts. {@link io.switchboard.server.grpc.CallerIdentity} tells gRPC services who called.
+     *
+     * @param config    the {@code server} configuration node
+     * @param readiness the component's readiness check
+     * @param tls       the component's TLS, or null for plaintext
+     * @return a builder to add routing and features to
+     */
+    public static WebServerConfig.Builder builder(Config config, ReadinessCheck readiness, WorkloadTls tls) {
+        WebServerConfig.Builder builder = WebServer.builder()
                 .connectionOptions(SocketOptions.builder().tcpNoDelay(true).build())
                 .config(config)
                 .addProtocol(GrpcConfig.builder().enableCompression(false).config(config.get("protocols.grpc")).build())
@@ -46,5 +64,9 @@ public final class Servers {
                                                          .build())
                                     .addObserver(MetricsObserver.create())
                                     .build());
+        if (tls != null) {
+            builder.tls(Tls.builder().sslContext(tls.sslContext()).clientAuth(TlsClientAuth.OPTIONAL).build());
+        }
+        return builder;
     }
 }

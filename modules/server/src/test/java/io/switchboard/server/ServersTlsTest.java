@@ -1,0 +1,163 @@
+package io.switchboard.server;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.okhttp.OkHttpChannelBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.helidon.config.Config;
+import io.helidon.config.ConfigSources;
+import io.helidon.health.HealthCheckResponse;
+import io.helidon.webserver.WebServer;
+import io.helidon.webserver.grpc.GrpcRouting;
+import io.switchboard.identity.LocalCa;
+import io.switchboard.identity.ServiceIdentity;
+import io.switchboard.identity.WorkloadTls;
+import io.switchboard.server.grpc.CallerIdentity;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * A component's server with its identity: mutual TLS for gRPC from a client of the platform (grpc-java's OkHttp
+ * transport, checking it reached the service it dialled), the caller's identity known to the service, and the
+ * observe endpoints reachable over TLS without a client certificate (as Prometheus and probes reach them).
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class ServersTlsTest {
+    @TempDir
+    Path directory;
+    private LocalCa ca;
+    private WorkloadTls hub;
+    private WebServer server;
+    private final AtomicReference<Optional<ServiceIdentity>> seen = new AtomicReference<>();
+
+    @BeforeEach
+    void start() throws Exception {
+        ca = LocalCa.openOrCreate(directory, "switchboard.local");
+        hub = WorkloadTls.load(ca.ensure("hub"), Duration.ofHours(1));
+        HealthStatusManager health = new HealthStatusManager();
+        health.setStatus("", ServingStatus.SERVING);
+        ServerInterceptor recorder = new ServerInterceptor() {
+            @Override
+            public <Q, A> ServerCall.Listener<Q> interceptCall(ServerCall<Q, A> call, Metadata headers,
+                                                              ServerCallHandler<Q, A> next) {
+                seen.set(CallerIdentity.current());
+                return next.startCall(call, headers);
+            }
+        };
+        server = Servers.builder(Config.just(ConfigSources.create(Map.of("port", "0"))),
+                                 ReadinessCheck.of("ready", () -> HealthCheckResponse.builder().status(true).build()),
+                                 hub)
+                .addRouting(GrpcRouting.builder().intercept(new CallerIdentity())
+                                    .service(ServerInterceptors.intercept(health.getHealthService(), recorder)))
+                .build()
+                .start();
+    }
+
+    @AfterEach
+    void stop() {
+        server.stop();
+        hub.close();
+    }
+
+    @Test
+    void aServiceWithItsCertificateCallsTheHubAndTheHubKnowsWhoCalled() throws Exception {
+        try (WorkloadTls post = WorkloadTls.load(ca.ensure("post"), Duration.ofHours(1))) {
+            assertThat(check(channel(post.sslContext(), post, "hub"))).isEqualTo(ServingStatus.SERVING);
+            assertThat(seen.get()).contains(new ServiceIdentity("switchboard.local", "post"));
+        }
+    }
+
+    @Test
+    void aClientThatDialledAnotherServiceRefusesTheServerItReached() throws Exception {
+        try (WorkloadTls post = WorkloadTls.load(ca.ensure("post"), Duration.ofHours(1))) {
+            assertThatThrownBy(() -> check(channel(post.sslContext(), post, "user")))
+                    .isInstanceOfSatisfying(StatusRuntimeException.class,
+                                            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
+            assertThat(seen.get()).as("no call reached the service").isNull();
+        }
+    }
+
+    @Test
+    void aClientWithoutACertificateIsServedAsNoOneAndPlaintextIsNotServed() throws Exception {
+        try (WorkloadTls post = WorkloadTls.load(ca.ensure("post"), Duration.ofHours(1))) {
+            assertThat(check(channel(trustOnly(), post, "hub"))).isEqualTo(ServingStatus.SERVING);
+            assertThat(seen.get()).as("the caller's identity").isEmpty();
+        }
+        ManagedChannel plaintext = OkHttpChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
+        try {
+            assertThatThrownBy(() -> HealthGrpc.newBlockingStub(plaintext).withDeadlineAfter(5, TimeUnit.SECONDS)
+                    .check(HealthCheckRequest.getDefaultInstance())).isInstanceOf(StatusRuntimeException.class);
+        } finally {
+            plaintext.shutdownNow();
+        }
+    }
+
+    @Test
+    void theObserveEndpointsAnswerOverTlsWithoutAClientCertificate() throws Exception {
+        try (HttpClient http = HttpClient.newBuilder().sslContext(trustOnly()).build()) {
+            HttpResponse<String> ready = http.send(
+                    HttpRequest.newBuilder(URI.create("https://localhost:" + server.port() + "/observe/health/ready"))
+                            .build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(ready.statusCode()).isEqualTo(200);
+        }
+    }
+
+    private ManagedChannel channel(SSLContext context, WorkloadTls verifier, String authority) {
+        return OkHttpChannelBuilder.forAddress("127.0.0.1", server.port())
+                .overrideAuthority(authority)
+                .sslSocketFactory(context.getSocketFactory())
+                .hostnameVerifier(verifier.verifierFor())
+                .build();
+    }
+
+    private static ServingStatus check(ManagedChannel channel) {
+        try {
+            return HealthGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
+                    .check(HealthCheckRequest.getDefaultInstance()).getStatus();
+        } finally {
+            channel.shutdownNow();
+        }
+    }
+
+    /* A context that trusts the CA and has no certificate of its own. */
+    private SSLContext trustOnly() throws Exception {
+        KeyStore trusted = KeyStore.getInstance(KeyStore.getDefaultType());
+        trusted.load(null, null);
+        trusted.setCertificateEntry("ca", ca.certificate());
+        TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        factory.init(trusted);
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(null, factory.getTrustManagers(), null);
+        return context;
+    }
+}
