@@ -8,6 +8,7 @@ import com.google.protobuf.ByteString;
 import io.helidon.config.Config;
 import io.switchboard.api.hub.v1.ApiSchema;
 import io.switchboard.api.hub.v1.Instance;
+import io.switchboard.identity.WorkloadTls;
 import io.switchboard.registry.impl.HubConnection;
 import io.switchboard.registry.impl.KeptRegistration;
 import io.switchboard.registry.impl.LeaseRenewals;
@@ -48,9 +49,22 @@ public final class RegistryClient implements AutoCloseable {
      * @throws IllegalArgumentException when an endpoint is not {@code host:port}
      */
     public static RegistryClient create(String hubEndpoints) {
+        return create(hubEndpoints, null);
+    }
+
+    /**
+     * A client of the given hub replicas over mutual TLS: it shows the component's certificate to the hub and to
+     * the instances it calls, and calls only a hub and instances whose certificates name them.
+     *
+     * @param hubEndpoints comma-separated {@code host:port}
+     * @param tls          the component's TLS, or null for plaintext
+     * @return the client
+     * @throws IllegalArgumentException when an endpoint is not {@code host:port}
+     */
+    public static RegistryClient create(String hubEndpoints, WorkloadTls tls) {
         List<String> endpoints = Arrays.stream(hubEndpoints.split(",")).map(String::trim).filter(s -> !s.isEmpty())
                 .toList();
-        return new RegistryClient(HubConnection.open(endpoints));
+        return new RegistryClient(HubConnection.open(endpoints, tls));
     }
 
     /**

@@ -16,6 +16,7 @@ import io.grpc.EquivalentAddressGroup;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.switchboard.api.hub.v1.HubGrpc;
+import io.switchboard.identity.WorkloadTls;
 
 /**
  * One grpc-java channel to all hub replicas, balanced round robin over those that accept connections, so that a
@@ -28,34 +29,48 @@ public final class HubConnection implements AutoCloseable {
 
     private final ManagedChannel channel;
     private final HubGrpc.HubStub async;
+    private final WorkloadTls tls;
 
     /**
-     * A connection over a channel made elsewhere: {@link #open(List)} in production, an in-process channel in tests.
+     * A connection over a channel made elsewhere: {@link #open(List, WorkloadTls)} in production, an in-process
+     * channel in tests.
      *
      * @param channel the channel; closed with the connection
+     * @param tls     the component's TLS, for the channels to instances; null for plaintext
      */
-    HubConnection(ManagedChannel channel) {
+    HubConnection(ManagedChannel channel, WorkloadTls tls) {
         this.channel = channel;
         this.async = HubGrpc.newStub(channel);
+        this.tls = tls;
     }
 
     /**
      * Opens a channel to the hub replicas. Does not connect yet: the hub may start later.
      *
      * @param endpoints {@code host:port} of each replica
+     * @param tls       the component's TLS, or null for plaintext
      * @return the connection
      * @throws IllegalArgumentException when the list is empty or an endpoint is not {@code host:port}
      */
-    public static HubConnection open(List<String> endpoints) {
+    public static HubConnection open(List<String> endpoints, WorkloadTls tls) {
         if (endpoints.isEmpty()) {
             throw new IllegalArgumentException("hub.endpoints is empty: give at least one host:port");
         }
         List<HostPort> parsed = endpoints.stream().map(HostPort::parse).toList();
-        ManagedChannel channel = Transport.channel("hub", new HubAddresses(parsed))
+        ManagedChannel channel = Transport.channel("hub", new HubAddresses(parsed), tls)
                 .defaultLoadBalancingPolicy("round_robin")
                 .keepAliveTimeout(5, TimeUnit.SECONDS)
                 .build();
-        return new HubConnection(channel);
+        return new HubConnection(channel, tls);
+    }
+
+    /**
+     * The component's TLS, for the channels to instances.
+     *
+     * @return the TLS, or null for plaintext
+     */
+    WorkloadTls tls() {
+        return tls;
     }
 
     /**

@@ -5,10 +5,12 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 import io.grpc.okhttp.OkHttpChannelBuilder;
+import io.switchboard.identity.WorkloadTls;
 
 /**
  * How every channel of this library reaches its servers, the hub's and the instances' alike: grpc-java's OkHttp
- * transport with its socket reader and writers on virtual threads, addresses from an {@link AddressSource}.
+ * transport with its socket reader and writers on virtual threads, addresses from an {@link AddressSource}, mutual
+ * TLS when the component has an identity.
  */
 final class Transport {
     /*
@@ -32,18 +34,26 @@ final class Transport {
     }
 
     /**
-     * A plaintext channel builder whose addresses come from a source.
+     * A channel builder whose addresses come from a source, over mutual TLS when the component has an identity:
+     * it shows its own certificate, and reaches only a server whose certificate names the service it dialled
+     * ({@code name}), so that an address registered by anyone else gets no call. grpc-java's TLS channel
+     * credentials would check the address's host name instead, so the channel takes the socket factory and the
+     * identity check directly; all channels share the component's one TLS context (and its session cache).
      *
      * @param name   the channel's authority: the service, or {@code hub}
      * @param source where the addresses come from
+     * @param tls    the component's TLS, or null for plaintext
      * @return the builder, to add balancing and call policies to
      */
-    static OkHttpChannelBuilder channel(String name, AddressSource source) {
-        return OkHttpChannelBuilder.forTarget(SourceResolverProvider.target(name))
+    static OkHttpChannelBuilder channel(String name, AddressSource source, WorkloadTls tls) {
+        OkHttpChannelBuilder builder = OkHttpChannelBuilder.forTarget(SourceResolverProvider.target(name))
                 .setNameResolverArg(SourceResolverProvider.SOURCE, source)
-                .usePlaintext()
                 .transportExecutor(EXECUTOR)
                 .flowControlWindow(FLOW_CONTROL_WINDOW)
                 .keepAliveTime(30, TimeUnit.SECONDS);
+        if (tls == null) {
+            return builder.usePlaintext();
+        }
+        return builder.sslSocketFactory(tls.sslContext().getSocketFactory()).hostnameVerifier(tls.verifierFor());
     }
 }

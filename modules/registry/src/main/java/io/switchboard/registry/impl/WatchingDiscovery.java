@@ -56,7 +56,7 @@ public final class WatchingDiscovery implements Discovery, AutoCloseable {
     @Override
     public ManagedChannel channel(String service, Balancing balancing, Set<String> idempotent, CallPolicy policy) {
         ServiceEndpoints endpoints = endpoints(service);
-        return Transport.channel(service, new InstanceAddresses(endpoints))
+        return Transport.channel(service, new InstanceAddresses(endpoints), hub.tls())
                 .defaultServiceConfig(ServiceConfigs.of(balancing, idempotent, policy))
                 .enableRetry()
                 .intercept(TriedInstances.INTERCEPTOR)

@@ -58,7 +58,7 @@ final class FakeHub extends HubGrpc.HubImplBase implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        connection = new HubConnection(InProcessChannelBuilder.forName(name).build());
+        connection = new HubConnection(InProcessChannelBuilder.forName(name).build(), null);
     }
 
     @Override
