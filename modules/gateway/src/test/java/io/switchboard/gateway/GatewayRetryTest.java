@@ -10,6 +10,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import io.grpc.ForwardingServerCall;
@@ -21,14 +22,23 @@ import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
+import io.helidon.config.Config;
+import io.helidon.config.ConfigSources;
+import io.helidon.health.HealthCheckResponse;
+import io.helidon.webserver.WebServer;
+import io.helidon.webserver.grpc.GrpcRouting;
 import io.switchboard.api.post.v1.GetPostRequest;
 import io.switchboard.api.post.v1.Post;
 import io.switchboard.api.post.v1.PostServiceGrpc;
+import io.switchboard.server.ReadinessCheck;
+import io.switchboard.server.Servers;
 import io.switchboard.testkit.Stack;
 import io.switchboard.testkit.TcpProxy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * An instance that dies or freezes after sending an answer's headers and before its message (Helidon's gRPC server
@@ -92,25 +102,43 @@ class GatewayRetryTest {
         assertThat(answers).allMatch(a -> a.startsWith("200 ") && a.contains("from the healthy one"));
     }
 
-    @Test
-    void aGetStalledAfterTheAnswerHeadersIsAnsweredByAnotherInstanceLongBeforeTheDeadline() throws Exception {
+    /* where the stalling instance stops: after its answer's headers, or after its message, before the trailers */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void aGetStalledInItsAnswerIsAnsweredByAnotherInstanceLongBeforeTheDeadline(boolean afterTheMessage) throws Exception {
         AtomicInteger stalledCalls = new AtomicInteger();
-        // the stalling instance sends its headers, then freezes for longer than the route's deadline (5 s)
-        Server stalling = STACK.start(NettyServerBuilder.forPort(0).addService(ServerInterceptors.intercept(
-                new PostServiceGrpc.PostServiceImplBase() {
-                    @Override
-                    public void getPost(GetPostRequest request, StreamObserver<Post> responses) {
-                        stalledCalls.incrementAndGet();
-                        try {
-                            Thread.sleep(8_000);
-                        } catch (InterruptedException e) {
-                            Thread.currentThread().interrupt();
-                        }
-                        responses.onNext(Post.newBuilder().setId(request.getId()).setTitle("from the stalled one").build());
-                        responses.onCompleted();
-                    }
-                }, HEADERS_FIRST)).build().start(), Server::shutdownNow);
-        GatewayServer gateway = Gateways.over(STACK, Gateways.post("stalling", stalling.getPort()),
+        // the stalling instance begins its answer, then freezes for longer than the route's deadline (5 s)
+        PostServiceGrpc.PostServiceImplBase stallingService = new PostServiceGrpc.PostServiceImplBase() {
+            @Override
+            public void getPost(GetPostRequest request, StreamObserver<Post> responses) {
+                stalledCalls.incrementAndGet();
+                Post post = Post.newBuilder().setId(request.getId()).setTitle("from the stalled one").build();
+                if (afterTheMessage) {
+                    responses.onNext(post);
+                }
+                try {
+                    Thread.sleep(8_000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                if (!afterTheMessage) {
+                    responses.onNext(post);
+                }
+                responses.onCompleted();
+            }
+        };
+        int stallingPort;
+        if (afterTheMessage) {
+            // Helidon's gRPC server (the platform's) writes a unary answer's message at once, its trailers later
+            stallingPort = STACK.start(Servers.builder(Config.just(ConfigSources.create(Map.of("port", "0"))),
+                                                       ReadinessCheck.of("up", () -> HealthCheckResponse.builder().build()))
+                                               .addRouting(GrpcRouting.builder().service(stallingService))
+                                               .build().start(), WebServer::stop).port();
+        } else {
+            stallingPort = STACK.start(NettyServerBuilder.forPort(0).addService(ServerInterceptors.intercept(
+                    stallingService, HEADERS_FIRST)).build().start(), Server::shutdownNow).getPort();
+        }
+        GatewayServer gateway = Gateways.over(STACK, Gateways.post("stalling", stallingPort),
                                               Gateways.post("healthy", healthy().getPort()));
         HttpClient http = HttpClient.newHttpClient();
 

@@ -32,6 +32,7 @@ import io.switchboard.gateway.routes.RouteTable;
 import io.switchboard.registry.Balancing;
 import io.switchboard.registry.CallPolicy;
 import io.switchboard.registry.Discovery;
+import io.switchboard.registry.OneCall;
 import io.switchboard.registry.ServiceEndpoints;
 
 /**
@@ -44,14 +45,17 @@ public final class Upstreams implements AutoCloseable {
     private final Map<String, ManagedChannel> channels = new HashMap<>();
     private final Map<String, ServiceEndpoints> endpoints = new HashMap<>();
     private final CallPolicy policy;
-    /* how long an idempotent call's message may lag its headers before the call goes to another instance */
+    /*
+     * How long an idempotent call's answer may pause once its headers came (before its message, or between the
+     * message and the trailers that end the call) before the call goes to another instance.
+     */
     private final long stallAfterHeadersNanos;
     /*
-     * The idempotent calls whose headers arrived and message did not yet, swept a few times per stall limit: a
+     * The idempotent calls whose answer began (headers) and has not ended, swept a few times per stall limit: a
      * set costs a call about nothing, where a timer of its own (a ScheduledThreadPoolExecutor task) cost 19 % more
      * CPU per request in bench/gateway-ab.sh.
      */
-    private final Set<PeerReporter> awaitingMessage = ConcurrentHashMap.newKeySet();
+    private final Set<PeerReporter> answering = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(runnable -> {
         Thread thread = new Thread(runnable, "upstream-stall-sweeper");
         thread.setDaemon(true);
@@ -132,32 +136,35 @@ public final class Upstreams implements AutoCloseable {
         }
         Deadline deadline = Deadline.after(route.deadlineMillis(), TimeUnit.MILLISECONDS);
         PeerReporter first = new PeerReporter(attempts, route.idempotent() ? stallAfterHeadersNanos : 0);
+        // the gateway's own retry below goes to an instance the first call did not try
+        CallOptions options = new OneCall().on(CallOptions.DEFAULT.withDeadline(deadline));
         try {
-            return attempt(route, request, metadata, deadline, first);
+            return attempt(route, request, metadata, options, first);
         } catch (StatusRuntimeException e) {
             /*
              * The channel's hedges and retries apply to a call only until the answer's headers arrive. Helidon's gRPC
              * server writes them apart from the message, so an instance that dies or freezes between the two holds a
              * call no policy sends elsewhere (GatewayFailoverTest caught one such 503 in 8,000 GETs, GrayFailureTest
-             * one 504 in 24,000). An idempotent call cut that way, or whose message did not follow its headers within
-             * the hedging delay, gets one more attempt here, within the same deadline. GatewayRetryTest cuts a
-             * backend's connection right after its headers, and stalls one there.
+             * a 504 in a few runs, frozen after the headers or after the message, before the trailers). An idempotent
+             * call cut that way, or whose answer paused for the hedging delay once begun, gets one more attempt here,
+             * on an instance the first call did not try, within the same deadline. GatewayRetryTest cuts a backend's
+             * connection right after its headers, and stalls one there.
              */
             if (route.idempotent() && first.headersArrived && Discovery.CUT_BY_A_DYING_INSTANCE.contains(e.getStatus().getCode())) {
                 attempts.gatewayRetried();
-                return attempt(route, request, metadata, deadline, new PeerReporter(attempts, 0));
+                return attempt(route, request, metadata, options, new PeerReporter(attempts, 0));
             }
             throw e;
         }
     }
 
-    private Message attempt(Route route, Message request, Metadata metadata, Deadline deadline, PeerReporter reporter) {
+    private Message attempt(Route route, Message request, Metadata metadata, CallOptions options, PeerReporter reporter) {
         return ClientCalls.blockingUnaryCall(
                 ClientInterceptors.intercept(channels.get(route.backend()),
                                              MetadataUtils.newAttachHeadersInterceptor(metadata),
                                              reporter),
                 route.method(),
-                CallOptions.DEFAULT.withDeadline(deadline),
+                options,
                 request);
     }
 
@@ -169,13 +176,13 @@ public final class Upstreams implements AutoCloseable {
 
     private void cancelStalled() {
         long now = System.nanoTime();
-        for (PeerReporter call : awaitingMessage) {
-            if (now - call.headersAt > call.stallNanos && awaitingMessage.remove(call)) {
+        for (PeerReporter call : answering) {
+            if (now - call.progressAt > call.stallNanos && answering.remove(call)) {
                 try {
                     call.cancelStalled();
                 } catch (RuntimeException | LinkageError | AssertionError e) {
                     // a periodic task that throws is never run again: this one keeps sweeping
-                    LOGGER.log(System.Logger.Level.WARNING, "cannot cancel a call stalled after its headers: " + e);
+                    LOGGER.log(System.Logger.Level.WARNING, "cannot cancel a call stalled in its answer: " + e);
                 }
             }
         }
@@ -184,13 +191,13 @@ public final class Upstreams implements AutoCloseable {
     /*
      * Reports the remote address of the transport a call ended on (after hedges and retries, the winning attempt's)
      * and counts the call's attempts, and notes whether the answer's headers arrived. With a stall limit, it cancels
-     * a call whose message did not follow its headers within the limit, which then ends UNAVAILABLE.
+     * a call whose answer, once begun, paused for longer than the limit, which then ends UNAVAILABLE.
      */
     private final class PeerReporter implements ClientInterceptor {
         private final Attempts attempts;
         private final long stallNanos;
         private volatile boolean headersArrived;
-        private volatile long headersAt;
+        private volatile long progressAt;
         private volatile boolean stalled;
         private volatile ClientCall<?, ?> call;
 
@@ -214,27 +221,28 @@ public final class Upstreams implements AutoCloseable {
                             attempts.headers();
                             if (stallNanos > 0) {
                                 call = forwarding;
-                                headersAt = System.nanoTime();
-                                awaitingMessage.add(reporter);
+                                progressAt = System.nanoTime();
+                                answering.add(reporter);
                             }
                             super.onHeaders(answerHeaders);
                         }
 
                         @Override
                         public void onMessage(A message) {
-                            awaitingMessage.remove(reporter);
+                            // the trailers (the call's status) must follow as quickly
+                            progressAt = System.nanoTime();
                             super.onMessage(message);
                         }
 
                         @Override
                         public void onClose(Status status, Metadata trailers) {
-                            awaitingMessage.remove(reporter);
+                            answering.remove(reporter);
                             SocketAddress address = forwarding.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
                             if (address != null) {
                                 attempts.peer(address);
                             }
                             super.onClose(stalled && status.getCode() == Status.Code.CANCELLED
-                                          ? Status.UNAVAILABLE.withDescription("the instance stalled after its answer's headers")
+                                          ? Status.UNAVAILABLE.withDescription("the instance stalled in its answer")
                                           : status, trailers);
                         }
                     }, headers);
@@ -248,7 +256,7 @@ public final class Upstreams implements AutoCloseable {
          */
         private void cancelStalled() {
             stalled = true;
-            call.cancel("the instance sent its answer's headers and then nothing", null);
+            call.cancel("the instance began its answer and stalled", null);
         }
     }
 }
