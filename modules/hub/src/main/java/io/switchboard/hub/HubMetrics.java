@@ -1,8 +1,11 @@
 package io.switchboard.hub;
 
+import java.util.List;
+
 import io.helidon.metrics.api.Counter;
 import io.helidon.metrics.api.Gauge;
 import io.helidon.metrics.api.MeterRegistry;
+import io.helidon.metrics.api.Tag;
 import io.switchboard.hub.etcd.EtcdProbe;
 import io.switchboard.hub.view.InstanceView;
 
@@ -16,8 +19,10 @@ final class HubMetrics {
     private final Counter turnedAway;
     private final Counter deregistrations;
     private final Counter etcdErrors;
+    private final MeterRegistry registry;
 
     HubMetrics(MeterRegistry registry) {
+        this.registry = registry;
         registrations = registry.getOrCreate(Counter.builder("switchboard.hub.registrations")
                                                      .description("Instances registered (leases granted)"));
         keepalives = registry.getOrCreate(Counter.builder("switchboard.hub.keepalives")
@@ -68,5 +73,13 @@ final class HubMetrics {
 
     void etcdError() {
         etcdErrors.increment();
+    }
+
+    /* a call refused for who its caller is: no-identity, other-service */
+    void refused(String reason) {
+        registry.getOrCreate(Counter.builder("switchboard.hub.refused.calls")
+                                     .description("Calls refused for their caller's identity, by reason")
+                                     .tags(List.of(Tag.create("reason", reason))))
+                .increment();
     }
 }

@@ -17,7 +17,10 @@ import io.switchboard.hub.etcd.EtcdProbe;
 import io.switchboard.hub.etcd.EtcdStore;
 import io.switchboard.hub.ui.UiService;
 import io.switchboard.hub.view.InstanceView;
+import io.switchboard.identity.WorkloadTls;
+import io.switchboard.server.ComponentTls;
 import io.switchboard.server.Servers;
+import io.switchboard.server.grpc.CallerIdentity;
 
 /**
  * A running hub: the gRPC API, {@code grpc.health.v1}, reflection, the observe endpoints and the registry
@@ -36,10 +39,11 @@ public final class HubServer implements AutoCloseable {
     private final HubReadiness readiness;
     private final HealthStatusManager grpcHealth;
     private final Optional<UiService> ui;
+    private final Optional<WorkloadTls> tls;
     private boolean stopped;
 
     private HubServer(WebServer server, EtcdStore store, EtcdProbe probe, InstanceView view, HubReadiness readiness,
-                      HealthStatusManager grpcHealth, Optional<UiService> ui) {
+                      HealthStatusManager grpcHealth, Optional<UiService> ui, Optional<WorkloadTls> tls) {
         this.server = server;
         this.store = store;
         this.probe = probe;
@@ -47,11 +51,14 @@ public final class HubServer implements AutoCloseable {
         this.readiness = readiness;
         this.grpcHealth = grpcHealth;
         this.ui = ui;
+        this.tls = tls;
     }
 
     /**
      * Starts a hub from configuration: {@code server.*} (port 8004 by default), {@code etcd.endpoints}
-     * (comma-separated URLs), {@code ui.*}. Returns once the server listens; etcd may come later.
+     * (comma-separated URLs), {@code ui.*}, {@code tls.*} (see {@link ComponentTls}: with it, the hub serves mutual
+     * TLS and an instance registers only under the service its certificate names). Returns once the server
+     * listens; etcd may come later.
      *
      * @param config root configuration
      * @return the running hub
@@ -71,14 +78,16 @@ public final class HubServer implements AutoCloseable {
         Optional<UiService> ui = UiService.create(config.get("ui"), store, view, probe);
 
         HubReadiness readiness = new HubReadiness(probe, view);
-        WebServerConfig.Builder builder = Servers.builder(config.get("server"), readiness)
+        Optional<WorkloadTls> tls = ComponentTls.from(config.get("tls"), "hub");
+        WebServerConfig.Builder builder = Servers.builder(config.get("server"), readiness, tls.orElse(null))
                 .addFeature(GrpcReflectionFeature.builder().enabled(true).build())
                 .addRouting(GrpcRouting.builder()
-                                    .service(new HubService(store, view, metrics, maxRegistrations))
+                                    .intercept(new CallerIdentity())
+                                    .service(new HubService(store, view, metrics, maxRegistrations, tls.isPresent()))
                                     .service(grpcHealth.getHealthService()));
         ui.ifPresent(service -> builder.routing(http -> http.register("/ui", service)));
         WebServer server = builder.build();
-        HubServer hub = new HubServer(server, store, probe, view, readiness, grpcHealth, ui);
+        HubServer hub = new HubServer(server, store, probe, view, readiness, grpcHealth, ui, tls);
         server.start();
         grpcHealth.setStatus("", ServingStatus.SERVING);
         LOG.log(Level.INFO, "hub listening on port " + server.port() + ", etcd " + endpoints
@@ -126,6 +135,7 @@ public final class HubServer implements AutoCloseable {
         server.stop();
         probe.close();
         store.close();
+        tls.ifPresent(WorkloadTls::close);
         LOG.log(Level.INFO, "hub stopped");
     }
 }

@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -36,6 +37,9 @@ import io.switchboard.api.hub.v1.WatchRequest;
 import io.switchboard.api.hub.v1.WatchResponse;
 import io.switchboard.hub.etcd.EtcdStore;
 import io.switchboard.hub.view.InstanceView;
+import io.switchboard.identity.ServiceIdentity;
+import io.switchboard.server.RefusalLog;
+import io.switchboard.server.grpc.CallerIdentity;
 import io.switchboard.server.grpc.Unary;
 
 /**
@@ -56,9 +60,13 @@ final class HubService extends HubGrpc.HubImplBase {
     private final InstanceView view;
     private final HubMetrics metrics;
     private final Semaphore registrations;
+    /* with TLS: a caller registers only under the service its certificate names */
+    private final boolean identities;
+    private final RefusalLog refusals = new RefusalLog();
     private final int maxRegistrations;
 
-    HubService(EtcdStore store, InstanceView view, HubMetrics metrics, int maxRegistrations) {
+    HubService(EtcdStore store, InstanceView view, HubMetrics metrics, int maxRegistrations, boolean identities) {
+        this.identities = identities;
         this.store = store;
         this.view = view;
         this.metrics = metrics;
@@ -70,6 +78,7 @@ final class HubService extends HubGrpc.HubImplBase {
     public void register(RegisterRequest request, StreamObserver<RegisterResponse> responses) {
         Unary.answer(responses, () -> {
             Instance instance = request.getInstance();
+            authorise(instance.getService());
             InstanceRules.checkRegistration(instance, request.getTtlSeconds());
             EtcdStore.Registered registered = admitted(() -> {
                 // a gateway must be able to fetch the API the instance says it serves
@@ -90,6 +99,36 @@ final class HubService extends HubGrpc.HubImplBase {
                     .setRevision(registered.revision())
                     .build();
         });
+    }
+
+    /*
+     * With identities on, only an instance of a service registers as it: UNAUTHENTICATED without a certificate,
+     * PERMISSION_DENIED with another service's. Counted every time, logged once per caller per minute.
+     */
+    private void authorise(String requested) {
+        if (!identities) {
+            return;
+        }
+        // checked before the request's own rules, so the name may be anything: never echo a hostile one
+        String service = requested.matches("[a-z0-9-]{1,63}") ? requested : "(an invalid service name)";
+        Optional<ServiceIdentity> caller = CallerIdentity.current();
+        if (caller.isEmpty()) {
+            refuse("no-identity", "a caller without a client certificate at " + CallerIdentity.peerHost(), service,
+                   Status.UNAUTHENTICATED.withDescription("the hub needs a client certificate that names a service"));
+        } else if (!caller.get().service().equals(service)) {
+            refuse("other-service", caller.get().uri(), service,
+                   Status.PERMISSION_DENIED.withDescription(caller.get().uri() + " may register only as "
+                                                            + caller.get().service() + ", not as " + service));
+        }
+    }
+
+    private void refuse(String reason, String caller, String service, Status status) {
+        metrics.refused(reason);
+        if (refusals.first(caller)) {
+            LOG.log(Level.WARNING, "refused " + caller + " registering as " + service + " (" + reason
+                                   + "); further refusals of this caller within a minute are only counted");
+        }
+        throw status.asRuntimeException();
     }
 
     @Override

@@ -59,7 +59,7 @@ class HubServiceUnitTest {
     static void start() throws Exception {
         store = EtcdStore.connect("http://127.0.0.1:1");
         view = InstanceView.start(store, 16);
-        HubService service = new HubService(store, view, new HubMetrics(Metrics.globalRegistry()), 4);
+        HubService service = new HubService(store, view, new HubMetrics(Metrics.globalRegistry()), 4, false);
         String name = InProcessServerBuilder.generateName();
         server = InProcessServerBuilder.forName(name).addService(service).build().start();
         channel = InProcessChannelBuilder.forName(name).build();

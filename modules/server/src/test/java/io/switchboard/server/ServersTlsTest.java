@@ -1,19 +1,19 @@
 package io.switchboard.server;
 
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.security.KeyStore;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
@@ -33,6 +33,7 @@ import io.helidon.config.ConfigSources;
 import io.helidon.health.HealthCheckResponse;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.grpc.GrpcRouting;
+import io.switchboard.identity.IdentityFiles;
 import io.switchboard.identity.LocalCa;
 import io.switchboard.identity.ServiceIdentity;
 import io.switchboard.identity.WorkloadTls;
@@ -110,7 +111,7 @@ class ServersTlsTest {
     @Test
     void aClientWithoutACertificateIsServedAsNoOneAndPlaintextIsNotServed() throws Exception {
         try (WorkloadTls post = WorkloadTls.load(ca.ensure("post"), Duration.ofHours(1))) {
-            assertThat(check(channel(trustOnly(), post, "hub"))).isEqualTo(ServingStatus.SERVING);
+            assertThat(check(channel(ca.trustingContext(), post, "hub"))).isEqualTo(ServingStatus.SERVING);
             assertThat(seen.get()).as("the caller's identity").isEmpty();
         }
         ManagedChannel plaintext = OkHttpChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
@@ -124,12 +125,42 @@ class ServersTlsTest {
 
     @Test
     void theObserveEndpointsAnswerOverTlsWithoutAClientCertificate() throws Exception {
-        try (HttpClient http = HttpClient.newBuilder().sslContext(trustOnly()).build()) {
+        try (HttpClient http = HttpClient.newBuilder().sslContext(ca.trustingContext()).build()) {
             HttpResponse<String> ready = http.send(
                     HttpRequest.newBuilder(URI.create("https://localhost:" + server.port() + "/observe/health/ready"))
                             .build(), HttpResponse.BodyHandlers.ofString());
             assertThat(ready.statusCode()).isEqualTo(200);
         }
+    }
+
+    @Test
+    void tlsConfigurationIsAllThreeFilesOrNoneAndReadsAsTheComponentsIdentity() throws Exception {
+        IdentityFiles files = ca.ensure("post");
+        assertThat(ComponentTls.from(Config.empty(), "post")).as("plaintext, with a warning").isEmpty();
+        assertThatThrownBy(() -> ComponentTls.from(tlsConfig(Map.of("certificate", files.certificate().toString())), "post"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("together");
+        Map<String, String> all = Map.of("certificate", files.certificate().toString(),
+                                         "private-key", files.privateKey().toString(),
+                                         "trust-bundle", files.trustBundle().toString());
+        assertThatThrownBy(() -> ComponentTls.from(tlsConfig(with(all, "reload-every", "PT0S")), "post"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("reload-every");
+        // a key that is not the certificate's is refused at start
+        assertThatThrownBy(() -> ComponentTls.from(tlsConfig(with(all, "private-key",
+                                                                  ca.ensure("user").privateKey().toString())), "post"))
+                .isInstanceOf(UncheckedIOException.class);
+        try (WorkloadTls post = ComponentTls.from(tlsConfig(all), "post").orElseThrow()) {
+            assertThat(post.identity()).isEqualTo(new ServiceIdentity("switchboard.local", "post"));
+        }
+    }
+
+    private static Config tlsConfig(Map<String, String> values) {
+        return Config.just(ConfigSources.create(values));
+    }
+
+    private static Map<String, String> with(Map<String, String> values, String key, String value) {
+        Map<String, String> changed = new HashMap<>(values);
+        changed.put(key, value);
+        return changed;
     }
 
     private ManagedChannel channel(SSLContext context, WorkloadTls verifier, String authority) {
@@ -147,17 +178,5 @@ class ServersTlsTest {
         } finally {
             channel.shutdownNow();
         }
-    }
-
-    /* A context that trusts the CA and has no certificate of its own. */
-    private SSLContext trustOnly() throws Exception {
-        KeyStore trusted = KeyStore.getInstance(KeyStore.getDefaultType());
-        trusted.load(null, null);
-        trusted.setCertificateEntry("ca", ca.certificate());
-        TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        factory.init(trusted);
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(null, factory.getTrustManagers(), null);
-        return context;
     }
 }

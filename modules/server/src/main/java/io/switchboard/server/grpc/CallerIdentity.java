@@ -31,6 +31,16 @@ public final class CallerIdentity implements ServerInterceptor {
         return Optional.ofNullable(CURRENT.get());
     }
 
+    /**
+     * The address the current call came from, to tell anonymous callers apart (in a log line, say).
+     *
+     * @return the peer's host, or {@code "unknown"} outside a Helidon gRPC call
+     */
+    public static String peerHost() {
+        GrpcConnectionContext connection = ServerContextKeys.CONNECTION_CONTEXT.get();
+        return connection == null ? "unknown" : connection.remotePeer().host();
+    }
+
     @Override
     public <Q, A> ServerCall.Listener<Q> interceptCall(ServerCall<Q, A> call, Metadata headers,
                                                       ServerCallHandler<Q, A> next) {

@@ -1,0 +1,38 @@
+package io.switchboard.server;
+
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Whether a refusal of a peer is worth a log line: the first one per peer per minute is; the rest are only counted
+ * (by the caller's metric). A peer that retries in a loop fills no disk. Remembers at most 10,000 peers (then
+ * starts over). Thread safe.
+ */
+public final class RefusalLog {
+    private static final long MINUTE = TimeUnit.MINUTES.toNanos(1);
+    private static final int MAX_PEERS = 10_000;
+
+    private final ConcurrentHashMap<String, Long> lastLogged = new ConcurrentHashMap<>();
+
+    /**
+     * Notes a refusal of a peer.
+     *
+     * @param peer the peer, such as its address or identity
+     * @return true when this refusal is the first of the peer in the last minute
+     */
+    public boolean first(String peer) {
+        long now = System.nanoTime();
+        if (lastLogged.size() > MAX_PEERS) {
+            lastLogged.clear();
+        }
+        boolean[] first = new boolean[1];
+        lastLogged.compute(peer, (key, last) -> {
+            if (last == null || now - last >= MINUTE) {
+                first[0] = true;
+                return now;
+            }
+            return last;
+        });
+        return first[0];
+    }
+}
