@@ -262,11 +262,27 @@ public final class LocalCa {
      * @throws IOException when it cannot be read or holds no certificate
      */
     public static X509Certificate readCertificate(Path file) throws IOException {
+        return readCertificates(file)[0];
+    }
+
+    /**
+     * Reads every certificate of a PEM file (a chain, a trust bundle).
+     *
+     * @param file the file
+     * @return the certificates, in the file's order; at least one
+     * @throws IOException when it cannot be read or holds no certificate
+     */
+    public static X509Certificate[] readCertificates(Path file) throws IOException {
         try {
-            return (X509Certificate) CertificateFactory.getInstance("X.509")
-                    .generateCertificate(new ByteArrayInputStream(Files.readAllBytes(file)));
+            X509Certificate[] all = CertificateFactory.getInstance("X.509")
+                    .generateCertificates(new ByteArrayInputStream(Files.readAllBytes(file))).stream()
+                    .map(X509Certificate.class::cast).toArray(X509Certificate[]::new);
+            if (all.length == 0) {
+                throw new IOException(file + " holds no certificate");
+            }
+            return all;
         } catch (GeneralSecurityException e) {
-            throw new IOException(file + " holds no X.509 certificate: " + e.getMessage(), e);
+            throw new IOException(file + " holds no readable X.509 certificate: " + e.getMessage(), e);
         }
     }
 
@@ -287,19 +303,7 @@ public final class LocalCa {
     }
 
     private static Optional<String> trustDomainOf(X509Certificate ca) {
-        try {
-            if (ca.getSubjectAlternativeNames() == null) {
-                return Optional.empty();
-            }
-            return ca.getSubjectAlternativeNames().stream()
-                    .filter(n -> n.size() == 2 && Integer.valueOf(6).equals(n.get(0)))
-                    .map(n -> String.valueOf(n.get(1)))
-                    .filter(uri -> uri.startsWith("spiffe://"))
-                    .map(uri -> uri.substring("spiffe://".length()))
-                    .findFirst();
-        } catch (GeneralSecurityException e) {
-            return Optional.empty();
-        }
+        return ServiceIdentity.spiffeIds(ca).stream().map(uri -> uri.substring("spiffe://".length())).findFirst();
     }
 
     private static KeyPair newKeyPair() {

@@ -69,22 +69,7 @@ public record ServiceIdentity(String trustDomain, String service) {
      * @return the identity, or empty
      */
     public static Optional<ServiceIdentity> of(X509Certificate certificate) {
-        Collection<List<?>> names;
-        try {
-            names = certificate.getSubjectAlternativeNames();
-        } catch (CertificateParsingException e) {
-            return Optional.empty();
-        }
-        if (names == null) {
-            return Optional.empty();
-        }
-        List<String> spiffe = new ArrayList<>(1);
-        for (List<?> name : names) {
-            if (name.size() == 2 && Integer.valueOf(URI_SAN).equals(name.get(0)) && name.get(1) instanceof String uri
-                && uri.startsWith("spiffe://")) {
-                spiffe.add(uri);
-            }
-        }
+        List<String> spiffe = spiffeIds(certificate);
         if (spiffe.size() != 1) {
             return Optional.empty();
         }
@@ -93,6 +78,27 @@ public record ServiceIdentity(String trustDomain, String service) {
         } catch (IllegalArgumentException e) {
             return Optional.empty();
         }
+    }
+
+    /* The certificate's URI subject alternative names that are SPIFFE IDs; empty when it has none or is unreadable. */
+    static List<String> spiffeIds(X509Certificate certificate) {
+        Collection<List<?>> names;
+        try {
+            names = certificate.getSubjectAlternativeNames();
+        } catch (CertificateParsingException e) {
+            return List.of();
+        }
+        if (names == null) {
+            return List.of();
+        }
+        List<String> spiffe = new ArrayList<>(1);
+        for (List<?> name : names) {
+            if (name.size() == 2 && Integer.valueOf(URI_SAN).equals(name.get(0)) && name.get(1) instanceof String uri
+                && uri.startsWith("spiffe://")) {
+                spiffe.add(uri);
+            }
+        }
+        return spiffe;
     }
 
     /**

@@ -1,6 +1,5 @@
 package io.switchboard.identity;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.net.Socket;
@@ -12,7 +11,6 @@ import java.security.PrivateKey;
 import java.security.Signature;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateException;
-import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
@@ -189,8 +187,8 @@ public final class WorkloadTls implements AutoCloseable {
 
     private static Loaded read(IdentityFiles files) throws IOException {
         String stamp = stamp(files);
-        X509Certificate[] chain = certificates(files.certificate());
-        X509Certificate[] trusted = certificates(files.trustBundle());
+        X509Certificate[] chain = LocalCa.readCertificates(files.certificate());
+        X509Certificate[] trusted = LocalCa.readCertificates(files.trustBundle());
         PrivateKey key = LocalCa.readPrivateKey(files.privateKey());
         if (!matches(key, chain[0])) {
             throw new IOException(files.privateKey() + " is not the key of " + files.certificate());
@@ -207,20 +205,6 @@ public final class WorkloadTls implements AutoCloseable {
             stamp.append(Files.size(file)).append('@').append(Files.getLastModifiedTime(file).toMillis()).append(';');
         }
         return stamp.toString();
-    }
-
-    private static X509Certificate[] certificates(Path file) throws IOException {
-        try {
-            X509Certificate[] all = CertificateFactory.getInstance("X.509")
-                    .generateCertificates(new ByteArrayInputStream(Files.readAllBytes(file))).stream()
-                    .map(X509Certificate.class::cast).toArray(X509Certificate[]::new);
-            if (all.length == 0) {
-                throw new IOException(file + " holds no certificate");
-            }
-            return all;
-        } catch (CertificateException e) {
-            throw new IOException(file + " holds no readable certificate: " + e.getMessage(), e);
-        }
     }
 
     private static boolean matches(PrivateKey key, X509Certificate certificate) {

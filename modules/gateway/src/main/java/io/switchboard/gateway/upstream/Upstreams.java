@@ -150,7 +150,7 @@ public final class Upstreams implements AutoCloseable {
              * on an instance the first call did not try, within the same deadline. GatewayRetryTest cuts a backend's
              * connection right after its headers, and stalls one there.
              */
-            if (route.idempotent() && first.headersArrived && Discovery.CUT_BY_A_DYING_INSTANCE.contains(e.getStatus().getCode())) {
+            if (route.idempotent() && attempts.headersArrived() && Discovery.CUT_BY_A_DYING_INSTANCE.contains(e.getStatus().getCode())) {
                 attempts.gatewayRetried();
                 return attempt(route, request, metadata, options, new PeerReporter(attempts, 0));
             }
@@ -196,7 +196,6 @@ public final class Upstreams implements AutoCloseable {
     private final class PeerReporter implements ClientInterceptor {
         private final Attempts attempts;
         private final long stallNanos;
-        private volatile boolean headersArrived;
         private volatile long progressAt;
         private volatile boolean stalled;
         private volatile ClientCall<?, ?> call;
@@ -217,7 +216,6 @@ public final class Upstreams implements AutoCloseable {
                     super.start(new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
                         @Override
                         public void onHeaders(Metadata answerHeaders) {
-                            headersArrived = true;
                             attempts.headers();
                             if (stallNanos > 0) {
                                 call = forwarding;
