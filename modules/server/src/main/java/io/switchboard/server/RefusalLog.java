@@ -25,14 +25,18 @@ public final class RefusalLog {
         if (lastLogged.size() > MAX_PEERS) {
             lastLogged.clear();
         }
-        boolean[] first = new boolean[1];
-        lastLogged.compute(peer, (key, last) -> {
-            if (last == null || now - last >= MINUTE) {
-                first[0] = true;
-                return now;
+        // each pass either logs, or sees another thread's note within the minute, or lost a race and looks again
+        while (true) {
+            Long last = lastLogged.putIfAbsent(peer, now);
+            if (last == null) {
+                return true;
             }
-            return last;
-        });
-        return first[0];
+            if (now - last < MINUTE) {
+                return false;
+            }
+            if (lastLogged.replace(peer, last, now)) {
+                return true;
+            }
+        }
     }
 }
