@@ -81,8 +81,10 @@ trap 'stop_all; exit 0' INT TERM
 
 wait_ready() {
     local name=$1 url=$2
+    local tls=()
+    case $url in https:*) tls=(--cacert "$DATA/identity/ca.pem") ;; esac
     for _ in $(seq 1 300); do
-        if curl -sf -o /dev/null "$url"; then
+        if curl -sf "${tls[@]}" -o /dev/null "$url"; then
             echo "  $name ready"
             return 0
         fi
@@ -103,10 +105,14 @@ start_java() {
     local name=$1
     shift
     # own session: a Ctrl-C in the terminal reaches only this script, which stops components in order
-    setsid env "$@" "$JAVA_HOME/bin/java" -Xmx256m -XX:+UseSerialGC -jar "modules/$name/target/$name.jar" \
-        >>"$LOGS/$name.log" 2>&1 &
+    # mutual TLS between the components: each issues its certificate from the local CA in data/identity (made on
+    # first start); the gateway's HTTP edge stays plain HTTP
+    setsid env "$@" TLS_LOCAL_CA="$DATA/identity" "$JAVA_HOME/bin/java" -Xmx256m -XX:+UseSerialGC \
+        -jar "modules/$name/target/$name.jar" >>"$LOGS/$name.log" 2>&1 &
     echo $! >"$PIDS/$name.pid"
-    wait_ready "$name" "http://127.0.0.1:${PORT[$name]}/observe/health/ready"
+    local scheme=https
+    [ "$name" = gateway ] && scheme=http
+    wait_ready "$name" "$scheme://127.0.0.1:${PORT[$name]}/observe/health/ready"
 }
 
 echo "starting (logs in $LOGS/)..."
@@ -125,9 +131,11 @@ cat <<'EOF'
 
 Switchboard is running:
   gateway  http://127.0.0.1:8008        (HTTP API)
-  user     127.0.0.1:8006  post 127.0.0.1:8005  hub 127.0.0.1:8004  (gRPC; /observe/health, /observe/metrics)
+  user     127.0.0.1:8006  post 127.0.0.1:8005  hub 127.0.0.1:8004  (gRPC over mutual TLS; /observe/health,
+           /observe/metrics over TLS: curl --cacert data/identity/ca.pem https://127.0.0.1:8004/observe/health)
   etcd     http://127.0.0.1:2379
-  registry dashboard  http://127.0.0.1:8004/ui    (live view of every instance and lease)
+  registry dashboard  https://127.0.0.1:8004/ui   (live view of every instance and lease; the certificate is the
+           local CA's, data/identity/ca.pem: import it into the browser, or accept its warning)
 
 Try it (copy and paste):
   curl -s -X POST localhost:8008/user/register -H 'Content-Type: application/json' \

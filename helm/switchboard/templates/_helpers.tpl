@@ -130,6 +130,10 @@ variables, probes on the observe endpoints, a preStop pause, security. Call with
   env:
     - name: JDK_JAVA_OPTIONS
       value: {{ .values.jvmOptions | quote }}
+    # The chart does not issue certificates yet (issue 16), so components run with the development switch and log
+    # that they run plaintext: keep the cluster's network closed to other workloads
+    - name: TLS_PLAINTEXT
+      value: "true"
     {{- with .env }}
     {{- toYaml . | nindent 4 }}
     {{- end }}

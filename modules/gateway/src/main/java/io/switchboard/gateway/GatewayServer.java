@@ -2,6 +2,7 @@ package io.switchboard.gateway;
 
 import java.lang.System.Logger.Level;
 import java.util.List;
+import java.util.Optional;
 
 import io.grpc.ServiceDescriptor;
 import io.helidon.config.Config;
@@ -12,11 +13,13 @@ import io.switchboard.api.user.v1.UserServiceGrpc;
 import io.switchboard.gateway.edge.Edge;
 import io.switchboard.gateway.routes.RouteTable;
 import io.switchboard.gateway.upstream.Upstreams;
+import io.switchboard.identity.WorkloadTls;
 import io.switchboard.registry.Balancing;
 import io.switchboard.registry.CallPolicy;
 import io.switchboard.registry.RegistryClient;
-import io.switchboard.tokens.UserKeys;
+import io.switchboard.server.ComponentTls;
 import io.switchboard.server.Servers;
+import io.switchboard.tokens.UserKeys;
 
 /**
  * A running gateway: the HTTP API routed to the services' gRPC methods over live discovery, and the observe
@@ -34,22 +37,29 @@ public final class GatewayServer implements AutoCloseable {
     private final Upstreams upstreams;
     private final UserKeys keys;
     private final RegistryClient registry;
+    private final Optional<WorkloadTls> tls;
 
-    private GatewayServer(WebServer server, Upstreams upstreams, UserKeys keys, RegistryClient registry) {
+    private GatewayServer(WebServer server, Upstreams upstreams, UserKeys keys, RegistryClient registry,
+                          Optional<WorkloadTls> tls) {
         this.server = server;
         this.upstreams = upstreams;
         this.keys = keys;
         this.registry = registry;
+        this.tls = tls;
     }
 
     /**
-     * Starts the gateway from configuration (see {@code application.yaml}).
+     * Starts the gateway from configuration (see {@code application.yaml}). Its identity ({@code tls.*}, see
+     * {@link ComponentTls}) is what it shows the hub and the services it calls; a service's instance is called only
+     * when its certificate names that service, so a record that names another address cannot divert traffic (nor
+     * make it trust another's token keys). The HTTP edge itself is plain HTTP.
      *
      * @param config root configuration
      * @return the running gateway
      */
     public static GatewayServer start(Config config) {
-        RegistryClient registry = RegistryClient.create(config);
+        Optional<WorkloadTls> tls = ComponentTls.from(config.get("tls"), "gateway");
+        RegistryClient registry = RegistryClient.create(config, tls.orElse(null));
         RouteTable routes = RouteTable.of(SERVICES);
         // least-outstanding by default: a slow instance gets fewer calls, and a hedge never goes to the frozen instance
         // that holds the call's first attempt
@@ -67,7 +77,7 @@ public final class GatewayServer implements AutoCloseable {
                                                           + r.method().getFullMethodName()));
         LOG.log(Level.INFO, "gateway listening on port " + server.port() + " with " + routes.routes().size() + " routes, "
                             + balancing.policy() + " balancing, " + policy);
-        return new GatewayServer(server, upstreams, keys, registry);
+        return new GatewayServer(server, upstreams, keys, registry, tls);
     }
 
     /**
@@ -85,6 +95,7 @@ public final class GatewayServer implements AutoCloseable {
         upstreams.close();
         keys.close();
         registry.close();
+        tls.ifPresent(WorkloadTls::close);
         LOG.log(Level.INFO, "gateway stopped");
     }
 }

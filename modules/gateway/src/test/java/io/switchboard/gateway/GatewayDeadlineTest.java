@@ -36,7 +36,7 @@ class GatewayDeadlineTest {
     @Test
     void aBackendSlowerThanTheDeadlineGives504AndSeesTheDeadline() throws Exception {
         AtomicLong deadlineSeenMillis = new AtomicLong(-1);
-        Server slowPost = STACK.start(NettyServerBuilder.forPort(0).addService(new PostServiceGrpc.PostServiceImplBase() {
+        Server slowPost = STACK.start(Gateways.asPost(NettyServerBuilder.forPort(0), STACK).addService(new PostServiceGrpc.PostServiceImplBase() {
             @Override
             public void getPost(GetPostRequest request, StreamObserver<Post> responses) {
                 Deadline deadline = Context.current().getDeadline();

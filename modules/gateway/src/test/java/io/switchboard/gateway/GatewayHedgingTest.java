@@ -42,9 +42,9 @@ class GatewayHedgingTest {
         AtomicInteger registrations = new AtomicInteger();
         Instance[] instances = new Instance[4];
         for (int i = 0; i < 2; i++) {
-            instances[i] = Gateways.post("slow-post-" + i, backend(gets, registrations).getPort());
+            instances[i] = Gateways.post("slow-post-" + i, backend("post", gets, registrations).getPort());
             instances[2 + i] = Instance.newBuilder().setService("user").setId("slow-user-" + i).setHost("127.0.0.1")
-                    .setPort(backend(gets, registrations).getPort()).build();
+                    .setPort(backend("user", gets, registrations).getPort()).build();
         }
         GatewayServer gateway = Gateways.over(STACK, instances);
         HttpClient http = HttpClient.newHttpClient();
@@ -69,9 +69,10 @@ class GatewayHedgingTest {
                 .until(() -> registrations.get() == 1);
     }
 
-    /* One backend that serves both post's GetPost and user's Register, slowly, counting calls. */
-    private static Server backend(AtomicInteger gets, AtomicInteger registrations) throws Exception {
-        return STACK.start(NettyServerBuilder.forPort(0)
+    /* A backend with the identity of a service that serves both post's GetPost and user's Register, slowly, counting
+     * calls. */
+    private static Server backend(String service, AtomicInteger gets, AtomicInteger registrations) throws Exception {
+        return STACK.start(Gateways.as(service, NettyServerBuilder.forPort(0), STACK)
                                    .addService(new PostServiceGrpc.PostServiceImplBase() {
                                        @Override
                                        public void getPost(GetPostRequest request, StreamObserver<Post> responses) {

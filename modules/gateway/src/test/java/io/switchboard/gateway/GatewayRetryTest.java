@@ -1,8 +1,5 @@
 package io.switchboard.gateway;
 
-import static java.util.concurrent.TimeUnit.SECONDS;
-import static org.assertj.core.api.Assertions.assertThat;
-
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -40,6 +37,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import static java.util.concurrent.TimeUnit.SECONDS;
+import static org.assertj.core.api.Assertions.assertThat;
+
 /**
  * An instance that dies or freezes after sending an answer's headers and before its message (Helidon's gRPC server
  * writes them apart): grpc-java's hedges and retries no longer apply once headers arrived, so the gateway retries the
@@ -69,7 +69,7 @@ class GatewayRetryTest {
         AtomicInteger dyingCalls = new AtomicInteger();
         TcpProxy[] dyingLink = new TcpProxy[1];
         // the dying instance sends its headers, then its network goes (connections cut, new ones refused)
-        Server dying = STACK.start(NettyServerBuilder.forPort(0).addService(ServerInterceptors.intercept(
+        Server dying = STACK.start(Gateways.asPost(NettyServerBuilder.forPort(0), STACK).addService(ServerInterceptors.intercept(
                 new PostServiceGrpc.PostServiceImplBase() {
                     @Override
                     public void getPost(GetPostRequest request, StreamObserver<Post> responses) {
@@ -131,11 +131,12 @@ class GatewayRetryTest {
         if (afterTheMessage) {
             // Helidon's gRPC server (the platform's) writes a unary answer's message at once, its trailers later
             stallingPort = STACK.start(Servers.builder(Config.just(ConfigSources.create(Map.of("port", "0"))),
-                                                       ReadinessCheck.of("up", () -> HealthCheckResponse.builder().build()))
+                                                       ReadinessCheck.of("up", () -> HealthCheckResponse.builder().build()),
+                                                       STACK.identity("post"))
                                                .addRouting(GrpcRouting.builder().service(stallingService))
                                                .build().start(), WebServer::stop).port();
         } else {
-            stallingPort = STACK.start(NettyServerBuilder.forPort(0).addService(ServerInterceptors.intercept(
+            stallingPort = STACK.start(Gateways.asPost(NettyServerBuilder.forPort(0), STACK).addService(ServerInterceptors.intercept(
                     stallingService, HEADERS_FIRST)).build().start(), Server::shutdownNow).getPort();
         }
         GatewayServer gateway = Gateways.over(STACK, Gateways.post("stalling", stallingPort),
@@ -161,7 +162,7 @@ class GatewayRetryTest {
     }
 
     private static Server healthy() throws Exception {
-        return STACK.start(NettyServerBuilder.forPort(0).addService(new PostServiceGrpc.PostServiceImplBase() {
+        return STACK.start(Gateways.asPost(NettyServerBuilder.forPort(0), STACK).addService(new PostServiceGrpc.PostServiceImplBase() {
             @Override
             public void getPost(GetPostRequest request, StreamObserver<Post> responses) {
                 responses.onNext(Post.newBuilder().setId(request.getId()).setTitle("from the healthy one").build());

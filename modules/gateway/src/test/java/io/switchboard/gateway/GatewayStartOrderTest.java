@@ -5,6 +5,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -18,6 +19,7 @@ import io.switchboard.testkit.FreePorts;
 import io.switchboard.user.UserServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -26,6 +28,9 @@ import static org.awaitility.Awaitility.await;
 @Timeout(value = 60, unit = SECONDS)
 class GatewayStartOrderTest {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    /* the local CA every part of this test's stack issues its certificate from */
+    @TempDir
+    static Path CA;
 
     @Test
     void gatewayFirstThenTheRestInAnyOrderConverges() throws Exception {
@@ -43,7 +48,8 @@ class GatewayStartOrderTest {
 
             try (EtcdServer etcd = EtcdServer.start()) {
                 HubServer hub = HubServer.start(Config.just(ConfigSources.create(Map.of(
-                        "server.port", String.valueOf(hubPort), "etcd.endpoints", etcd.endpoint()))));
+                        "server.port", String.valueOf(hubPort), "etcd.endpoints", etcd.endpoint(),
+                        "tls.local-ca", CA.toString()))));
                 UserServer user = UserServer.start(config(hubPort, Map.of()));
                 PostServer post = null;
                 try {
@@ -71,7 +77,8 @@ class GatewayStartOrderTest {
         Map<String, String> settings = new HashMap<>(Map.of("server.port", "0",
                                                             "hub.endpoints", "127.0.0.1:" + hubPort,
                                                             "registry.ttl", "2",
-                                                            "data.dir", Files.createTempDirectory("gw-order-").toString()));
+                                                            "data.dir", Files.createTempDirectory("gw-order-").toString(),
+                                                            "tls.local-ca", CA.toString()));
         settings.putAll(extra);
         return Config.just(ConfigSources.create(settings));
     }

@@ -57,7 +57,7 @@ class GatewayTracingHeadersTest {
                 return next.startCall(call, headers);
             }
         };
-        Server backend = STACK.start(NettyServerBuilder.forPort(0).addService(ServerInterceptors.intercept(
+        Server backend = STACK.start(Gateways.asPost(NettyServerBuilder.forPort(0), STACK).addService(ServerInterceptors.intercept(
                 new PostServiceGrpc.PostServiceImplBase() {
                     @Override
                     public void getPost(GetPostRequest request, StreamObserver<Post> responses) {

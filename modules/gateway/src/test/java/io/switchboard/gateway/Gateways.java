@@ -6,11 +6,14 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.switchboard.api.hub.v1.Instance;
 import io.switchboard.hub.HubServer;
+import io.switchboard.identity.IdentityFiles;
 import io.switchboard.registry.Registration;
 import io.switchboard.registry.RegistryClient;
 import io.switchboard.testkit.Stack;
@@ -19,7 +22,9 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * A gateway in front of a test's own gRPC backends: a hub of the test's {@link Stack}, the backends registered with
- * it as instances of post, and a gateway, all closed with the stack.
+ * it, each with its service's identity, and a gateway, all closed with the stack. The backends serve TLS as their
+ * service ({@link #as(String, NettyServerBuilder, Stack)}), since the gateway calls only instances that prove to be the
+ * service they were registered as.
  */
 final class Gateways {
     private static final HttpClient HTTP = HttpClient.newHttpClient();
@@ -31,11 +36,14 @@ final class Gateways {
      * Starts a hub, registers the instances in the given order and starts a gateway; returns once the registrations
      * are healthy and the gateway is ready.
      */
-    static GatewayServer over(Stack stack, Instance... posts) {
+    static GatewayServer over(Stack stack, Instance... instances) {
         HubServer hub = stack.start(HubServer.start(stack.hubConfig()));
-        RegistryClient registry = stack.start(RegistryClient.create("127.0.0.1:" + hub.port()));
-        List<Registration> registrations = Arrays.stream(posts)
-                .map(post -> stack.start(registry.register(post, Duration.ofSeconds(10))))
+        // each instance registers with its service's identity, as the hub requires
+        Map<String, RegistryClient> registries = new HashMap<>();
+        List<Registration> registrations = Arrays.stream(instances)
+                .map(instance -> stack.start(registries.computeIfAbsent(instance.getService(), service -> stack.start(
+                                RegistryClient.create("127.0.0.1:" + hub.port(), stack.identity(service))))
+                                                     .register(instance, Duration.ofSeconds(10))))
                 .toList();
         GatewayServer gateway = stack.start(GatewayServer.start(stack.serviceConfig(hub.port(), Map.of())));
         await().atMost(Duration.ofSeconds(10)).until(() -> registrations.stream().allMatch(Registration::healthy));
@@ -44,6 +52,17 @@ final class Gateways {
         await().atMost(Duration.ofSeconds(10))
                 .until(() -> HTTP.send(ready, HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
         return gateway;
+    }
+
+    /** A test backend's server builder, serving TLS with a certificate of the stack's CA that names post. */
+    static NettyServerBuilder asPost(NettyServerBuilder builder, Stack stack) {
+        return as("post", builder, stack);
+    }
+
+    /** A test backend's server builder, serving TLS with a certificate of the stack's CA that names the service. */
+    static NettyServerBuilder as(String service, NettyServerBuilder builder, Stack stack) {
+        IdentityFiles files = stack.identityFiles(service);
+        return builder.useTransportSecurity(files.certificate().toFile(), files.privateKey().toFile());
     }
 
     /** An instance of post on loopback. */

@@ -10,7 +10,6 @@ import com.google.protobuf.DescriptorProtos.FileDescriptorSet;
 import com.google.protobuf.DescriptorProtos.SourceCodeInfo;
 import com.google.protobuf.Descriptors;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.switchboard.api.hub.v1.ApiSchema;
@@ -22,6 +21,7 @@ import io.switchboard.api.hub.v1.PublishSchemaRequest;
 import io.switchboard.api.hub.v1.RegisterRequest;
 import io.switchboard.api.post.v1.PostProto;
 import io.switchboard.testkit.Stack;
+import io.switchboard.testkit.TlsChannels;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -40,7 +40,7 @@ class HubSchemaTest {
     @BeforeAll
     static void start() {
         HubServer hub = STACK.start(HubServer.start(STACK.config(Map.of("etcd.endpoints", STACK.etcd().endpoint()))));
-        channel = ManagedChannelBuilder.forAddress("127.0.0.1", hub.port()).usePlaintext().build();
+        channel = STACK.channel("schemas", "hub", hub.port());
     }
 
     @AfterAll
@@ -60,7 +60,7 @@ class HubSchemaTest {
 
         // another replica, started after the first one stored it, serves it from etcd
         try (HubServer other = HubServer.start(STACK.config(Map.of("etcd.endpoints", STACK.etcd().endpoint())))) {
-            ManagedChannel otherChannel = ManagedChannelBuilder.forAddress("127.0.0.1", other.port()).usePlaintext().build();
+            ManagedChannel otherChannel = TlsChannels.to(STACK.identity("schemas"), "hub", "127.0.0.1", other.port());
             try {
                 assertThat(HubGrpc.newBlockingStub(otherChannel).withDeadlineAfter(10, TimeUnit.SECONDS)
                                    .getSchema(GetSchemaRequest.newBuilder().setSchemaId(id).build()).getSchema())

@@ -27,7 +27,6 @@ import java.time.Instant;
 import java.util.Date;
 import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
-
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 
@@ -62,6 +61,8 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
  * service.
  */
 public final class LocalCa {
+    /** The trust domain of a local CA unless configured otherwise. */
+    public static final String DEFAULT_TRUST_DOMAIN = "switchboard.local";
     /** How long the CA is valid. */
     static final Duration CA_LIFETIME = Duration.ofDays(3650);
     /** How long a component's certificate is valid. */

@@ -1,7 +1,5 @@
 package io.switchboard.it;
 
-import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -18,7 +16,6 @@ final class Api {
     static final Pattern TOKEN = Pattern.compile("\"token\":\"([^\"]+)\"");
     static final Pattern ID = Pattern.compile("\"id\":\"([^\"]+)\"");
     static final String PASSWORD = "password 1";
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private static final AtomicLong REQUESTS = new AtomicLong();
 
     private Api() {
@@ -46,7 +43,7 @@ final class Api {
      */
     static HttpResponse<String> send(int port, String method, String path, String body, String token) {
         String id = "it-" + REQUESTS.incrementAndGet();
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+        HttpRequest.Builder request = HttpRequest.newBuilder(Components.url(port, path))
                 .timeout(Duration.ofSeconds(10))
                 .header("X-Request-Id", id)
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
@@ -57,7 +54,7 @@ final class Api {
             request.header("Authorization", "Bearer " + token);
         }
         try {
-            return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+            return Components.HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
         } catch (Exception e) {
             throw new IllegalStateException("request " + id + " failed: " + e, e);
         }

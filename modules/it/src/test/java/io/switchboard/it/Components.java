@@ -1,23 +1,42 @@
 package io.switchboard.it;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
+import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.stub.MetadataUtils;
+import io.switchboard.identity.LocalCa;
+import io.switchboard.identity.WorkloadTls;
 import io.switchboard.testkit.JavaProcess;
+import io.switchboard.testkit.TlsChannels;
 
 /**
- * The built components as processes, configured through environment variables as an operator would.
+ * The built components as processes, configured through environment variables as an operator would, with mutual
+ * TLS as users run them: every component issues its certificate from one local CA of this test run
+ * ({@code tls.local-ca}), and test clients call as a service of that CA. The gateway's HTTP edge is plain HTTP; every
+ * other component serves its observe endpoints over TLS.
  */
 final class Components {
     static final int TTL = 2;
-    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    /** The local CA of every component and test client of this test run. */
+    static final Path CA = temporaryDirectory("it-ca-");
+    private static final LocalCa AUTHORITY = open(CA);
+    /** Trusts the CA and shows no certificate, as Prometheus and probes do. */
+    static final HttpClient HTTP = HttpClient.newBuilder().sslContext(AUTHORITY.trustingContext())
+            .connectTimeout(Duration.ofSeconds(2)).build();
+    private static final Map<String, WorkloadTls> IDENTITIES = new ConcurrentHashMap<>();
+    private static final Set<Integer> PLAIN_HTTP = ConcurrentHashMap.newKeySet();
 
     private Components() {
     }
@@ -28,7 +47,8 @@ final class Components {
     }
 
     static JavaProcess hub(String etcdEndpoint, int port) {
-        return JavaProcess.jar(jar("hub"), Map.of("ETCD_ENDPOINTS", etcdEndpoint, "SERVER_PORT", String.valueOf(port)));
+        return JavaProcess.jar(jar("hub"), Map.of("ETCD_ENDPOINTS", etcdEndpoint, "SERVER_PORT", String.valueOf(port),
+                                                  "TLS_LOCAL_CA", CA.toString()));
     }
 
     /** A business service (user or post) with a short lease TTL and its own data directory. */
@@ -41,7 +61,8 @@ final class Components {
         Map<String, String> env = new java.util.HashMap<>(Map.of("HUB_ENDPOINTS", "127.0.0.1:" + hubPort,
                                                                  "SERVER_PORT", String.valueOf(port),
                                                                  "REGISTRY_TTL", String.valueOf(TTL),
-                                                                 "DATA_DIR", data.toString()));
+                                                                 "DATA_DIR", data.toString(),
+                                                                 "TLS_LOCAL_CA", CA.toString()));
         env.putAll(extra);
         return JavaProcess.jar(jar(name), env);
     }
@@ -49,14 +70,21 @@ final class Components {
     /** The gateway, with extra environment. */
     static JavaProcess gateway(int hubPort, int port, Map<String, String> extra) {
         Map<String, String> env = new java.util.HashMap<>(Map.of("HUB_ENDPOINTS", "127.0.0.1:" + hubPort,
-                                                                 "SERVER_PORT", String.valueOf(port)));
+                                                                 "SERVER_PORT", String.valueOf(port),
+                                                                 "TLS_LOCAL_CA", CA.toString()));
         env.putAll(extra);
+        PLAIN_HTTP.add(port);
         return JavaProcess.jar(jar("gateway"), env);
+    }
+
+    /** A component's URL on loopback: http for a gateway's edge, https (trusting the CA) for the others. */
+    static URI url(int port, String path) {
+        return URI.create((PLAIN_HTTP.contains(port) ? "http" : "https") + "://127.0.0.1:" + port + path);
     }
 
     static int status(int port, String path) {
         try {
-            return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+            return HTTP.send(HttpRequest.newBuilder(url(port, path))
                                      .timeout(Duration.ofSeconds(2)).build(),
                              HttpResponse.BodyHandlers.discarding()).statusCode();
         } catch (Exception e) {
@@ -66,6 +94,36 @@ final class Components {
 
     static boolean ready(int port) {
         return status(port, "/observe/health/ready") == 200;
+    }
+
+    /** A gRPC channel to a component, over mutual TLS as {@code caller}, reaching only a server that proves to be
+     * {@code service}. */
+    static ManagedChannel channel(String caller, String service, int port) {
+        return TlsChannels.to(IDENTITIES.computeIfAbsent(caller, Components::identity), service, "127.0.0.1", port);
+    }
+
+    private static WorkloadTls identity(String service) {
+        try {
+            return WorkloadTls.load(AUTHORITY.ensure(service), Duration.ofHours(1));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot issue a test identity for " + service, e);
+        }
+    }
+
+    private static Path temporaryDirectory(String prefix) {
+        try {
+            return Files.createTempDirectory(prefix);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static LocalCa open(Path directory) {
+        try {
+            return LocalCa.openOrCreate(directory, LocalCa.DEFAULT_TRUST_DOMAIN);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot make the test run's CA", e);
+        }
     }
 
     static io.grpc.ClientInterceptor bearer(String token) {

@@ -15,7 +15,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.IntFunction;
 
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.switchboard.api.post.v1.CreatePostRequest;
 import io.switchboard.api.post.v1.GetPostRequest;
 import io.switchboard.api.post.v1.PostServiceGrpc;
@@ -50,7 +49,7 @@ class DurabilityTest {
         Path data = Files.createTempDirectory("user-it-");
         try (EtcdServer etcd = EtcdServer.start(); JavaProcess hub = Components.hub(etcd.endpoint(), hubPort)) {
             JavaProcess user = Components.service("user", hubPort, userPort, data);
-            ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", userPort).usePlaintext().build();
+            ManagedChannel channel = Components.channel("gateway", "user", userPort);
             try {
                 await().atMost(Duration.ofSeconds(20)).until(() -> ready(userPort));
                 UserServiceGrpc.UserServiceBlockingStub users = UserServiceGrpc.newBlockingStub(channel);
@@ -93,8 +92,8 @@ class DurabilityTest {
              JavaProcess hub = Components.hub(etcd.endpoint(), hubPort);
              JavaProcess user = Components.service("user", hubPort, userPort, userData)) {
             JavaProcess post = Components.service("post", hubPort, postPort, postData);
-            ManagedChannel userChannel = ManagedChannelBuilder.forAddress("127.0.0.1", userPort).usePlaintext().build();
-            ManagedChannel postChannel = ManagedChannelBuilder.forAddress("127.0.0.1", postPort).usePlaintext().build();
+            ManagedChannel userChannel = Components.channel("gateway", "user", userPort);
+            ManagedChannel postChannel = Components.channel("gateway", "post", postPort);
             try {
                 await().atMost(Duration.ofSeconds(20)).until(() -> ready(userPort) && ready(postPort));
                 String token = registerAndLogin(UserServiceGrpc.newBlockingStub(userChannel), "+4421000000");

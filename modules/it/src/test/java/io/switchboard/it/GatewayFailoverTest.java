@@ -1,7 +1,5 @@
 package io.switchboard.it;
 
-import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -31,7 +29,6 @@ import static org.awaitility.Awaitility.await;
  */
 @Timeout(value = 180, unit = SECONDS)
 class GatewayFailoverTest {
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     @Test
     void aKilledPostInstanceCostsNoRequestANewOneGetsTrafficSoonAfterItIsReadyAndNoHubIsNeededToServe() throws Exception {
@@ -116,7 +113,7 @@ class GatewayFailoverTest {
 
     private static long getPostCalls(int port) {
         try {
-            String metrics = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/observe/metrics"))
+            String metrics = Components.HTTP.send(HttpRequest.newBuilder(Components.url(port, "/observe/metrics"))
                                                .build(), HttpResponse.BodyHandlers.ofString()).body();
             Matcher m = Pattern.compile("switchboard_rpc_server_calls_total\\{[^}]*GetPost[^}]*\\} ([0-9.]+)").matcher(metrics);
             return m.find() ? (long) Double.parseDouble(m.group(1)) : 0;

@@ -15,7 +15,6 @@ import java.util.concurrent.Future;
 
 import com.google.common.util.concurrent.ListenableFuture;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.switchboard.api.user.v1.LoginRequest;
 import io.switchboard.api.user.v1.LoginResponse;
 import io.switchboard.api.user.v1.RegisterRequest;
@@ -45,7 +44,7 @@ class LoginBurstTest {
              JavaProcess user = Components.service("user", hubPort, userPort, Files.createTempDirectory("user-it-"),
                                                    Map.of("JDK_JAVA_OPTIONS",
                                                           "-Djdk.virtualThreadScheduler.parallelism=" + BURST))) {
-            ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", userPort).usePlaintext().build();
+            ManagedChannel channel = Components.channel("gateway", "user", userPort);
             try {
                 await().atMost(Duration.ofSeconds(20)).until(() -> ready(userPort));
                 // the JVM took the 16 carriers: it says so when it reads JDK_JAVA_OPTIONS

@@ -2,7 +2,6 @@ package io.switchboard.it;
 
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -40,7 +39,6 @@ import static org.awaitility.Awaitility.await;
  */
 @Timeout(value = 150, unit = SECONDS)
 class ObservabilityTest {
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     @Test
     void prometheusScrapesEveryComponentAndFindsTheKeySeries() throws Exception {
@@ -96,6 +94,10 @@ class ObservabilityTest {
                     assertThat(values(prometheus, "sum(switchboard_hub_instances)")).containsValue(2.0);
                     assertThat(values(prometheus, "sum(switchboard_hub_etcd_up)")).containsValue(1.0);
                     assertThat(values(prometheus, "sum(etcd_server_has_leader)")).containsValue(1.0);
+                    // every component says when the certificate it presents ends (about 90 days from now)
+                    assertThat(values(prometheus, "min by (job) (switchboard_tls_certificate_expiration_timestamp_seconds"
+                                                  + " - time()) > 89 * 86400"))
+                            .containsOnlyKeys("job=hub", "job=post", "job=user", "job=gateway");
                     assertThat(values(prometheus, "sum by (job) (switchboard_rpc_server_calls_total)"))
                             .containsKeys("job=post", "job=user");
                 } finally {
@@ -118,6 +120,7 @@ class ObservabilityTest {
         replacements.put("127.0.0.1:8006", "127.0.0.1:" + ports.get("user"));
         replacements.put("127.0.0.1:8008", "127.0.0.1:" + ports.get("gateway"));
         replacements.put("scrape_interval: 5s", "scrape_interval: 1s");
+        replacements.put("../data/identity/ca.pem", Components.CA.resolve("ca.pem").toString());
         for (Map.Entry<String, String> replacement : replacements.entrySet()) {
             assertThat(config).as("deploy/prometheus.yml").contains(replacement.getKey());
             config = config.replace(replacement.getKey(), replacement.getValue());
@@ -175,7 +178,7 @@ class ObservabilityTest {
     }
 
     private static String get(int port, String path) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+        return Components.HTTP.send(HttpRequest.newBuilder(Components.url(port, path))
                                  .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString()).body();
     }
 

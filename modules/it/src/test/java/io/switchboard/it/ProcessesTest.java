@@ -31,7 +31,7 @@ class ProcessesTest {
              JavaProcess hub = Components.hub(etcd.endpoint(), hubPort)) {
             await().atMost(Duration.ofSeconds(20)).until(() -> Components.ready(hubPort));
             Map<String, String> env = Map.of("HUB_ENDPOINTS", "127.0.0.1:" + hubPort, "SERVICE", "orders",
-                                             "TTL_SECONDS", String.valueOf(ttl));
+                                             "TTL_SECONDS", String.valueOf(ttl), "TLS_LOCAL_CA", Components.CA.toString());
 
             try (JavaProcess killed = registrant(env, "killed"); JavaProcess stopped = registrant(env, "stopped")) {
                 await().atMost(Duration.ofSeconds(20)).until(() -> exists(client, "killed") && exists(client, "stopped"));

@@ -1,8 +1,11 @@
 package io.switchboard.it;
 
+import java.nio.file.Path;
 import java.time.Duration;
 
 import io.switchboard.api.hub.v1.Instance;
+import io.switchboard.identity.LocalCa;
+import io.switchboard.identity.WorkloadTls;
 import io.switchboard.registry.Registration;
 import io.switchboard.registry.RegistryClient;
 
@@ -15,13 +18,17 @@ public final class Registrant {
     }
 
     /**
-     * Entry point; configured by HUB_ENDPOINTS, SERVICE, INSTANCE_ID, TTL_SECONDS.
+     * Entry point; configured by HUB_ENDPOINTS, SERVICE, INSTANCE_ID, TTL_SECONDS and TLS_LOCAL_CA (the local CA it
+     * issues its identity from, as the service it registers).
      *
      * @param args ignored
-     * @throws InterruptedException never in practice
+     * @throws Exception when its identity cannot be issued
      */
-    public static void main(String[] args) throws InterruptedException {
-        RegistryClient registry = RegistryClient.create(System.getenv("HUB_ENDPOINTS"));
+    public static void main(String[] args) throws Exception {
+        WorkloadTls tls = WorkloadTls.load(LocalCa.openOrCreate(Path.of(System.getenv("TLS_LOCAL_CA")),
+                                                                LocalCa.DEFAULT_TRUST_DOMAIN)
+                                                   .ensure(System.getenv("SERVICE")), Duration.ofHours(1));
+        RegistryClient registry = RegistryClient.create(System.getenv("HUB_ENDPOINTS"), tls);
         Registration registration = registry.register(Instance.newBuilder()
                                                               .setService(System.getenv("SERVICE"))
                                                               .setId(System.getenv("INSTANCE_ID"))

@@ -9,7 +9,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
 import io.helidon.config.Config;
 import io.helidon.config.ConfigSources;
@@ -50,7 +49,8 @@ class SharedPostgresTest {
             String users = postgres.createDatabase("users");
             String posts = postgres.createDatabase("posts");
             HubServer hub = HubServer.start(Config.just(ConfigSources.create(Map.of("server.port", "0",
-                                                                                    "etcd.endpoints", etcd.endpoint()))));
+                                                                                    "etcd.endpoints", etcd.endpoint(),
+                                                                                    "tls.local-ca", Components.CA.toString()))));
             // every user instance signs with the same key (in Kubernetes, one Secret)
             String signingKey = SigningKeys.generate().toJSONString();
             Map<String, String> userSettings = Map.of("db.url", users, "db.user", PostgresServer.USER,
@@ -60,8 +60,8 @@ class SharedPostgresTest {
             List<UserServer> userServers = startTogether(2, () -> UserServer.start(config(hub, userSettings)));
             List<PostServer> postServers = startTogether(2, () -> PostServer.start(config(hub, postSettings)));
             List<ManagedChannel> channels = List.of(
-                    channel(userServers.get(0).runtime().port()), channel(userServers.get(1).runtime().port()),
-                    channel(postServers.get(0).runtime().port()), channel(postServers.get(1).runtime().port()));
+                    channel("user", userServers.get(0).runtime().port()), channel("user", userServers.get(1).runtime().port()),
+                    channel("post", postServers.get(0).runtime().port()), channel("post", postServers.get(1).runtime().port()));
             try {
                 await().atMost(Duration.ofSeconds(10)).until(() -> postServers.stream().allMatch(p -> p.runtime().ready()));
                 UserServiceGrpc.UserServiceBlockingStub userA = UserServiceGrpc.newBlockingStub(channels.get(0))
@@ -110,7 +110,8 @@ class SharedPostgresTest {
             Map<String, String> settings = new HashMap<>(Map.of("server.port", "0",
                                                                 "hub.endpoints", "127.0.0.1:" + hub.port(),
                                                                 "registry.ttl", "2",
-                                                                "data.dir", Files.createTempDirectory("pg-it-").toString()));
+                                                                "data.dir", Files.createTempDirectory("pg-it-").toString(),
+                                                                "tls.local-ca", Components.CA.toString()));
             settings.putAll(extra);
             return Config.just(ConfigSources.create(settings));
         } catch (java.io.IOException e) {
@@ -118,7 +119,7 @@ class SharedPostgresTest {
         }
     }
 
-    private static ManagedChannel channel(int port) {
-        return ManagedChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+    private static ManagedChannel channel(String service, int port) {
+        return Components.channel("gateway", service, port);
     }
 }

@@ -20,7 +20,6 @@ import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.stub.MetadataUtils;
@@ -37,8 +36,8 @@ import io.switchboard.api.user.v1.LoginResponse;
 import io.switchboard.api.user.v1.RegisterRequest;
 import io.switchboard.api.user.v1.UserServiceGrpc;
 import io.switchboard.hub.HubServer;
-import io.switchboard.tokens.TokenVerifier;
 import io.switchboard.testkit.Stack;
+import io.switchboard.tokens.TokenVerifier;
 import io.switchboard.user.UserServer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -68,10 +67,8 @@ class PostApiTest {
         HubServer hub = STACK.start(HubServer.start(STACK.hubConfig()));
         user = STACK.start(UserServer.start(STACK.serviceConfig(hub.port(), Map.of())));
         post = STACK.start(PostServer.start(STACK.serviceConfig(hub.port(), Map.of())));
-        userChannel = STACK.start(ManagedChannelBuilder.forAddress("127.0.0.1", user.runtime().port()).usePlaintext().build(),
-                                  ManagedChannel::shutdownNow);
-        postChannel = STACK.start(ManagedChannelBuilder.forAddress("127.0.0.1", post.runtime().port()).usePlaintext().build(),
-                                  ManagedChannel::shutdownNow);
+        userChannel = STACK.channel("gateway", "user", user.runtime().port());
+        postChannel = STACK.channel("gateway", "post", post.runtime().port());
         await().atMost(Duration.ofSeconds(10)).until(() -> post.runtime().ready() && user.runtime().ready());
     }
 

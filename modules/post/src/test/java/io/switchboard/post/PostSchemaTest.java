@@ -7,7 +7,6 @@ import java.util.concurrent.TimeUnit;
 
 import com.google.protobuf.DescriptorProtos.FileDescriptorProto;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.switchboard.api.hub.v1.ApiSchema;
 import io.switchboard.api.hub.v1.GetSchemaRequest;
 import io.switchboard.api.hub.v1.GetServiceRequest;
@@ -34,7 +33,7 @@ class PostSchemaTest {
     void aRegisteredPostInstanceNamesItsPublishedApiWithItsComments() throws Exception {
         HubServer hub = STACK.start(HubServer.start(STACK.config(Map.of("etcd.endpoints", STACK.etcd().endpoint()))));
         PostServer post = STACK.start(PostServer.start(STACK.serviceConfig(hub.port(), Map.of())));
-        ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", hub.port()).usePlaintext().build();
+        ManagedChannel channel = STACK.channel("gateway", "hub", hub.port());
         try {
             HubGrpc.HubBlockingStub stub = HubGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
             await().atMost(Duration.ofSeconds(15)).until(() -> post.runtime().ready());

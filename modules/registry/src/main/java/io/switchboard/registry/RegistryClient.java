@@ -68,13 +68,14 @@ public final class RegistryClient implements AutoCloseable {
     }
 
     /**
-     * A client configured from {@code hub.endpoints} (default {@code 127.0.0.1:8004}).
+     * A client of the hub replicas in {@code hub.endpoints} (default {@code 127.0.0.1:8004}).
      *
      * @param config root configuration
+     * @param tls    the component's TLS, or null for plaintext
      * @return the client
      */
-    public static RegistryClient create(Config config) {
-        return create(config.get("hub.endpoints").asString().orElse("127.0.0.1:8004"));
+    public static RegistryClient create(Config config, WorkloadTls tls) {
+        return create(config.get("hub.endpoints").asString().orElse("127.0.0.1:8004"), tls);
     }
 
     /**

@@ -3,6 +3,7 @@ package io.switchboard.runtime;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 
 import io.grpc.BindableService;
 import io.grpc.ServerInterceptor;
@@ -16,9 +17,11 @@ import io.helidon.webserver.grpc.GrpcReflectionFeature;
 import io.helidon.webserver.grpc.GrpcRouting;
 import io.switchboard.api.hub.v1.ApiSchema;
 import io.switchboard.api.hub.v1.Instance;
+import io.switchboard.identity.WorkloadTls;
 import io.switchboard.registry.Discovery;
 import io.switchboard.registry.Registration;
 import io.switchboard.registry.RegistryClient;
+import io.switchboard.server.ComponentTls;
 import io.switchboard.server.Servers;
 import io.switchboard.server.grpc.RequestIds;
 
@@ -40,6 +43,7 @@ public final class ServiceRuntime implements AutoCloseable {
 
     private final Config config;
     private final String service;
+    private final Optional<WorkloadTls> tls;
     private final RegistryClient registry;
     private final HealthStatusManager grpcHealth = new HealthStatusManager();
     private final LeaseReadiness readiness = new LeaseReadiness();
@@ -47,22 +51,25 @@ public final class ServiceRuntime implements AutoCloseable {
     private Registration registration;
     private boolean stopped;
 
-    private ServiceRuntime(Config config, String service, RegistryClient registry) {
+    private ServiceRuntime(Config config, String service, Optional<WorkloadTls> tls) {
         this.config = config;
         this.service = service;
-        this.registry = registry;
+        this.tls = tls;
+        this.registry = RegistryClient.create(config, tls.orElse(null));
         grpcHealth.setStatus("", ServingStatus.NOT_SERVING);
     }
 
     /**
      * A service's runtime, connected to the hub (which may come later) but not serving yet.
      *
-     * @param config  root configuration: {@code server.*}, {@code hub.endpoints}, {@code registry.*}
+     * @param config  root configuration: {@code server.*}, {@code hub.endpoints}, {@code registry.*}, {@code tls.*}
+     *                (see {@link ComponentTls}: the service's identity, shown to its callers and to what it calls)
      * @param service the service name to register under
      * @return the runtime, to {@link #start(List, List)}
+     * @throws IllegalArgumentException when {@code tls.*} names no identity and no development switch
      */
     public static ServiceRuntime create(Config config, String service) {
-        return new ServiceRuntime(config, service, RegistryClient.create(config));
+        return new ServiceRuntime(config, service, ComponentTls.from(config.get("tls"), service));
     }
 
     /**
@@ -84,7 +91,7 @@ public final class ServiceRuntime implements AutoCloseable {
                 .service(grpcHealth.getHealthService());
         interceptors.forEach(grpc::intercept);
         services.forEach(grpc::service);
-        server = Servers.builder(config.get("server"), readiness)
+        server = Servers.builder(config.get("server"), readiness, tls.orElse(null))
                 .addFeature(GrpcReflectionFeature.builder().enabled(true).build())
                 .addRouting(grpc)
                 .build();
@@ -145,6 +152,7 @@ public final class ServiceRuntime implements AutoCloseable {
             server.stop();
         }
         registry.close();
+        tls.ifPresent(WorkloadTls::close);
         LOG.log(Level.INFO, service + " stopped");
     }
 

@@ -134,11 +134,27 @@ class ServersTlsTest {
     }
 
     @Test
-    void tlsConfigurationIsAllThreeFilesOrNoneAndReadsAsTheComponentsIdentity() throws Exception {
+    void tlsConfigurationIsExactlyOneModeAndReadsAsTheComponentsIdentity() throws Exception {
         IdentityFiles files = ca.ensure("post");
-        assertThat(ComponentTls.from(Config.empty(), "post")).as("plaintext, with a warning").isEmpty();
+        // mutual TLS is the default: no identity, no start
+        assertThatThrownBy(() -> ComponentTls.from(Config.empty(), "post"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("post has no identity")
+                .hasMessageContaining("tls.plaintext=true");
+        assertThat(ComponentTls.from(tlsConfig(Map.of("plaintext", "true")), "post")).as("plaintext, with a warning")
+                .isEmpty();
+        assertThatThrownBy(() -> ComponentTls.from(tlsConfig(Map.of("plaintext", "true", "local-ca",
+                                                                    directory.toString())), "post"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("choose one");
         assertThatThrownBy(() -> ComponentTls.from(tlsConfig(Map.of("certificate", files.certificate().toString())), "post"))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("together");
+        // a local CA: the component issues its own certificate there, and the CA's other components trust it
+        Path local = directory.resolve("local");
+        try (WorkloadTls issued = ComponentTls.from(tlsConfig(Map.of("local-ca", local.toString())), "orders")
+                .orElseThrow()) {
+            assertThat(issued.identity()).isEqualTo(new ServiceIdentity("switchboard.local", "orders"));
+            assertThat(LocalCa.readCertificate(local.resolve("orders.pem")).getIssuerX500Principal())
+                    .isEqualTo(LocalCa.readCertificate(local.resolve("ca.pem")).getSubjectX500Principal());
+        }
         Map<String, String> all = Map.of("certificate", files.certificate().toString(),
                                          "private-key", files.privateKey().toString(),
                                          "trust-bundle", files.trustBundle().toString());

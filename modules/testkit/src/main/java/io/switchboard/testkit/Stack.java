@@ -2,8 +2,10 @@ package io.switchboard.testkit;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.http.HttpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -12,8 +14,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 
+import io.grpc.ManagedChannel;
 import io.helidon.config.Config;
 import io.helidon.config.ConfigSources;
+import io.switchboard.identity.IdentityFiles;
+import io.switchboard.identity.LocalCa;
+import io.switchboard.identity.WorkloadTls;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -21,7 +27,9 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 /**
  * A test class's stack of real parts as a JUnit 5 extension, as jetcd's {@code EtcdClusterExtension} is: a real etcd
  * started before the first test, then whatever components the test starts through {@link #start(AutoCloseable)},
- * all closed in reverse order after the last test, with their temporary data directories.
+ * all closed in reverse order after the last test, with their temporary data directories. Components configured
+ * through {@link #config(Map)} have certificates of the stack's own CA and talk mutual TLS; test clients call them
+ * through {@link #channel(String, String, int)} and {@link #http()}.
  * <pre>{@code
  * @RegisterExtension
  * static final Stack STACK = new Stack();
@@ -30,8 +38,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * static void start() {
  *     hub = STACK.start(HubServer.start(STACK.hubConfig()));
  *     post = STACK.start(PostServer.start(STACK.serviceConfig(hub.port(), Map.of())));
- *     channel = STACK.start(ManagedChannelBuilder.forAddress("127.0.0.1", post.runtime().port()).usePlaintext().build(),
- *                           ManagedChannel::shutdownNow);
+ *     channel = STACK.channel("gateway", "post", post.runtime().port());
  * }
  * }</pre>
  * A component that a test stops on purpose may be closed twice: components' {@code close} is idempotent here. When
@@ -42,7 +49,9 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 public final class Stack implements BeforeAllCallback, AfterAllCallback {
     private final Deque<AutoCloseable> started = new ArrayDeque<>();
     private final List<Path> directories = new ArrayList<>();
+    private final Map<String, WorkloadTls> identities = new HashMap<>();
     private EtcdServer etcd;
+    private Path localCa;
 
     @Override
     public void beforeAll(ExtensionContext context) {
@@ -90,8 +99,10 @@ public final class Stack implements BeforeAllCallback, AfterAllCallback {
     }
 
     /**
-     * Configuration for a component of the stack: the given settings over {@code server.port=0} (a free port) and,
-     * unless the settings name one, a fresh {@code data.dir}, deleted after the last test.
+     * Configuration for a component of the stack: the given settings over {@code server.port=0} (a free port), a
+     * fresh {@code data.dir} unless the settings name one (deleted after the last test), and, unless the settings
+     * name some {@code tls.*}, the stack's {@link #localCa()} as {@code tls.local-ca}: components run with mutual
+     * TLS, as users run them.
      *
      * @param settings keys and values, such as {@code etcd.endpoints}
      * @return the configuration
@@ -101,7 +112,84 @@ public final class Stack implements BeforeAllCallback, AfterAllCallback {
         all.put("server.port", "0");
         all.putAll(settings);
         all.computeIfAbsent("data.dir", key -> directory("switchboard-data-").toString());
+        if (all.keySet().stream().noneMatch(key -> key.startsWith("tls."))) {
+            all.put("tls.local-ca", localCa().toString());
+        }
         return Config.just(ConfigSources.create(all));
+    }
+
+    /**
+     * The directory of the stack's local CA ({@link LocalCa}, made on first use), from which its components issue
+     * their certificates, and the test clients theirs.
+     *
+     * @return the directory
+     */
+    public Path localCa() {
+        if (localCa == null) {
+            localCa = directory("switchboard-ca-");
+        }
+        return localCa;
+    }
+
+    /**
+     * A certificate of the stack's CA for the given service, for a test client to call as that service (kept and
+     * closed after the last test).
+     *
+     * @param service the service name
+     * @return its TLS
+     */
+    public WorkloadTls identity(String service) {
+        return identities.computeIfAbsent(service, name -> {
+            try {
+                return start(WorkloadTls.load(identityFiles(name), Duration.ofHours(1)));
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot load a test identity for " + name, e);
+            }
+        });
+    }
+
+    /**
+     * The files of a certificate of the stack's CA for the given service, for a test's own server to serve as that
+     * service (grpc-java's {@code useTransportSecurity(certificate, key)}).
+     *
+     * @param service the service name
+     * @return its files
+     */
+    public IdentityFiles identityFiles(String service) {
+        try {
+            return LocalCa.openOrCreate(localCa(), LocalCa.DEFAULT_TRUST_DOMAIN).ensure(service);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot issue a test identity for " + service, e);
+        }
+    }
+
+    /**
+     * A gRPC channel to a component of the stack on loopback, over mutual TLS as the given caller, that reaches
+     * only a server whose certificate names {@code service}; shut down after the last test.
+     *
+     * @param caller  the service the test calls as
+     * @param service the service the component serves, such as {@code post} or {@code hub}
+     * @param port    its port
+     * @return the channel
+     */
+    public ManagedChannel channel(String caller, String service, int port) {
+        return start(TlsChannels.to(identity(caller), service, "127.0.0.1", port), ManagedChannel::shutdownNow);
+    }
+
+    /**
+     * An HTTP client that trusts the stack's CA and shows no certificate, as Prometheus and a probe reach the
+     * components' observe endpoints and the dashboard.
+     *
+     * @return the client
+     */
+    public HttpClient http() {
+        try {
+            return HttpClient.newBuilder()
+                    .sslContext(LocalCa.openOrCreate(localCa(), LocalCa.DEFAULT_TRUST_DOMAIN).trustingContext())
+                    .connectTimeout(Duration.ofSeconds(5)).build();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot open the stack's CA", e);
+        }
     }
 
     /**
@@ -166,6 +254,8 @@ public final class Stack implements BeforeAllCallback, AfterAllCallback {
         }
         directories.forEach(ServerFiles::delete);
         directories.clear();
+        identities.clear();
+        localCa = null;
         if (failure != null) {
             throw failure;
         }

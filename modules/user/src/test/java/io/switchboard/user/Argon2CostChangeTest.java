@@ -7,7 +7,6 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
 import io.helidon.config.Config;
 import io.switchboard.api.user.v1.LoginRequest;
@@ -15,6 +14,7 @@ import io.switchboard.api.user.v1.RegisterRequest;
 import io.switchboard.api.user.v1.UserServiceGrpc;
 import io.switchboard.hub.HubServer;
 import io.switchboard.testkit.Stack;
+import io.switchboard.testkit.TlsChannels;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -75,7 +75,7 @@ class Argon2CostChangeTest {
     }
 
     private static String call(UserServer user, java.util.function.Function<UserServiceGrpc.UserServiceBlockingStub, String> call) {
-        ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", user.runtime().port()).usePlaintext().build();
+        ManagedChannel channel = TlsChannels.to(STACK.identity("gateway"), "user", "127.0.0.1", user.runtime().port());
         try {
             return call.apply(UserServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS));
         } finally {

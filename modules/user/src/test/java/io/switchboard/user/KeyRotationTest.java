@@ -10,7 +10,6 @@ import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jwt.SignedJWT;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.stub.MetadataUtils;
@@ -22,6 +21,7 @@ import io.switchboard.api.user.v1.RegisterRequest;
 import io.switchboard.api.user.v1.UserServiceGrpc;
 import io.switchboard.hub.HubServer;
 import io.switchboard.testkit.Stack;
+import io.switchboard.testkit.TlsChannels;
 import io.switchboard.user.tokens.SigningKeys;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -112,8 +112,8 @@ class KeyRotationTest {
 
     /* A stub over a channel to that server (each server has a port of its own). */
     private UserServiceGrpc.UserServiceBlockingStub users(UserServer user, String token) {
-        ManagedChannel channel = channels.computeIfAbsent(user.runtime().port(), port -> ManagedChannelBuilder
-                .forAddress("127.0.0.1", port).usePlaintext().build());
+        ManagedChannel channel = channels.computeIfAbsent(user.runtime().port(), port -> TlsChannels.to(
+                STACK.identity("gateway"), "user", "127.0.0.1", port));
         UserServiceGrpc.UserServiceBlockingStub stub = UserServiceGrpc.newBlockingStub(channel)
                 .withDeadlineAfter(10, TimeUnit.SECONDS);
         if (token == null) {
