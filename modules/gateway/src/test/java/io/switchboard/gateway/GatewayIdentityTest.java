@@ -8,7 +8,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -45,6 +47,7 @@ import io.switchboard.identity.IdentityFiles;
 import io.switchboard.identity.LocalCa;
 import io.switchboard.post.PostServer;
 import io.switchboard.testkit.Stack;
+import io.switchboard.testkit.TcpProxy;
 import io.switchboard.tokens.TokenVerifier;
 import io.switchboard.user.UserServer;
 import org.junit.jupiter.api.Test;
@@ -78,27 +81,31 @@ class GatewayIdentityTest {
         IdentityFiles otherService = STACK.identityFiles("post");
         IdentityFiles otherCa = LocalCa.openOrCreate(STACK.directory("foreign-ca-"), LocalCa.DEFAULT_TRUST_DOMAIN)
                 .ensure("user");
-        int[] fakes = {fakeUser(otherService, attacker, calls), fakeUser(otherCa, attacker, calls)};
+        // each behind a proxy that counts the connections the gateway opens to it
+        List<TcpProxy> fakes = List.of(STACK.start(TcpProxy.start("127.0.0.1", fakeUser(otherService, attacker, calls))),
+                                       STACK.start(TcpProxy.start("127.0.0.1", fakeUser(otherCa, attacker, calls))));
         try (Client etcd = Client.builder().endpoints(STACK.etcd().endpoint()).build()) {
-            for (int i = 0; i < fakes.length; i++) {
+            for (int i = 0; i < fakes.size(); i++) {
                 Instance fake = Instance.newBuilder().setService("user").setId("fake-" + i).setHost("127.0.0.1")
-                        .setPort(fakes[i]).build();
+                        .setPort(fakes.get(i).port()).build();
                 etcd.getKVClient().put(bytes("/switchboard/services/user/fake-" + i),
                                        bytes(JsonFormat.printer().print(fake))).get();
             }
         }
-        // the gateway knows all three instances of user: the real one and the two records written into etcd
-        await().atMost(Duration.ofSeconds(15)).until(
-                () -> get(gateway, "/observe/metrics", null).body()
-                        .contains("switchboard_gateway_instances{scope=\"application\",service=\"user\",} 3.0"));
-
-        for (int i = 0; i < 30; i++) {
-            HttpResponse<String> registered = post(gateway, "/user/register", "{\"phoneNumber\":\"+4479" + (1_000_000 + i)
-                                                                               + "\",\"userPassword\":\"secret pass\"}");
-            assertThat(registered.statusCode()).as(registered.body()).isEqualTo(201);
+        // registrations through the gateway all succeed while it learns both records and dials both fakes (its
+        // balancer connects to every instance it is given)
+        AtomicInteger phones = new AtomicInteger(1_000_000);
+        List<Integer> statuses = new CopyOnWriteArrayList<>();
+        await().atMost(Duration.ofSeconds(20)).until(() -> {
+            statuses.add(register(gateway, phones.incrementAndGet()));
+            return fakes.stream().allMatch(proxy -> proxy.connections() > 0);
+        });
+        for (int i = 0; i < 20; i++) {
+            statuses.add(register(gateway, phones.incrementAndGet()));
         }
+        assertThat(statuses).as("registrations through the gateway").hasSizeGreaterThan(20).containsOnly(201);
         HttpResponse<String> login = post(gateway, "/user/login",
-                                          "{\"phoneNumber\":\"+44791000000\",\"userPassword\":\"secret pass\"}");
+                                          "{\"phoneNumber\":\"+4479" + phones.get() + "\",\"userPassword\":\"secret pass\"}");
         assertThat(login.statusCode()).as(login.body()).isEqualTo(200);
         String token = JsonParser.parseString(login.body()).getAsJsonObject().get("token").getAsString();
         String userId = JsonParser.parseString(login.body()).getAsJsonObject().get("userId").getAsString();
@@ -151,6 +158,11 @@ class GatewayIdentityTest {
                                               .expirationTime(Date.from(Instant.now().plusSeconds(600))).build());
         jwt.sign(new ECDSASigner(key));
         return jwt.serialize();
+    }
+
+    private static int register(GatewayServer gateway, int phone) throws Exception {
+        return post(gateway, "/user/register", "{\"phoneNumber\":\"+4479" + phone + "\",\"userPassword\":\"secret pass\"}")
+                .statusCode();
     }
 
     private static ByteSequence bytes(String text) {

@@ -10,6 +10,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A TCP forwarder on a free loopback port that a test can cut and restore, to put a network partition between
@@ -22,6 +23,7 @@ public final class TcpProxy implements AutoCloseable {
     private final int port;
     private final InetSocketAddress target;
     private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger connections = new AtomicInteger();
     private ServerSocket server;
 
     private TcpProxy(int port, InetSocketAddress target) {
@@ -49,6 +51,15 @@ public final class TcpProxy implements AutoCloseable {
      */
     public int port() {
         return port;
+    }
+
+    /**
+     * Connections forwarded so far: whether, and how often, something dialled the target through this proxy.
+     *
+     * @return count
+     */
+    public int connections() {
+        return connections.get();
     }
 
     /**
@@ -97,6 +108,7 @@ public final class TcpProxy implements AutoCloseable {
                     closeQuietly(client);
                     continue;
                 }
+                connections.incrementAndGet();
                 sockets.add(client);
                 sockets.add(upstream);
                 Thread.ofVirtual().start(() -> pump(client, upstream));
