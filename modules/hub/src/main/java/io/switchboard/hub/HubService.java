@@ -3,6 +3,7 @@ package io.switchboard.hub;
 import java.lang.System.Logger.Level;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
@@ -45,6 +46,11 @@ import io.switchboard.server.grpc.Unary;
 /**
  * The hub's gRPC API: validates every request, then reads or writes etcd. Holds no state of its own, so any
  * replica answers for a lease granted through another. Thread safe.
+ * <p>
+ * With identities (mutual TLS), every call needs a client certificate, an instance registers only under the service
+ * its certificate names, and a lease is renewed or revoked only by the service whose record it holds (the view knows
+ * which; etcd is asked when the view does not know the lease yet). A lease that holds no record is not renewed: its
+ * holder registers again. Refusals are counted by reason and logged once per caller per minute.
  */
 final class HubService extends HubGrpc.HubImplBase {
     private static final System.Logger LOG = System.getLogger(HubService.class.getName());
@@ -79,6 +85,7 @@ final class HubService extends HubGrpc.HubImplBase {
         Unary.answer(responses, () -> {
             Instance instance = request.getInstance();
             authorise(instance.getService());
+            // a registration never replaces a record another lease holds: ALREADY_EXISTS from the store's transaction
             InstanceRules.checkRegistration(instance, request.getTtlSeconds());
             EtcdStore.Registered registered = admitted(() -> {
                 // a gateway must be able to fetch the API the instance says it serves
@@ -111,21 +118,52 @@ final class HubService extends HubGrpc.HubImplBase {
         }
         // checked before the request's own rules, so the name may be anything: never echo a hostile one
         String service = requested.matches("[a-z0-9-]{1,63}") ? requested : "(an invalid service name)";
-        Optional<ServiceIdentity> caller = CallerIdentity.current();
-        if (caller.isEmpty()) {
-            refuse("no-identity", "a caller without a client certificate at " + CallerIdentity.peerHost(), service,
-                   Status.UNAUTHENTICATED.withDescription("the hub needs a client certificate that names a service"));
-        } else if (!caller.get().service().equals(service)) {
-            refuse("other-service", caller.get().uri(), service,
-                   Status.PERMISSION_DENIED.withDescription(caller.get().uri() + " may register only as "
-                                                            + caller.get().service() + ", not as " + service));
+        ServiceIdentity caller = caller("registering as " + service);
+        if (!caller.service().equals(service)) {
+            refuse("other-service", caller.uri(), "registering as " + service,
+                   Status.PERMISSION_DENIED.withDescription(caller.uri() + " may register only as " + caller.service()
+                                                            + ", not as " + service));
         }
     }
 
-    private void refuse(String reason, String caller, String service, Status status) {
+    /* The caller's identity; UNAUTHENTICATED without one. Only called with identities on. */
+    private ServiceIdentity caller(String action) {
+        Optional<ServiceIdentity> caller = CallerIdentity.current();
+        if (caller.isEmpty()) {
+            refuse("no-identity", "a caller without a client certificate at " + CallerIdentity.peerHost(), action,
+                   Status.UNAUTHENTICATED.withDescription("the hub needs a client certificate that names a service"));
+        }
+        return caller.orElseThrow();
+    }
+
+    /*
+     * With identities on, the leases of the given ones that hold no record at all (they are not renewed: their holder
+     * registers again); PERMISSION_DENIED for the whole call when one holds another service's record.
+     */
+    private Set<Long> unheld(Collection<Long> leases, String action) {
+        if (!identities) {
+            return Set.of();
+        }
+        ServiceIdentity caller = caller(action);
+        Set<Long> unheld = new LinkedHashSet<>();
+        for (long lease : leases) {
+            Optional<String> known = view.serviceOf(lease);
+            Set<String> services = known.isPresent() ? Set.of(known.get()) : store.holder(lease).services();
+            if (services.isEmpty()) {
+                unheld.add(lease);
+            } else if (!services.equals(Set.of(caller.service()))) {
+                refuse("other-lease", caller.uri(), action + " lease " + Long.toHexString(lease),
+                       Status.PERMISSION_DENIED.withDescription("lease " + Long.toHexString(lease) + " is not "
+                                                                + caller.service() + "'s"));
+            }
+        }
+        return unheld;
+    }
+
+    private void refuse(String reason, String caller, String action, Status status) {
         metrics.refused(reason);
         if (refusals.first(caller)) {
-            LOG.log(Level.WARNING, "refused " + caller + " registering as " + service + " (" + reason
+            LOG.log(Level.WARNING, "refused " + caller + " " + action + " (" + reason
                                    + "); further refusals of this caller within a minute are only counted");
         }
         throw status.asRuntimeException();
@@ -142,9 +180,16 @@ final class HubService extends HubGrpc.HubImplBase {
                         .asRuntimeException();
             }
             leases.forEach(InstanceRules::checkLease);
-            KeepAliveResponse response = KeepAliveResponse.newBuilder().addAllLeases(renew(leases)).build();
-            metrics.renewed(leases.size());
-            return response;
+            Set<Long> unheld = unheld(leases, "renewing");
+            Set<Long> renewed = new LinkedHashSet<>(leases);
+            renewed.removeAll(unheld);
+            KeepAliveResponse.Builder response = KeepAliveResponse.newBuilder();
+            if (!renewed.isEmpty()) {
+                response.addAllLeases(renew(renewed));
+            }
+            unheld.forEach(lease -> response.addLeases(LeaseStatus.newBuilder().setLeaseId(lease).setAlive(false)));
+            metrics.renewed(renewed.size());
+            return response.build();
         });
     }
 
@@ -152,6 +197,11 @@ final class HubService extends HubGrpc.HubImplBase {
     public void deregister(DeregisterRequest request, StreamObserver<DeregisterResponse> responses) {
         Unary.answer(responses, () -> {
             InstanceRules.checkLease(request.getLeaseId());
+            if (!unheld(List.of(request.getLeaseId()), "revoking").isEmpty() && store.holder(request.getLeaseId()).exists()) {
+                // a live lease with no record: nobody's to revoke through the hub
+                throw Status.PERMISSION_DENIED.withDescription("lease " + Long.toHexString(request.getLeaseId())
+                                                               + " holds no record").asRuntimeException();
+            }
             long revision = store.revoke(request.getLeaseId());
             metrics.deregistered();
             LOG.log(Level.INFO, "deregistered lease " + Long.toHexString(request.getLeaseId()));
@@ -162,6 +212,7 @@ final class HubService extends HubGrpc.HubImplBase {
     @Override
     public void getService(GetServiceRequest request, StreamObserver<GetServiceResponse> responses) {
         Unary.answer(responses, () -> {
+            identified("reading services");
             InstanceRules.checkService(request.getService());
             EtcdStore.Records read = store.records(request.getService());
             GetServiceResponse.Builder response = GetServiceResponse.newBuilder().setRevision(read.revision());
@@ -173,6 +224,7 @@ final class HubService extends HubGrpc.HubImplBase {
     @Override
     public void listServices(ListServicesRequest request, StreamObserver<ListServicesResponse> responses) {
         Unary.answer(responses, () -> {
+            identified("listing services");
             EtcdStore.ServiceNames read = store.serviceNames();
             return ListServicesResponse.newBuilder().addAllServices(read.names()).setRevision(read.revision()).build();
         });
@@ -181,6 +233,7 @@ final class HubService extends HubGrpc.HubImplBase {
     @Override
     public void publishSchema(PublishSchemaRequest request, StreamObserver<PublishSchemaResponse> responses) {
         Unary.answer(responses, () -> {
+            identified("publishing a schema");
             byte[] schema = request.getSchema().toByteArray();
             SchemaRules.checkSchema(schema);
             String id = SchemaRules.idOf(schema);
@@ -194,6 +247,7 @@ final class HubService extends HubGrpc.HubImplBase {
     @Override
     public void getSchema(GetSchemaRequest request, StreamObserver<GetSchemaResponse> responses) {
         Unary.answer(responses, () -> {
+            identified("reading a schema");
             SchemaRules.checkId(request.getSchemaId());
             byte[] schema = store.schema(request.getSchemaId()).orElseThrow(() -> Status.NOT_FOUND
                     .withDescription("no schema " + request.getSchemaId()).asRuntimeException());
@@ -204,6 +258,7 @@ final class HubService extends HubGrpc.HubImplBase {
     @Override
     public void watch(WatchRequest request, StreamObserver<WatchResponse> responses) {
         try {
+            identified("watching services");
             if (!request.getService().isEmpty()) {
                 InstanceRules.checkService(request.getService());
             }
@@ -212,6 +267,13 @@ final class HubService extends HubGrpc.HubImplBase {
             return;
         }
         view.subscribe(request.getService(), (ServerCallStreamObserver<WatchResponse>) responses);
+    }
+
+    /* With identities on, a call without a client certificate gets UNAUTHENTICATED. */
+    private void identified(String action) {
+        if (identities) {
+            caller(action);
+        }
     }
 
     /*

@@ -106,13 +106,19 @@ class HubApiTest {
     }
 
     @Test
-    void reRegisteringAnInstanceMovesItsRecordToTheNewLease() throws Exception {
-        register("orders", "orders-1", 30);
-        long second = register("orders", "orders-1", 30).getLeaseId();
+    void anInstanceIdHeldByALiveLeaseIsNotTakenOverAndIsFreeOnceThatLeaseGoes() throws Exception {
+        long first = register("orders", "orders-1", 30).getLeaseId();
+        assertThatThrownBy(() -> register("orders", "orders-1", 30))
+                .satisfies(e -> assertThat(Status.fromThrowable(e).getCode()).isEqualTo(Status.Code.ALREADY_EXISTS));
         List<KeyValue> kvs = etcdClient.getKVClient().get(bytes("/switchboard/services/orders/"),
                                                           GetOption.builder().isPrefix(true).build()).get().getKvs();
         assertThat(kvs).hasSize(1);
-        assertThat(kvs.get(0).getLease()).isEqualTo(second);
+        assertThat(kvs.get(0).getLease()).isEqualTo(first);
+
+        hub.stub().deregister(DeregisterRequest.newBuilder().setLeaseId(first).build());
+        long second = register("orders", "orders-1", 30).getLeaseId();
+        assertThat(etcdClient.getKVClient().get(bytes("/switchboard/services/orders/orders-1")).get().getKvs().get(0)
+                           .getLease()).isEqualTo(second);
     }
 
     static Stream<Arguments> badRegistrations() {

@@ -4,6 +4,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -16,18 +17,26 @@ import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
 import javax.net.ssl.SSLContext;
 
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.KeyValue;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.okhttp.OkHttpChannelBuilder;
 import io.helidon.config.Config;
 import io.helidon.config.ConfigSources;
+import io.switchboard.api.hub.v1.DeregisterRequest;
+import io.switchboard.api.hub.v1.GetSchemaRequest;
 import io.switchboard.api.hub.v1.GetServiceRequest;
 import io.switchboard.api.hub.v1.HubGrpc;
+import io.switchboard.api.hub.v1.KeepAliveRequest;
+import io.switchboard.api.hub.v1.ListServicesRequest;
+import io.switchboard.api.hub.v1.PublishSchemaRequest;
 import io.switchboard.api.hub.v1.RegisterRequest;
+import io.switchboard.api.hub.v1.WatchRequest;
 import io.switchboard.identity.IdentityFiles;
 import io.switchboard.identity.LocalCa;
 import io.switchboard.identity.WorkloadTls;
@@ -85,6 +94,8 @@ class HubIdentityTest {
         try (WorkloadTls post = WorkloadTls.load(ca.ensure("post"), Duration.ofHours(1))) {
             await().atMost(Duration.ofSeconds(10)).until(hub::ready);
             HubGrpc.HubBlockingStub asPost = stub(hub, post.sslContext(), post);
+            // metrics are the JVM's: counted from what the other test left
+            String before = get(hub, "/observe/metrics", ca.trustingContext());
 
             long lease = asPost.register(RegisterRequest.newBuilder().setInstance(instance("post", "p-1", 9001))
                                                  .setTtlSeconds(30).build()).getLeaseId();
@@ -119,13 +130,100 @@ class HubIdentityTest {
                     .extracting(i -> i.getId()).containsExactly("p-1");
             // every refusal counted, one line per caller
             String metrics = get(hub, "/observe/metrics", ca.trustingContext());
-            assertThat(counter(metrics, "other-service")).isEqualTo(4);
-            assertThat(counter(metrics, "no-identity")).isEqualTo(1);
+            assertThat(counter(metrics, "other-service") - counter(before, "other-service")).isEqualTo(4);
+            assertThat(counter(metrics, "no-identity") - counter(before, "no-identity")).isEqualTo(1);
             assertThat(warnings).filteredOn(w -> w.contains("spiffe://switchboard.local/service/post")).hasSize(1);
             assertThat(warnings).filteredOn(w -> w.contains("without a client certificate")).hasSize(1);
         } finally {
             serviceLog.removeHandler(capture);
         }
+    }
+
+    @Test
+    void aLeaseIsRenewedAndRevokedOnlyByItsServiceAndNoRegistrationReplacesAnothersRecord() throws Exception {
+        HubServer hub = STACK.start(HubServer.start(STACK.hubConfig()));
+        await().atMost(Duration.ofSeconds(10)).until(hub::ready);
+        String before = STACK.http().send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + hub.port()
+                                                                            + "/observe/metrics")).build(),
+                                          HttpResponse.BodyHandlers.ofString()).body();
+        double otherLeaseBefore = counter(before, "other-lease");
+        double noIdentityBefore = counter(before, "no-identity");
+        HubGrpc.HubBlockingStub asPost = HubGrpc.newBlockingStub(STACK.channel("post", "hub", hub.port()));
+        HubGrpc.HubBlockingStub asUser = HubGrpc.newBlockingStub(STACK.channel("user", "hub", hub.port()));
+        long lease = deadline(asPost).register(RegisterRequest.newBuilder().setInstance(instance("post", "owned-1", 9001))
+                                                       .setTtlSeconds(30).build()).getLeaseId();
+        long userLease = deadline(asUser).register(RegisterRequest.newBuilder()
+                                                           .setInstance(instance("user", "owned-u-1", 9101))
+                                                           .setTtlSeconds(30).build()).getLeaseId();
+
+        // the lease id as anyone who opens the dashboard reads it
+        String page = STACK.http().send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + hub.port()
+                                                                          + "/ui/api/services/post")).build(),
+                                        HttpResponse.BodyHandlers.ofString()).body();
+        Matcher shown = Pattern.compile("\"id\":\"owned-1\".*?\"lease\":\\{\"id\":\"([0-9a-f]+)\"").matcher(page);
+        assertThat(shown.find()).as(page).isTrue();
+        long read = Long.parseUnsignedLong(shown.group(1), 16);
+        assertThat(read).isEqualTo(lease);
+
+        // another service can neither renew nor revoke it, alone or in a batch of its own leases
+        assertCode(() -> deadline(asUser).keepAlive(KeepAliveRequest.newBuilder().addLeaseIds(read).build()),
+                   Status.Code.PERMISSION_DENIED);
+        assertCode(() -> deadline(asUser).keepAlive(KeepAliveRequest.newBuilder().addLeaseIds(userLease)
+                                                            .addLeaseIds(read).build()), Status.Code.PERMISSION_DENIED);
+        assertCode(() -> deadline(asUser).deregister(DeregisterRequest.newBuilder().setLeaseId(read).build()),
+                   Status.Code.PERMISSION_DENIED);
+        // nor can a caller without a certificate, which reads nothing either
+        HubGrpc.HubBlockingStub anonymous = stub(hub, LocalCa.openOrCreate(STACK.localCa(), "switchboard.local")
+                .trustingContext(), STACK.identity("post"));
+        assertCode(() -> anonymous.keepAlive(KeepAliveRequest.newBuilder().addLeaseIds(read).build()),
+                   Status.Code.UNAUTHENTICATED);
+        assertCode(() -> anonymous.deregister(DeregisterRequest.newBuilder().setLeaseId(read).build()),
+                   Status.Code.UNAUTHENTICATED);
+        assertCode(() -> anonymous.getService(GetServiceRequest.newBuilder().setService("post").build()),
+                   Status.Code.UNAUTHENTICATED);
+        assertCode(() -> anonymous.listServices(ListServicesRequest.getDefaultInstance()), Status.Code.UNAUTHENTICATED);
+        assertCode(() -> anonymous.publishSchema(PublishSchemaRequest.getDefaultInstance()), Status.Code.UNAUTHENTICATED);
+        assertCode(() -> anonymous.getSchema(GetSchemaRequest.newBuilder().setSchemaId("sha256:" + "0".repeat(64))
+                                                     .build()), Status.Code.UNAUTHENTICATED);
+        assertCode(() -> anonymous.watch(WatchRequest.newBuilder().setService("post").build()).hasNext(),
+                   Status.Code.UNAUTHENTICATED);
+        // and a second instance of post cannot take over the record another lease holds
+        assertCode(() -> deadline(asPost).register(RegisterRequest.newBuilder()
+                                                           .setInstance(instance("post", "owned-1", 9666))
+                                                           .setTtlSeconds(30).build()), Status.Code.ALREADY_EXISTS);
+
+        try (Client etcd = Client.builder().endpoints(STACK.etcd().endpoint()).build()) {
+            KeyValue record = etcd.getKVClient().get(ByteSequence.from("/switchboard/services/post/owned-1",
+                                                                       StandardCharsets.UTF_8)).get().getKvs().get(0);
+            assertThat(record.getLease()).as("the record's lease").isEqualTo(lease);
+            assertThat(record.getValue().toString(StandardCharsets.UTF_8)).contains("9001").doesNotContain("9666");
+            // a lease that holds no record is not renewed: its holder registers again
+            long bare = etcd.getLeaseClient().grant(30).get().getID();
+            assertThat(deadline(asPost).keepAlive(KeepAliveRequest.newBuilder().addLeaseIds(bare).build())
+                               .getLeasesList()).singleElement().satisfies(status -> assertThat(status.getAlive()).isFalse());
+        }
+        // the owner renews and revokes its lease as before
+        assertThat(deadline(asPost).keepAlive(KeepAliveRequest.newBuilder().addLeaseIds(lease).build()).getLeasesList())
+                .singleElement().satisfies(status -> assertThat(status.getAlive()).isTrue());
+        deadline(asPost).deregister(DeregisterRequest.newBuilder().setLeaseId(lease).build());
+        assertThat(deadline(asPost).getService(GetServiceRequest.newBuilder().setService("post").build())
+                           .getInstancesList()).extracting(i -> i.getId()).doesNotContain("owned-1");
+
+        String metrics = STACK.http().send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + hub.port()
+                                                                             + "/observe/metrics")).build(),
+                                           HttpResponse.BodyHandlers.ofString()).body();
+        // metrics are the JVM's: counted from what the other test left
+        assertThat(counter(metrics, "other-lease") - otherLeaseBefore).isEqualTo(3);
+        assertThat(counter(metrics, "no-identity") - noIdentityBefore).isEqualTo(7);
+    }
+
+    private static HubGrpc.HubBlockingStub deadline(HubGrpc.HubBlockingStub stub) {
+        return stub.withDeadlineAfter(10, TimeUnit.SECONDS);
+    }
+
+    private static void assertCode(Runnable call, Status.Code code) {
+        assertThatThrownBy(call::run).isInstanceOfSatisfying(StatusRuntimeException.class,
+                                                             e -> assertThat(e.getStatus().getCode()).isEqualTo(code));
     }
 
     private static HubGrpc.HubBlockingStub stub(HubServer hub, SSLContext context, WorkloadTls verifier) {

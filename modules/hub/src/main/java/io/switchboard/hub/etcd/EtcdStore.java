@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
@@ -31,6 +32,7 @@ import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.Watch;
 import io.etcd.jetcd.common.exception.EtcdException;
 import io.etcd.jetcd.kv.GetResponse;
+import io.etcd.jetcd.kv.TxnResponse;
 import io.etcd.jetcd.lease.LeaseTimeToLiveResponse;
 import io.etcd.jetcd.op.Cmp;
 import io.etcd.jetcd.op.CmpTarget;
@@ -153,20 +155,51 @@ public final class EtcdStore implements AutoCloseable {
     }
 
     /**
-     * Grants a lease and writes the instance's record attached to it.
+     * Grants a lease and writes the instance's record attached to it, in one transaction that writes only where no
+     * record is: a registration never replaces a record that another lease holds.
      *
      * @param instance     a validated instance
      * @param registeredAt the time stored beside it
      * @param ttlSeconds   lease TTL
      * @return the lease id and the revision of the write
+     * @throws StatusRuntimeException ALREADY_EXISTS when another lease holds the instance's record (the new lease is
+     *                                revoked), UNAVAILABLE when etcd cannot be reached
      */
     public Registered register(Instance instance, Instant registeredAt, long ttlSeconds) {
-        String key = InstanceRecords.key(instance.getService(), instance.getId());
+        ByteSequence key = bytes(InstanceRecords.key(instance.getService(), instance.getId()));
         long leaseId = await(client.getLeaseClient().grant(ttlSeconds)).getID();
-        long revision = await(client.getKVClient().put(bytes(key), ByteSequence.from(InstanceRecords.encode(instance, registeredAt)),
-                                                       PutOption.builder().withLeaseId(leaseId).build()))
-                .getHeader().getRevision();
-        return new Registered(leaseId, revision);
+        TxnResponse written = await(client.getKVClient().txn()
+                                            .If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.createRevision(0)))
+                                            .Then(Op.put(key, ByteSequence.from(InstanceRecords.encode(instance, registeredAt)),
+                                                         PutOption.builder().withLeaseId(leaseId).build()))
+                                            .commit());
+        if (!written.isSucceeded()) {
+            // unused: it would otherwise live its TTL in etcd
+            client.getLeaseClient().revoke(leaseId);
+            throw Status.ALREADY_EXISTS.withDescription(
+                    instance.getService() + "/" + instance.getId() + " is registered under another lease; the id is"
+                    + " free once that lease is revoked or expires").asRuntimeException();
+        }
+        return new Registered(leaseId, written.getHeader().getRevision());
+    }
+
+    /**
+     * Who holds a lease, read from etcd: whether it exists, and the services of the instance records attached to it.
+     *
+     * @param leaseId lease
+     * @return the holder
+     * @throws StatusRuntimeException UNAVAILABLE when etcd cannot be reached
+     */
+    public LeaseHolder holder(long leaseId) {
+        LeaseTimeToLiveResponse read = await(client.getLeaseClient().timeToLive(
+                leaseId, LeaseOption.builder().withAttachedKeys().build()));
+        Set<String> services = new TreeSet<>();
+        for (ByteSequence key : read.getKeys()) {
+            // a key that is not an instance record is no service's
+            services.add(InstanceRecords.idOf(key.toString(StandardCharsets.UTF_8))
+                                 .map(InstanceRecords.InstanceId::service).orElse(""));
+        }
+        return new LeaseHolder(read.getTTL() >= 0, services);
     }
 
     /**
@@ -417,6 +450,15 @@ public final class EtcdStore implements AutoCloseable {
             }
         }
         return Status.UNAVAILABLE.withDescription("etcd: " + cause);
+    }
+
+    /**
+     * Who holds a lease.
+     *
+     * @param exists   whether etcd has the lease
+     * @param services the services of the records attached to it (an empty name for a key that is not a record)
+     */
+    public record LeaseHolder(boolean exists, Set<String> services) {
     }
 
     /**

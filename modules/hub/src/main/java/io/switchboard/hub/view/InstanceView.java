@@ -2,8 +2,10 @@ package io.switchboard.hub.view;
 
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -35,6 +37,8 @@ public final class InstanceView implements AutoCloseable {
     private final int queueCapacity;
     private final Object lock = new Object();
     private final Map<String, Map<String, InstanceRecord>> services = new TreeMap<>();
+    /* the service of each lease's record: whose lease it is, for the hub's authorisation */
+    private final Map<Long, String> leaseServices = new HashMap<>();
     private final Map<String, Set<Subscription>> subscribers = new ConcurrentHashMap<>();
     private final List<Runnable> changeListeners = new CopyOnWriteArrayList<>();
     private long revision;
@@ -72,6 +76,18 @@ public final class InstanceView implements AutoCloseable {
     public boolean synced() {
         synchronized (lock) {
             return synced;
+        }
+    }
+
+    /**
+     * The service whose record a lease holds, as this view knows it (it follows etcd by milliseconds).
+     *
+     * @param leaseId lease
+     * @return the service, empty when the view knows no record of that lease
+     */
+    public Optional<String> serviceOf(long leaseId) {
+        synchronized (lock) {
+            return Optional.ofNullable(leaseServices.get(leaseId));
         }
     }
 
@@ -173,9 +189,12 @@ public final class InstanceView implements AutoCloseable {
                 watch.close();
             }
             services.clear();
-            read.records().forEach(record -> services
-                    .computeIfAbsent(record.instance().getService(), s -> new TreeMap<>())
-                    .put(record.instance().getId(), record));
+            leaseServices.clear();
+            read.records().forEach(record -> {
+                services.computeIfAbsent(record.instance().getService(), s -> new TreeMap<>())
+                        .put(record.instance().getId(), record);
+                leaseServices.put(record.leaseId(), record.instance().getService());
+            });
             revision = read.revision();
             synced = true;
             subscribers.forEach((service, set) -> {
@@ -227,16 +246,23 @@ public final class InstanceView implements AutoCloseable {
 
     private void put(InstanceRecord record) {
         Instance instance = record.instance();
-        services.computeIfAbsent(instance.getService(), s -> new TreeMap<>()).put(instance.getId(), record);
+        InstanceRecord replaced = services.computeIfAbsent(instance.getService(), s -> new TreeMap<>())
+                .put(instance.getId(), record);
+        if (replaced != null) {
+            leaseServices.remove(replaced.leaseId());
+        }
+        leaseServices.put(record.leaseId(), instance.getService());
         publish(instance.getService(), change(WatchResponse.Type.PUT, instance));
         changed();
     }
 
     private void remove(String service, String id) {
         Map<String, InstanceRecord> instances = services.get(service);
-        if (instances == null || instances.remove(id) == null) {
+        InstanceRecord removed = instances == null ? null : instances.remove(id);
+        if (removed == null) {
             return;
         }
+        leaseServices.remove(removed.leaseId());
         if (instances.isEmpty()) {
             services.remove(service);
         }

@@ -191,8 +191,10 @@ public final class KeptRegistration implements Registration, LeaseRenewals.Liste
                 }
                 if (!failing) {
                     failing = true;
-                    LOG.log(Level.WARNING, "cannot reach the hub for " + name() + " ("
-                                           + HubConnection.describe(e.getStatus()) + "); retrying");
+                    // the hub is away, or refused: another lease holds the id (ALREADY_EXISTS), or the identity
+                    // does not match (PERMISSION_DENIED); each may change, so keep trying
+                    LOG.log(Level.WARNING, "cannot register " + name() + " (" + HubConnection.describe(e.getStatus())
+                                           + "); retrying");
                 }
                 hub.reconnectNow();
                 delay = backoff.nextMillis();
