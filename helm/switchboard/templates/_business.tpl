@@ -51,6 +51,7 @@ spec:
       volumes:
         - name: tmp
           emptyDir: {}
+        {{- include "switchboard.identityVolume" . | nindent 8 }}
         - name: data
           {{- if $embedded }}
           persistentVolumeClaim:

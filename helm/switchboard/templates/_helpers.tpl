@@ -111,6 +111,25 @@ seccompProfile:
 prometheus.io/scrape: "true"
 prometheus.io/port: {{ .port | quote }}
 prometheus.io/path: /observe/metrics
+prometheus.io/scheme: {{ include "switchboard.scheme" . | lower }}
+{{- end }}
+{{- end }}
+
+{{/*
+How a component's port answers HTTP: HTTPS with its identity (the hub and the services, tls.mode certManager; a
+client certificate is asked for, not required), HTTP for the gateway's edge and in tls.mode plaintext.
+*/}}
+{{- define "switchboard.scheme" -}}
+{{- if and (eq .root.Values.tls.mode "certManager") (ne .component "gateway") }}HTTPS{{ else }}HTTP{{ end }}
+{{- end }}
+
+{{/* The volume of a component's identity Secret (tls.mode certManager), readable by the pod's group only. */}}
+{{- define "switchboard.identityVolume" -}}
+{{- if eq .root.Values.tls.mode "certManager" }}
+- name: identity
+  secret:
+    secretName: {{ include "switchboard.componentName" . }}-tls
+    defaultMode: 0440
 {{- end }}
 {{- end }}
 
@@ -130,10 +149,19 @@ variables, probes on the observe endpoints, a preStop pause, security. Call with
   env:
     - name: JDK_JAVA_OPTIONS
       value: {{ .values.jvmOptions | quote }}
-    # The chart does not issue certificates yet (issue 16), so components run with the development switch and log
-    # that they run plaintext: keep the cluster's network closed to other workloads
+    {{- if eq .root.Values.tls.mode "certManager" }}
+    # the component's identity, from its cert-manager Secret (re-read when cert-manager renews it)
+    - name: TLS_CERTIFICATE
+      value: /etc/switchboard/tls/tls.crt
+    - name: TLS_PRIVATE_KEY
+      value: /etc/switchboard/tls/tls.key
+    - name: TLS_TRUST_BUNDLE
+      value: /etc/switchboard/tls/ca.crt
+    {{- else }}
+    # tls.mode plaintext: no identity (the component logs a warning)
     - name: TLS_PLAINTEXT
       value: "true"
+    {{- end }}
     {{- with .env }}
     {{- toYaml . | nindent 4 }}
     {{- end }}
@@ -145,12 +173,14 @@ variables, probes on the observe endpoints, a preStop pause, security. Call with
     httpGet:
       path: /observe/health/live
       port: http
+      scheme: {{ include "switchboard.scheme" . }}
     periodSeconds: 2
     failureThreshold: 60
   livenessProbe:
     httpGet:
       path: /observe/health/live
       port: http
+      scheme: {{ include "switchboard.scheme" . }}
     periodSeconds: 10
     timeoutSeconds: 3
     failureThreshold: 3
@@ -158,6 +188,7 @@ variables, probes on the observe endpoints, a preStop pause, security. Call with
     httpGet:
       path: /observe/health/ready
       port: http
+      scheme: {{ include "switchboard.scheme" . }}
     periodSeconds: 5
     timeoutSeconds: 3
     failureThreshold: 2
@@ -172,6 +203,11 @@ variables, probes on the observe endpoints, a preStop pause, security. Call with
   volumeMounts:
     - name: tmp
       mountPath: /tmp
+    {{- if eq .root.Values.tls.mode "certManager" }}
+    - name: identity
+      mountPath: /etc/switchboard/tls
+      readOnly: true
+    {{- end }}
     {{- with .mounts }}
     {{- toYaml . | nindent 4 }}
     {{- end }}

@@ -75,7 +75,7 @@ class ChartUnitTest {
         assertThat(chart.get(Deployment.class, name("gateway")).getSpec().getReplicas()).isEqualTo(2);
         assertThat(chart.get(StatefulSet.class, name("etcd")).getSpec().getReplicas()).isEqualTo(1);
         assertThat(chart.all(Ingress.class)).isEmpty();
-        assertThat(chart.custom).isEmpty();
+        assertThat(chart.custom("ServiceMonitor")).isEmpty();
     }
 
     @ParameterizedTest
@@ -122,7 +122,7 @@ class ChartUnitTest {
 
     @Test
     void theDocumentedKeysWithoutDefaultsAreReadByTheCode() {
-        String sources = sources("user", "post", "runtime", "registry");
+        String sources = sources("user", "post", "runtime", "registry", "server");
         Repository.KEYS_WITHOUT_DEFAULTS.values().stream().flatMap(List::stream).distinct().forEach(key -> {
             List<String> suffixes = new ArrayList<>();
             String[] parts = key.split("\\.");
@@ -207,7 +207,7 @@ class ChartUnitTest {
             assertThat(selector.getMatchExpressions()).isNullOrEmpty();
             assertThat(matching(pods, selector.getMatchLabels())).containsExactly(pdb.getMetadata().getName());
         }
-        for (Map<String, Object> monitor : chart.custom) {
+        for (Map<String, Object> monitor : chart.custom("ServiceMonitor")) {
             Map<?, ?> spec = (Map<?, ?>) monitor.get("spec");
             assertThat(spec.keySet().stream().map(String::valueOf).toList()).containsOnly("selector", "endpoints");
             @SuppressWarnings("unchecked")
@@ -216,13 +216,14 @@ class ChartUnitTest {
                     .filter(s -> s.getMetadata().getLabels().entrySet().containsAll(labels.entrySet())).toList();
             assertThat(selected).hasSize(1);
             for (Object endpoint : (List<?>) spec.get("endpoints")) {
-                assertThat(((Map<?, ?>) endpoint).keySet().stream().map(String::valueOf).toList()).containsOnly("port", "path", "interval");
+                assertThat(((Map<?, ?>) endpoint).keySet().stream().map(String::valueOf).toList())
+                        .containsAnyOf("port", "path", "interval").isSubsetOf("port", "path", "interval", "scheme", "tlsConfig");
                 assertThat(((Map<?, ?>) endpoint).get("path")).isEqualTo("/observe/metrics");
                 assertThat(selected.getFirst().getSpec().getPorts()).anyMatch(p -> p.getName().equals(((Map<?, ?>) endpoint).get("port")));
             }
         }
         if (variant == 1) {
-            assertThat(chart.custom).hasSize(4);
+            assertThat(chart.custom("ServiceMonitor")).hasSize(4);
             assertThat(chart.all(PodDisruptionBudget.class)).extracting(p -> p.getMetadata().getName())
                     .containsExactlyInAnyOrder(name("etcd"), name("hub"), name("gateway"), name("user"), name("post"));
         }

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -41,8 +42,10 @@ final class RenderedChart {
             "PersistentVolumeClaim", PersistentVolumeClaim.class, "Secret", Secret.class,
             "PodDisruptionBudget", PodDisruptionBudget.class, "Ingress", Ingress.class, "Pod", Pod.class);
 
+    private static final Set<String> CUSTOM_KINDS = Set.of("ServiceMonitor", "Certificate", "Issuer");
+
     final List<HasMetadata> objects = new ArrayList<>();
-    /** Custom resources (ServiceMonitor), which fabric8's core model does not type: kept as maps. */
+    /** Custom resources (ServiceMonitor, cert-manager's), which fabric8's core model does not type: kept as maps. */
     final List<Map<String, Object>> custom = new ArrayList<>();
 
     private RenderedChart(String manifests) {
@@ -53,7 +56,7 @@ final class RenderedChart {
                     continue;
                 }
                 String kind = (String) document.get("kind");
-                if (kind.equals("ServiceMonitor")) {
+                if (CUSTOM_KINDS.contains(kind)) {
                     custom.add(document);
                     continue;
                 }
@@ -92,6 +95,17 @@ final class RenderedChart {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** The custom resources of a kind, as maps. */
+    List<Map<String, Object>> custom(String kind) {
+        return custom.stream().filter(o -> kind.equals(o.get("kind"))).toList();
+    }
+
+    /** The custom resource of a kind with that name. */
+    Map<String, Object> custom(String kind, String name) {
+        return custom(kind).stream().filter(o -> name.equals(((Map<?, ?>) o.get("metadata")).get("name"))).findFirst()
+                .orElseThrow(() -> new AssertionError("no " + kind + " " + name));
     }
 
     <T extends HasMetadata> List<T> all(Class<T> type) {

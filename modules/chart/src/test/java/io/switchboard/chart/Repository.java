@@ -29,12 +29,16 @@ final class Repository {
     private static final List<String> SERVICE_KEYS = List.of("registry.instance-id", "registry.zone", "registry.version",
                                                              "registry.weight", "db.url", "db.user", "db.password",
                                                              "db.pool-size");
+    /* a component's identity files, which every component reads (README "Identity and TLS") */
+    private static final List<String> TLS_KEYS = List.of("tls.certificate", "tls.private-key", "tls.trust-bundle",
+                                                         "tls.local-ca");
     static final Map<String, List<String>> KEYS_WITHOUT_DEFAULTS = Map.of(
-            "hub", List.of(),
-            "gateway", List.of(),
-            "post", SERVICE_KEYS,
-            "user", concat(SERVICE_KEYS, List.of("user.signing-key", "user.signing-key-file", "user.extra-public-keys",
-                                                 "user.argon2.memory-kib", "user.argon2.iterations")));
+            "hub", TLS_KEYS,
+            "gateway", TLS_KEYS,
+            "post", concat(SERVICE_KEYS, TLS_KEYS),
+            "user", concat(SERVICE_KEYS, TLS_KEYS, List.of("user.signing-key", "user.signing-key-file",
+                                                           "user.extra-public-keys", "user.argon2.memory-kib",
+                                                           "user.argon2.iterations")));
 
     private Repository() {
     }
@@ -85,7 +89,8 @@ final class Repository {
         });
     }
 
-    private static List<String> concat(List<String> a, List<String> b) {
-        return java.util.stream.Stream.concat(a.stream(), b.stream()).toList();
+    @SafeVarargs
+    private static List<String> concat(List<String>... lists) {
+        return java.util.Arrays.stream(lists).flatMap(List::stream).toList();
     }
 }

@@ -49,6 +49,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class GatewayRetryTest {
     @RegisterExtension
     static final Stack STACK = new Stack();
+    private static final AtomicInteger IDS = new AtomicInteger();
 
     /* A faulty instance sends its answer's headers at once, before its service method runs. */
     private static final ServerInterceptor HEADERS_FIRST = new ServerInterceptor() {
@@ -84,8 +85,8 @@ class GatewayRetryTest {
                 }, HEADERS_FIRST)).build().start(), Server::shutdownNow);
         Server healthy = healthy();
         dyingLink[0] = STACK.start(TcpProxy.start("127.0.0.1", dying.getPort()));
-        GatewayServer gateway = Gateways.over(STACK, Gateways.post("dying", dyingLink[0].port()),
-                                              Gateways.post("healthy", healthy.getPort()));
+        GatewayServer gateway = Gateways.over(STACK, Gateways.post(unique("dying"), dyingLink[0].port()),
+                                              Gateways.post(unique("healthy"), healthy.getPort()));
         HttpClient http = HttpClient.newHttpClient();
 
         // round robin: once the gateway knows both instances, one of the next calls lands on the dying one
@@ -139,8 +140,8 @@ class GatewayRetryTest {
             stallingPort = STACK.start(Gateways.asPost(NettyServerBuilder.forPort(0), STACK).addService(ServerInterceptors.intercept(
                     stallingService, HEADERS_FIRST)).build().start(), Server::shutdownNow).getPort();
         }
-        GatewayServer gateway = Gateways.over(STACK, Gateways.post("stalling", stallingPort),
-                                              Gateways.post("healthy", healthy().getPort()));
+        GatewayServer gateway = Gateways.over(STACK, Gateways.post(unique("stalling"), stallingPort),
+                                              Gateways.post(unique("healthy"), healthy().getPort()));
         HttpClient http = HttpClient.newHttpClient();
 
         List<String> answers = new ArrayList<>();
@@ -169,5 +170,11 @@ class GatewayRetryTest {
                 responses.onCompleted();
             }
         }).build().start(), Server::shutdownNow);
+    }
+
+    /* The tests share the stack's etcd, where an instance id stays taken while its registration lives (until the
+     * last test): each registers its own. */
+    private static String unique(String id) {
+        return id + "-" + IDS.incrementAndGet();
     }
 }

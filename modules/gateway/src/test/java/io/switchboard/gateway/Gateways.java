@@ -9,6 +9,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.WeakHashMap;
 
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.switchboard.api.hub.v1.Instance;
@@ -28,15 +29,22 @@ import static org.awaitility.Awaitility.await;
  */
 final class Gateways {
     private static final HttpClient HTTP = HttpClient.newHttpClient();
+    /* the registrations of each stack's last gateway: the next one's test must not find them in the registry */
+    private static final Map<Stack, List<Registration>> REGISTERED = new WeakHashMap<>();
 
     private Gateways() {
     }
 
     /**
      * Starts a hub, registers the instances in the given order and starts a gateway; returns once the registrations
-     * are healthy and the gateway is ready.
+     * are healthy and the gateway is ready. The instances an earlier call registered on the same stack (whose etcd the
+     * test class shares) are deregistered first, so that a test's gateway sees only its own.
      */
     static GatewayServer over(Stack stack, Instance... instances) {
+        List<Registration> earlier = REGISTERED.remove(stack);
+        if (earlier != null) {
+            earlier.forEach(Registration::close);
+        }
         HubServer hub = stack.start(HubServer.start(stack.hubConfig()));
         // each instance registers with its service's identity, as the hub requires
         Map<String, RegistryClient> registries = new HashMap<>();
@@ -45,6 +53,7 @@ final class Gateways {
                                 RegistryClient.create("127.0.0.1:" + hub.port(), stack.identity(service))))
                                                      .register(instance, Duration.ofSeconds(10))))
                 .toList();
+        REGISTERED.put(stack, registrations);
         GatewayServer gateway = stack.start(GatewayServer.start(stack.serviceConfig(hub.port(), Map.of())));
         await().atMost(Duration.ofSeconds(10)).until(() -> registrations.stream().allMatch(Registration::healthy));
         HttpRequest ready = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.port() + "/observe/health/ready"))
