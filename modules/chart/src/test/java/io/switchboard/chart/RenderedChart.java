@@ -24,6 +24,7 @@ import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 
 /**
@@ -40,7 +41,8 @@ final class RenderedChart {
     private static final Map<String, Class<? extends HasMetadata>> KINDS = Map.of(
             "Deployment", Deployment.class, "StatefulSet", StatefulSet.class, "Service", Service.class,
             "PersistentVolumeClaim", PersistentVolumeClaim.class, "Secret", Secret.class,
-            "PodDisruptionBudget", PodDisruptionBudget.class, "Ingress", Ingress.class, "Pod", Pod.class);
+            "PodDisruptionBudget", PodDisruptionBudget.class, "Ingress", Ingress.class, "Pod", Pod.class,
+            "NetworkPolicy", NetworkPolicy.class);
 
     private static final Set<String> CUSTOM_KINDS = Set.of("ServiceMonitor", "Certificate", "Issuer");
 
