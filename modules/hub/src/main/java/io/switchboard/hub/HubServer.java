@@ -67,7 +67,9 @@ public final class HubServer implements AutoCloseable {
         String endpoints = config.get("etcd.endpoints").asString().orElse("http://127.0.0.1:2379");
         int queue = config.get("hub.watch-queue").asInt().orElse(4096);
         int maxRegistrations = config.get("hub.max-concurrent-registrations").asInt().orElse(128);
-        EtcdStore store = EtcdStore.connect(endpoints);
+        // the identity first: the hub shows it to etcd (https endpoints) as to its own callers
+        Optional<WorkloadTls> tls = ComponentTls.from(config.get("tls"), "hub");
+        EtcdStore store = EtcdStore.connect(endpoints, tls.orElse(null));
         MeterRegistry registry = Metrics.globalRegistry();
         HubMetrics metrics = new HubMetrics(registry);
         store.onError(metrics::etcdError);
@@ -78,7 +80,6 @@ public final class HubServer implements AutoCloseable {
         Optional<UiService> ui = UiService.create(config.get("ui"), store, view, probe);
 
         HubReadiness readiness = new HubReadiness(probe, view);
-        Optional<WorkloadTls> tls = ComponentTls.from(config.get("tls"), "hub");
         WebServerConfig.Builder builder = Servers.builder(config.get("server"), readiness, tls.orElse(null))
                 .addFeature(GrpcReflectionFeature.builder().enabled(true).build())
                 .addRouting(GrpcRouting.builder()

@@ -28,6 +28,8 @@ import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
 import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509ExtendedKeyManager;
+import javax.net.ssl.X509ExtendedTrustManager;
 
 import io.grpc.util.AdvancedTlsX509KeyManager;
 import io.grpc.util.AdvancedTlsX509TrustManager;
@@ -99,6 +101,25 @@ public final class WorkloadTls implements AutoCloseable {
      */
     public SSLContext sslContext() {
         return context;
+    }
+
+    /**
+     * The key manager behind {@link #sslContext()}: the current certificate and key, for a TLS stack that takes
+     * managers rather than a JDK context (Netty's, in jetcd).
+     *
+     * @return the key manager
+     */
+    public X509ExtendedKeyManager keyManager() {
+        return keys;
+    }
+
+    /**
+     * The trust manager behind {@link #sslContext()}: the trust bundle, and a peer of this trust domain only.
+     *
+     * @return the trust manager
+     */
+    public X509ExtendedTrustManager trustManager() {
+        return trust;
     }
 
     /**

@@ -9,7 +9,10 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
+
+import io.switchboard.identity.IdentityFiles;
 
 /**
  * A real etcd server (Debian's {@code etcd-server}) on free loopback ports with a temporary data directory.
@@ -25,13 +28,17 @@ public final class EtcdServer implements AutoCloseable {
     private final Path dir;
     private final int clientPort;
     private final int peerPort;
+    private final IdentityFiles tls;
+    private final int metricsPort;
     private Process process;
 
-    private EtcdServer(Path binary, Path dir, int clientPort, int peerPort) {
+    private EtcdServer(Path binary, Path dir, int clientPort, int peerPort, IdentityFiles tls) {
         this.binary = binary;
         this.dir = dir;
         this.clientPort = clientPort;
         this.peerPort = peerPort;
+        this.tls = tls;
+        this.metricsPort = tls == null ? 0 : FreePorts.next();
     }
 
     /**
@@ -44,6 +51,26 @@ public final class EtcdServer implements AutoCloseable {
         EtcdServer server = reserve();
         server.launch();
         return server;
+    }
+
+    /**
+     * Starts a single-member etcd that serves clients over TLS and requires a client certificate its trust bundle
+     * signed ({@code --client-cert-auth}), as a locked-down etcd does; its health is read from a plaintext metrics
+     * port.
+     *
+     * @param identity etcd's certificate, key and the CA bundle it trusts for clients
+     * @return the running server
+     * @throws IllegalStateException when there is no etcd binary or it does not start
+     */
+    public static EtcdServer startWithTls(IdentityFiles identity) {
+        try {
+            EtcdServer server = new EtcdServer(findBinary(), Files.createTempDirectory("switchboard-etcd-"),
+                                               FreePorts.next(), FreePorts.next(), identity);
+            server.launch();
+            return server;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create a data directory for etcd", e);
+        }
     }
 
     /**
@@ -68,7 +95,7 @@ public final class EtcdServer implements AutoCloseable {
     public static EtcdServer reserve(int clientPort, int peerPort) {
         Path binary = findBinary();
         try {
-            return new EtcdServer(binary, Files.createTempDirectory("switchboard-etcd-"), clientPort, peerPort);
+            return new EtcdServer(binary, Files.createTempDirectory("switchboard-etcd-"), clientPort, peerPort, null);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create a data directory for etcd", e);
         }
@@ -77,10 +104,10 @@ public final class EtcdServer implements AutoCloseable {
     /**
      * The client URL, for {@code etcd.endpoints} or jetcd.
      *
-     * @return {@code http://127.0.0.1:<port>}
+     * @return {@code http://127.0.0.1:<port>}, or {@code https://} with TLS
      */
     public String endpoint() {
-        return "http://127.0.0.1:" + clientPort;
+        return (tls == null ? "http" : "https") + "://127.0.0.1:" + clientPort;
     }
 
     /**
@@ -90,6 +117,9 @@ public final class EtcdServer implements AutoCloseable {
      * @return lease count
      */
     public int leaseCount() {
+        if (tls != null) {
+            throw new IllegalStateException("leaseCount reads etcd's HTTP gateway, which needs a client certificate here");
+        }
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
         HttpRequest request = HttpRequest.newBuilder(URI.create(endpoint() + "/v3/lease/leases"))
                 .POST(HttpRequest.BodyPublishers.ofString("{}"))
@@ -171,6 +201,13 @@ public final class EtcdServer implements AutoCloseable {
                 "--initial-cluster-state", "new")
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("etcd.log").toFile()));
+        if (tls != null) {
+            builder.command().addAll(List.of("--cert-file", tls.certificate().toString(),
+                                             "--key-file", tls.privateKey().toString(),
+                                             "--trusted-ca-file", tls.trustBundle().toString(),
+                                             "--client-cert-auth",
+                                             "--listen-metrics-urls", "http://127.0.0.1:" + metricsPort));
+        }
         try {
             process = builder.start();
         } catch (IOException e) {
@@ -181,7 +218,8 @@ public final class EtcdServer implements AutoCloseable {
 
     private void awaitHealthy() {
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
-        HttpRequest request = HttpRequest.newBuilder(URI.create(endpoint() + "/health"))
+        String health = tls == null ? endpoint() : "http://127.0.0.1:" + metricsPort;
+        HttpRequest request = HttpRequest.newBuilder(URI.create(health + "/health"))
                 .timeout(Duration.ofSeconds(1))
                 .build();
         long deadline = System.nanoTime() + START_TIMEOUT.toNanos();

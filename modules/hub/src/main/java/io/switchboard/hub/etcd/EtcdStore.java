@@ -1,6 +1,7 @@
 package io.switchboard.hub.etcd;
 
 import java.io.IOException;
+import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
@@ -26,8 +27,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
+import javax.net.ssl.SSLException;
+
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
+import io.etcd.jetcd.ClientBuilder;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.Watch;
 import io.etcd.jetcd.common.exception.EtcdException;
@@ -47,6 +51,7 @@ import io.grpc.Status;
 import io.grpc.StatusException;
 import io.grpc.StatusRuntimeException;
 import io.switchboard.api.hub.v1.Instance;
+import io.switchboard.identity.WorkloadTls;
 
 /**
  * The hub's only state: instance records in etcd under {@code /switchboard/services/}, each attached to a lease.
@@ -57,20 +62,23 @@ import io.switchboard.api.hub.v1.Instance;
  * etcd cannot be reached or does not answer in time, NOT_FOUND for a lease etcd does not know. Thread safe.
  */
 public final class EtcdStore implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(EtcdStore.class.getName());
     private static final long TIMEOUT_MILLIS = 3000;
     /* Published API schemas by id: no lease, they outlive the instances that publish them. */
     private static final String SCHEMAS = "/switchboard/schemas/";
 
     private final List<URI> endpoints;
+    private final WorkloadTls tls;
     private final List<Runnable> errorListeners = new CopyOnWriteArrayList<>();
     private final List<Runnable> reconnectListeners = new CopyOnWriteArrayList<>();
     private final LeaseStream leases;
     private volatile Client client;
 
-    private EtcdStore(List<URI> endpoints) {
+    private EtcdStore(List<URI> endpoints, WorkloadTls tls) {
         this.endpoints = endpoints;
-        this.client = newClient(endpoints);
-        this.leases = new LeaseStream(endpoints, TIMEOUT_MILLIS);
+        this.tls = tls;
+        this.client = newClient(endpoints, tls);
+        this.leases = new LeaseStream(endpoints, tls, TIMEOUT_MILLIS);
     }
 
     /**
@@ -78,15 +86,44 @@ public final class EtcdStore implements AutoCloseable {
      *
      * @param endpoints comma-separated URLs such as {@code http://127.0.0.1:2379}
      * @return the store
+     * @throws IllegalArgumentException when an endpoint is not such a URL, or one is {@code https}
      */
     public static EtcdStore connect(String endpoints) {
+        return connect(endpoints, null);
+    }
+
+    /**
+     * A store over the given etcd endpoints, over mutual TLS where they are {@code https}: the hub shows etcd its own
+     * certificate (etcd's {@code --client-cert-auth}, and with etcd's auth on, the certificate's common name is the
+     * etcd user), and trusts an etcd whose certificate its CA issued for the endpoint's host name or address.
+     *
+     * @param endpoints comma-separated URLs, all {@code http} or all {@code https}
+     * @param tls       the hub's TLS, or null
+     * @return the store
+     * @throws IllegalArgumentException when an endpoint is not a URL, the schemes are mixed, or {@code https} comes
+     *                                  without TLS
+     */
+    public static EtcdStore connect(String endpoints, WorkloadTls tls) {
         List<URI> uris = Arrays.stream(endpoints.split(",")).map(String::trim).filter(e -> !e.isEmpty())
                 .map(URI::create).toList();
-        if (uris.isEmpty() || uris.stream().anyMatch(u -> u.getHost() == null || u.getPort() < 0)) {
+        if (uris.isEmpty() || uris.stream().anyMatch(u -> u.getHost() == null || u.getPort() < 0
+                                                          || !(u.getScheme().equals("http") || u.getScheme().equals("https")))) {
             throw new IllegalArgumentException("etcd.endpoints must be URLs such as http://127.0.0.1:2379, got \""
                                                + endpoints + "\"");
         }
-        return new EtcdStore(uris);
+        long secure = uris.stream().filter(u -> u.getScheme().equals("https")).count();
+        if (secure > 0 && secure < uris.size()) {
+            throw new IllegalArgumentException("etcd.endpoints mixes http and https: " + endpoints);
+        }
+        if (secure > 0 && tls == null) {
+            throw new IllegalArgumentException("etcd.endpoints are https, so the hub needs its identity (tls.*) to show"
+                                               + " etcd");
+        }
+        if (secure == 0) {
+            LOG.log(Level.WARNING, "etcd is reached over plaintext http (" + endpoints + "): anyone who reaches it can"
+                                   + " read and change the registry; use https endpoints and etcd's client-cert-auth");
+        }
+        return new EtcdStore(uris, secure > 0 ? tls : null);
     }
 
     /**
@@ -96,7 +133,7 @@ public final class EtcdStore implements AutoCloseable {
      */
     public void reconnect() {
         Client old = client;
-        client = newClient(endpoints);
+        client = newClient(endpoints, tls);
         old.close();
         leases.reset();
         reconnectListeners.forEach(Runnable::run);
@@ -129,8 +166,16 @@ public final class EtcdStore implements AutoCloseable {
         return false;
     }
 
-    private static Client newClient(List<URI> endpoints) {
-        return Client.builder()
+    private static Client newClient(List<URI> endpoints, WorkloadTls tls) {
+        ClientBuilder builder = Client.builder();
+        if (tls != null) {
+            try {
+                builder.sslContext(ssl -> ssl.keyManager(tls.keyManager()).trustManager(tls.trustManager()));
+            } catch (SSLException e) {
+                throw new IllegalStateException("cannot set up TLS to etcd: " + e.getMessage(), e);
+            }
+        }
+        return builder
                 .endpoints(endpoints)
                 // fail fast while etcd is away instead of queueing calls: the caller decides to retry
                 .waitForReady(false)

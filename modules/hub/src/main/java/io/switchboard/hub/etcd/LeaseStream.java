@@ -12,14 +12,18 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
+import javax.net.ssl.SSLException;
+
 import io.etcd.jetcd.api.LeaseGrpc;
 import io.etcd.jetcd.api.LeaseKeepAliveRequest;
 import io.etcd.jetcd.api.LeaseKeepAliveResponse;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
+import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
+import io.switchboard.identity.WorkloadTls;
 
 /**
  * Renews etcd leases over one long-lived {@code Lease/LeaseKeepAlive} stream, one request per lease and only when
@@ -49,15 +53,27 @@ final class LeaseStream implements AutoCloseable {
     private boolean closed;
     private boolean broken;
 
-    LeaseStream(List<URI> endpoints, long timeoutMillis) {
+    LeaseStream(List<URI> endpoints, WorkloadTls tls, long timeoutMillis) {
         this.channels = endpoints.stream()
-                .map(uri -> (ManagedChannel) NettyChannelBuilder.forAddress(uri.getHost(), uri.getPort())
-                        .usePlaintext()
+                .map(uri -> (ManagedChannel) secured(NettyChannelBuilder.forAddress(uri.getHost(), uri.getPort()), tls)
                         .keepAliveTime(10, TimeUnit.SECONDS)
                         .keepAliveTimeout(3, TimeUnit.SECONDS)
                         .build())
                 .toList();
         this.timeoutMillis = timeoutMillis;
+    }
+
+    /* Mutual TLS with the hub's identity when etcd's endpoints are https, as the store's jetcd client. */
+    private static NettyChannelBuilder secured(NettyChannelBuilder builder, WorkloadTls tls) {
+        if (tls == null) {
+            return builder.usePlaintext();
+        }
+        try {
+            return builder.sslContext(GrpcSslContexts.forClient().keyManager(tls.keyManager())
+                                              .trustManager(tls.trustManager()).build());
+        } catch (SSLException e) {
+            throw new IllegalStateException("cannot set up TLS to etcd: " + e.getMessage(), e);
+        }
     }
 
     /**
