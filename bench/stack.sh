@@ -22,10 +22,12 @@ ensure_wrk() {
     if [ "$(id -u)" = 0 ]; then apt-get install -y -qq wrk >/dev/null; else echo "error: apt-get install -y wrk" >&2; exit 1; fi
 }
 
-# wait_ready URL: waits up to 30 s for a 2xx.
+# wait_ready URL [CA_FILE]: waits up to 30 s for a 2xx (an https URL is checked against CA_FILE).
 wait_ready() {
+    local tls=()
+    [ -n "${2:-}" ] && tls=(--cacert "$2")
     for _ in $(seq 1 150); do
-        curl -sf -o /dev/null "$1" && return 0
+        curl -sf "${tls[@]}" -o /dev/null "$1" && return 0
         sleep 0.2
     done
     echo "error: $1 not ready; logs in $WORK" >&2
@@ -33,33 +35,44 @@ wait_ready() {
     exit 1
 }
 
-# start_etcd CLIENT_PORT PEER_PORT: a single-member etcd with its data in $WORK/etcd.
+# start_etcd CLIENT_PORT PEER_PORT [NAME]: a single-member etcd with its data in $WORK/NAME (default etcd).
 start_etcd() {
-    etcd --name bench --data-dir "$WORK/etcd" --listen-client-urls "http://127.0.0.1:$1" \
+    local name=${3:-etcd}
+    etcd --name bench --data-dir "$WORK/$name" --listen-client-urls "http://127.0.0.1:$1" \
          --advertise-client-urls "http://127.0.0.1:$1" --listen-peer-urls "http://127.0.0.1:$2" \
          --initial-advertise-peer-urls "http://127.0.0.1:$2" --initial-cluster "bench=http://127.0.0.1:$2" \
-         >"$WORK/etcd.log" 2>&1 &
-    PID[etcd]=$!
+         >"$WORK/$name.log" 2>&1 &
+    PID[$name]=$!
     wait_ready "http://127.0.0.1:$1/health"
 }
 
 # start_java NAME PORT JAR [ENV=VALUE...]: a component with the benchmarks' JVM options, ready before it returns.
+# Plaintext (tls.plaintext) unless the environment names TLS_LOCAL_CA: then it has an identity from that local CA
+# and, except for a gateway's HTTP edge, serves TLS.
 start_java() {
-    local name=$1 port=$2 jar=$3
+    local name=$1 port=$2 jar=$3 tls=TLS_PLAINTEXT=true ca="" arg
     shift 3
-    # plaintext for now (tls.plaintext): direct gRPC load (GrpcLoad) has no client identity yet; issue 16 adds a
-    # TLS-vs-plaintext comparison here
-    env "$@" SERVER_PORT="$port" TLS_PLAINTEXT=true "$JAVA_HOME/bin/java" -Xmx256m -XX:+UseSerialGC -jar "$jar" >"$WORK/$name.log" 2>&1 &
+    for arg in "$@"; do
+        case $arg in TLS_LOCAL_CA=*) tls="" ca="${arg#TLS_LOCAL_CA=}/ca.pem" ;; esac
+    done
+    # shellcheck disable=SC2086 # $tls is one word or none
+    env "$@" SERVER_PORT="$port" $tls "$JAVA_HOME/bin/java" -Xmx256m -XX:+UseSerialGC -jar "$jar" >"$WORK/$name.log" 2>&1 &
     PID[$name]=$!
-    wait_ready "http://127.0.0.1:$port/observe/health/ready"
+    if [ -n "$ca" ] && [[ $jar != *gateway* ]]; then
+        wait_ready "https://127.0.0.1:$port/observe/health/ready" "$ca"
+    else
+        wait_ready "http://127.0.0.1:$port/observe/health/ready"
+    fi
 }
 
 # stack_cleanup: stops every process started here, Java components first, etcd last.
 stack_cleanup() {
     local name
     for name in "${!PID[@]}"; do
-        [ "$name" = etcd ] || kill "${PID[$name]}" 2>/dev/null || true
+        [[ $name == etcd* ]] || kill "${PID[$name]}" 2>/dev/null || true
     done
-    [ -n "${PID[etcd]:-}" ] && kill "${PID[etcd]}" 2>/dev/null || true
+    for name in "${!PID[@]}"; do
+        [[ $name == etcd* ]] && kill "${PID[$name]}" 2>/dev/null || true
+    done
     wait 2>/dev/null || true
 }
