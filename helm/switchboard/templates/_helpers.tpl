@@ -52,13 +52,13 @@ app.kubernetes.io/managed-by: {{ .root.Release.Service }}
 {{- printf "%s:%d" (include "switchboard.componentName" (dict "root" . "component" "hub")) 8004 }}
 {{- end }}
 
-{{/* etcd's client URLs: the chart's members by their stable names, or the external ones. */}}
+{{/* etcd's client URLs: the chart's members by their stable names (https with identities), or the external ones. */}}
 {{- define "switchboard.etcdEndpoints" -}}
 {{- if .Values.etcd.enabled }}
 {{- $name := include "switchboard.componentName" (dict "root" . "component" "etcd") }}
 {{- $urls := list }}
 {{- range $i := until (int .Values.etcd.replicaCount) }}
-{{- $urls = append $urls (printf "http://%s-%d.%s-headless.%s.svc.%s:2379" $name $i $name $.Release.Namespace $.Values.clusterDomain) }}
+{{- $urls = append $urls (printf "%s://%s-%d.%s-headless.%s.svc.%s:2379" (ternary "https" "http" (eq $.Values.tls.mode "certManager")) $name $i $name $.Release.Namespace $.Values.clusterDomain) }}
 {{- end }}
 {{- join "," $urls }}
 {{- else }}

@@ -26,7 +26,7 @@ class ChartNetworkPolicyUnitTest {
             "gateway -> hub:8004", "user -> hub:8004", "post -> hub:8004", "prometheus -> hub:8004",
             "gateway -> user:8006", "post -> user:8006", "prometheus -> user:8006",
             "gateway -> post:8005", "prometheus -> post:8005",
-            "hub -> etcd:2379", "prometheus -> etcd:2379", "etcd -> etcd:2380");
+            "hub -> etcd:2379", "prometheus -> etcd:2381", "etcd -> etcd:2380");
 
     @Test
     void byDefaultOnlyTheArchitecturesFlowsAreLetIn() {

@@ -8,6 +8,7 @@ import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import org.junit.jupiter.api.Test;
 
 import static io.switchboard.chart.RenderedChart.env;
@@ -24,6 +25,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  */
 class ChartTlsUnitTest {
     private static final String MOUNT = "/etc/switchboard/tls";
+    private static final String ETCD = "/etc/etcd/tls";
 
     @Test
     void byDefaultEachComponentHasACertificateNamingItsServiceFromTheChartsOwnCa() {
@@ -39,7 +41,8 @@ class ChartTlsUnitTest {
         assertThat(ca.get("secretName")).isEqualTo("sb-switchboard-ca");
         assertThat(((Map<?, ?>) ca.get("issuerRef")).get("name")).isEqualTo("sb-switchboard-selfsigned");
 
-        assertThat(chart.custom("Certificate")).hasSize(1 + Repository.COMPONENTS.size());
+        // the CA's, each component's, and etcd's
+        assertThat(chart.custom("Certificate")).hasSize(1 + Repository.COMPONENTS.size() + 1);
         for (String component : Repository.COMPONENTS) {
             Map<?, ?> certificate = spec(chart.custom("Certificate", name(component) + "-tls"));
             assertThat(certificate.get("uris")).as(component)
@@ -80,6 +83,36 @@ class ChartTlsUnitTest {
     }
 
     @Test
+    void etcdServesClientsAndPeersOverMutualTlsAndTheHubDialsItSo() {
+        RenderedChart chart = render("etcd: {replicaCount: 3}");
+
+        Map<?, ?> certificate = spec(chart.custom("Certificate", name("etcd") + "-tls"));
+        assertThat(certificate.get("uris")).isEqualTo(List.of("spiffe://switchboard.local/service/etcd"));
+        assertThat(strings(certificate.get("dnsNames")))
+                .contains("*." + name("etcd") + "-headless.apps.svc.cluster.local", "localhost");
+        assertThat(strings(certificate.get("ipAddresses"))).containsExactly("127.0.0.1");
+        assertThat(strings(certificate.get("usages"))).contains("server auth", "client auth");
+
+        PodSpec pod = chart.get(StatefulSet.class, name("etcd")).getSpec().getTemplate().getSpec();
+        List<String> args = pod.getContainers().getFirst().getArgs();
+        assertThat(args).contains("--client-cert-auth", "--peer-client-cert-auth", "--cert-file=" + ETCD + "/tls.crt",
+                                  "--key-file=" + ETCD + "/tls.key", "--trusted-ca-file=" + ETCD + "/ca.crt",
+                                  "--peer-cert-file=" + ETCD + "/tls.crt", "--peer-trusted-ca-file=" + ETCD + "/ca.crt",
+                                  "--listen-client-urls=https://0.0.0.0:2379", "--listen-peer-urls=https://0.0.0.0:2380");
+        assertThat(pod.getContainers().getFirst().getVolumeMounts())
+                .anySatisfy(mount -> assertThat(mount.getMountPath()).isEqualTo(ETCD));
+        assertThat(secretOf(pod, "identity")).contains(name("etcd") + "-tls");
+        assertThat(env(chart.container("hub"), "ETCD_ENDPOINTS").orElseThrow().split(","))
+                .hasSize(3).allMatch(url -> url.startsWith("https://"));
+
+        RenderedChart plaintext = render("tls: {mode: plaintext}");
+        List<String> plainArgs = plaintext.get(StatefulSet.class, name("etcd")).getSpec().getTemplate().getSpec()
+                .getContainers().getFirst().getArgs();
+        assertThat(plainArgs).contains("--listen-client-urls=http://0.0.0.0:2379").noneMatch(a -> a.contains("cert"));
+        assertThat(env(plaintext.container("hub"), "ETCD_ENDPOINTS").orElseThrow()).startsWith("http://");
+    }
+
+    @Test
     void anIssuerOfTheOperatorsReplacesTheChartsCaAndTheTrustDomainIsTheirs() {
         RenderedChart chart = render("""
                 tls: {trustDomain: example.org,
@@ -88,7 +121,9 @@ class ChartTlsUnitTest {
 
         assertThat(chart.custom("Issuer")).isEmpty();
         assertThat(chart.custom("Certificate")).extracting(ChartTlsUnitTest::objectName)
-                .containsExactlyInAnyOrderElementsOf(Repository.COMPONENTS.stream().map(c -> name(c) + "-tls").toList());
+                .containsExactlyInAnyOrderElementsOf(java.util.stream.Stream.concat(Repository.COMPONENTS.stream(),
+                                                                                  java.util.stream.Stream.of("etcd"))
+                                                             .map(c -> name(c) + "-tls").toList());
         for (String component : Repository.COMPONENTS) {
             Map<?, ?> certificate = spec(chart.custom("Certificate", name(component) + "-tls"));
             assertThat(certificate.get("issuerRef"))

@@ -140,7 +140,7 @@ class ChartUnitTest {
         int members = variant == 0 ? 1 : 3;
 
         List<String> etcd = IntStream.range(0, members)
-                .mapToObj(i -> "http://" + name("etcd") + "-" + i + "." + name("etcd") + "-headless.apps.svc.cluster.local:2379").toList();
+                .mapToObj(i -> "https://" + name("etcd") + "-" + i + "." + name("etcd") + "-headless.apps.svc.cluster.local:2379").toList();
         assertThat(env(chart.container("hub"), "ETCD_ENDPOINTS").orElseThrow().split(",")).containsExactlyElementsOf(etcd);
         for (String component : List.of("gateway", "user", "post")) {
             assertThat(env(chart.container(component), "HUB_ENDPOINTS")).contains(name("hub") + ":8004");
@@ -170,16 +170,18 @@ class ChartUnitTest {
         Container container = etcd.getSpec().getTemplate().getSpec().getContainers().getFirst();
         String domain = headless.getMetadata().getName() + ".apps.svc.cluster.local";
         List<String> expected = IntStream.range(0, members)
-                .mapToObj(i -> name("etcd") + "-" + i + "=http://" + name("etcd") + "-" + i + "." + domain + ":2380").toList();
+                .mapToObj(i -> name("etcd") + "-" + i + "=https://" + name("etcd") + "-" + i + "." + domain + ":2380").toList();
         assertThat(arg(container, "--initial-cluster").split(",")).containsExactlyElementsOf(expected);
-        assertThat(arg(container, "--initial-advertise-peer-urls")).isEqualTo("http://$(POD_NAME)." + domain + ":2380");
+        assertThat(arg(container, "--initial-advertise-peer-urls")).isEqualTo("https://$(POD_NAME)." + domain + ":2380");
         assertThat(arg(container, "--name")).isEqualTo("$(POD_NAME)");
         assertThat(container.getEnv()).anyMatch(e -> e.getName().equals("POD_NAME")
                                                       && e.getValueFrom().getFieldRef().getFieldPath().equals("metadata.name"));
-        assertThat(arg(container, "--listen-client-urls")).endsWith(":2379");
-        assertHttpProbe(container, container.getLivenessProbe().getHttpGet(), "/livez", 2379);
-        assertHttpProbe(container, container.getReadinessProbe().getHttpGet(), "/readyz", 2379);
-        assertHttpProbe(container, container.getStartupProbe().getHttpGet(), "/livez", 2379);
+        assertThat(arg(container, "--listen-client-urls")).isEqualTo("https://0.0.0.0:2379");
+        // probes and Prometheus read a plaintext metrics port: the client port wants a client certificate
+        assertThat(arg(container, "--listen-metrics-urls")).isEqualTo("http://0.0.0.0:2381");
+        assertHttpProbe(container, container.getLivenessProbe().getHttpGet(), "/livez", 2381);
+        assertHttpProbe(container, container.getReadinessProbe().getHttpGet(), "/readyz", 2381);
+        assertHttpProbe(container, container.getStartupProbe().getHttpGet(), "/livez", 2381);
 
         var pdb = chart.find(PodDisruptionBudget.class, name("etcd"));
         if (members == 1) {
