@@ -1,5 +1,7 @@
 package io.switchboard.hub;
 
+import java.io.IOException;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -7,6 +9,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 import io.etcd.jetcd.ByteSequence;
@@ -18,24 +21,33 @@ import io.helidon.config.Config;
 import io.helidon.config.ConfigSources;
 import io.switchboard.api.hub.v1.HubGrpc;
 import io.switchboard.api.hub.v1.Instance;
+import io.switchboard.identity.LocalCa;
+import io.switchboard.testkit.Stack;
 
 import static org.awaitility.Awaitility.await;
 
 /**
- * A hub in this JVM on a free port over the given etcd, with a client channel and an HTTP client; plaintext
- * unless the settings name {@code tls.*}.
+ * A hub in this JVM on a free port over the given etcd, with a client channel and an HTTP client: plaintext
+ * ({@link #start(String, Map)}, for the hub's API as any service may call it), or with mutual TLS as users run it
+ * ({@link #withIdentities(Stack, String, Map)}: the stack's CA, a client per service it registers).
  */
 final class HubFixture implements AutoCloseable {
     private static final HttpClient HTTP = HttpClient.newHttpClient();
+    /* who reads (GetService, Watch) when the hub needs an identity */
+    private static final String READER = "dashboard-test";
 
     final HubServer hub;
     final ManagedChannel channel;
     final HubGrpc.HubBlockingStub blocking;
     final HubGrpc.HubStub async;
+    private final Stack stack;
+    private final Map<String, ManagedChannel> callers = new ConcurrentHashMap<>();
 
-    private HubFixture(HubServer hub) {
+    private HubFixture(HubServer hub, Stack stack) {
         this.hub = hub;
-        this.channel = ManagedChannelBuilder.forAddress("127.0.0.1", hub.port()).usePlaintext().build();
+        this.stack = stack;
+        this.channel = stack == null ? ManagedChannelBuilder.forAddress("127.0.0.1", hub.port()).usePlaintext().build()
+                : stack.channel(READER, "hub", hub.port());
         this.blocking = HubGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
         this.async = HubGrpc.newStub(channel);
     }
@@ -45,10 +57,45 @@ final class HubFixture implements AutoCloseable {
                                                                        "etcd.endpoints", etcdEndpoints));
         settings.putAll(extra);
         if (settings.keySet().stream().noneMatch(key -> key.startsWith("tls."))) {
-            // the hub's API itself, called as any service: HubIdentityTest and the suites over a Stack run it with TLS
+            // the hub's API itself, called as any service (withIdentities and HubIdentityTest run it with TLS)
             settings.put("tls.plaintext", "true");
         }
-        return new HubFixture(HubServer.start(Config.just(ConfigSources.create(settings))));
+        return new HubFixture(HubServer.start(Config.just(ConfigSources.create(settings))), null);
+    }
+
+    /** A hub with its identity from the stack's CA, serving mutual TLS; callers call as the service they register. */
+    static HubFixture withIdentities(Stack stack, String etcdEndpoints, Map<String, String> extra) {
+        Map<String, String> settings = new java.util.HashMap<>(Map.of("etcd.endpoints", etcdEndpoints));
+        settings.putAll(extra);
+        return new HubFixture(HubServer.start(stack.config(settings)), stack);
+    }
+
+    /** A stub that calls as the given service: with identities, the only one that may register or renew as it. */
+    HubGrpc.HubBlockingStub stub(String service) {
+        if (stack == null) {
+            return stub();
+        }
+        return HubGrpc.newBlockingStub(callers.computeIfAbsent(service, s -> stack.channel(s, "hub", hub.port())))
+                .withDeadlineAfter(10, TimeUnit.SECONDS);
+    }
+
+    /** The URL of a path on the hub's port: https with identities. */
+    URI url(String path) {
+        return URI.create((stack == null ? "http" : "https") + "://127.0.0.1:" + hub.port() + path);
+    }
+
+    /** An HTTP client for the hub's port (trusting the stack's CA with identities), HTTP/1.1 as browsers speak it. */
+    HttpClient http() {
+        return stack == null ? HTTP : stack.http();
+    }
+
+    /** A plain or TLS socket to the hub's port, for requests written byte for byte. */
+    Socket socket() throws IOException {
+        if (stack == null) {
+            return new Socket("127.0.0.1", hub.port());
+        }
+        return LocalCa.openOrCreate(stack.localCa(), LocalCa.DEFAULT_TRUST_DOMAIN).trustingContext().getSocketFactory()
+                .createSocket("127.0.0.1", hub.port());
     }
 
     static HubFixture start(String etcdEndpoints) {
@@ -60,9 +107,8 @@ final class HubFixture implements AutoCloseable {
     }
 
     HttpResponse<String> get(String path) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + hub.port() + path))
-                                 .timeout(Duration.ofSeconds(5)).build(),
-                         HttpResponse.BodyHandlers.ofString());
+        return http().send(HttpRequest.newBuilder(url(path)).timeout(Duration.ofSeconds(5)).build(),
+                           HttpResponse.BodyHandlers.ofString());
     }
 
     static Instance instance(String service, String id, int port) {
@@ -83,7 +129,9 @@ final class HubFixture implements AutoCloseable {
 
     @Override
     public void close() {
-        channel.shutdownNow();
+        if (stack == null) {
+            channel.shutdownNow();
+        }
         hub.close();
     }
 }

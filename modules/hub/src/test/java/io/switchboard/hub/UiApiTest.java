@@ -3,8 +3,6 @@ package io.switchboard.hub;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
-import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -42,8 +40,6 @@ import static org.awaitility.Awaitility.await;
 
 @Timeout(value = 60, unit = SECONDS)
 class UiApiTest {
-    // HTTP/1.1 as browsers speak it to a plain-text server (they never upgrade to h2c)
-    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     @RegisterExtension
     static final Stack STACK = new Stack();
     private static HubFixture hub;
@@ -51,7 +47,8 @@ class UiApiTest {
 
     @BeforeAll
     static void start() {
-        hub = STACK.start(HubFixture.start(STACK.etcd().endpoint()));
+        // with mutual TLS, as users run it: the dashboard over HTTPS, each service registering as itself
+        hub = STACK.start(HubFixture.withIdentities(STACK, STACK.etcd().endpoint(), Map.of()));
         etcdClient = STACK.start(HubFixture.etcdClient(STACK.etcd().endpoint()));
     }
 
@@ -105,7 +102,7 @@ class UiApiTest {
         register(HubFixture.instance("orders", "forgotten", 9002), ttl);
         Thread renewer = Thread.ofVirtual().start(() -> {
             while (!Thread.currentThread().isInterrupted()) {
-                hub.stub().keepAlive(KeepAliveRequest.newBuilder().addLeaseIds(renewed).build());
+                hub.stub("orders").keepAlive(KeepAliveRequest.newBuilder().addLeaseIds(renewed).build());
                 try {
                     Thread.sleep(1000);
                 } catch (InterruptedException e) {
@@ -133,7 +130,7 @@ class UiApiTest {
         long lease = register(HubFixture.instance("orders", "orders-1", 9001), 30);
         await().atMost(Duration.ofSeconds(5)).until(() -> get("/ui/api/services/orders").statusCode() == 200);
 
-        hub.stub().deregister(DeregisterRequest.newBuilder().setLeaseId(lease).build());
+        hub.stub("orders").deregister(DeregisterRequest.newBuilder().setLeaseId(lease).build());
 
         await().atMost(Duration.ofSeconds(5)).until(() -> get("/ui/api/services/orders").statusCode() == 404);
         HttpResponse<String> missing = get("/ui/api/services/orders");
@@ -181,7 +178,7 @@ class UiApiTest {
     @MethodSource("hostilePaths")
     void hostilePathsGetTheirClientError(String path, int status) throws Exception {
         register(HubFixture.instance("orders", "orders-1", 9001), 30);
-        RawResponse response = RawResponse.get(hub.hub.port(), path);
+        RawResponse response = RawResponse.get(hub, path);
         assertThat(response.status()).as(response.head()).isEqualTo(status);
         assertThat(response.body()).doesNotContain("Exception", "\tat ", "<script>");
         // and the hub carries on
@@ -193,7 +190,7 @@ class UiApiTest {
         String path = "/ui/api/services/" + "a".repeat(100_000);
         int status;
         try {
-            status = RawResponse.get(hub.hub.port(), path).status();
+            status = RawResponse.get(hub, path).status();
         } catch (IOException e) {
             status = 0;
         }
@@ -223,7 +220,7 @@ class UiApiTest {
 
     @Test
     void eventStreamSendsASnapshotAtOnceAndAnotherWhenAnInstanceRegisters() throws Exception {
-        try (EventStream events = EventStream.open(hub.hub.port())) {
+        try (EventStream events = EventStream.open(hub)) {
             assertThat(events.nextSnapshot(Duration.ofSeconds(5)).get("instanceCount").getAsInt()).isZero();
             register(HubFixture.instance("orders", "orders-1", 9001), 30);
             JsonObject snapshot = events.nextSnapshot(Duration.ofSeconds(5));
@@ -237,20 +234,21 @@ class UiApiTest {
 
     @Test
     void eventStreamsAreCappedAndAClosedOneFreesItsPlace() throws Exception {
-        try (HubFixture capped = HubFixture.start(STACK.etcd().endpoint(), Map.of("ui.max-streams", "2"));
-             EventStream first = EventStream.open(capped.hub.port());
-             EventStream second = EventStream.open(capped.hub.port())) {
+        try (HubFixture capped = HubFixture.withIdentities(STACK, STACK.etcd().endpoint(),
+                                                                 Map.of("ui.max-streams", "2"));
+             EventStream first = EventStream.open(capped);
+             EventStream second = EventStream.open(capped)) {
             assertThat(first.nextSnapshot(Duration.ofSeconds(5))).isNotNull();
             assertThat(second.nextSnapshot(Duration.ofSeconds(5))).isNotNull();
 
-            HttpResponse<String> refused = HTTP.send(request(capped.hub.port(), "/ui/api/events"),
+            HttpResponse<String> refused = capped.http().send(request(capped, "/ui/api/events"),
                                                      HttpResponse.BodyHandlers.ofString());
             assertThat(refused.statusCode()).isEqualTo(503);
             assertThat(refused.body()).contains("UNAVAILABLE");
 
             first.close();
             await().atMost(Duration.ofSeconds(5)).until(() -> {
-                try (EventStream third = EventStream.open(capped.hub.port())) {
+                try (EventStream third = EventStream.open(capped)) {
                     return third.status() == 200;
                 }
             });
@@ -259,9 +257,10 @@ class UiApiTest {
 
     @Test
     void disabledDashboardIsNotServed() throws Exception {
-        try (HubFixture disabled = HubFixture.start(STACK.etcd().endpoint(), Map.of("ui.enabled", "false"))) {
+        try (HubFixture disabled = HubFixture.withIdentities(STACK, STACK.etcd().endpoint(),
+                                                                   Map.of("ui.enabled", "false"))) {
             for (String path : new String[] {"/ui", "/ui/", "/ui/app.js", "/ui/api/services", "/ui/api/events"}) {
-                assertThat(HTTP.send(request(disabled.hub.port(), path), HttpResponse.BodyHandlers.ofString())
+                assertThat(disabled.http().send(request(disabled, path), HttpResponse.BodyHandlers.ofString())
                                    .statusCode()).as(path).isEqualTo(404);
             }
             assertThat(disabled.get("/observe/health/live").statusCode()).isEqualTo(200);
@@ -270,8 +269,8 @@ class UiApiTest {
 
     @Test
     void lostEtcdIsReportedWithTheLastKnownInstancesAndTheDashboardRecovers() throws Exception {
-        try (EtcdServer own = EtcdServer.start(); HubFixture outage = HubFixture.start(own.endpoint())) {
-            outage.stub().register(RegisterRequest.newBuilder().setInstance(HubFixture.instance("orders", "o-1", 9001))
+        try (EtcdServer own = EtcdServer.start(); HubFixture outage = HubFixture.withIdentities(STACK, own.endpoint(), Map.of())) {
+            outage.stub("orders").register(RegisterRequest.newBuilder().setInstance(HubFixture.instance("orders", "o-1", 9001))
                                            .setTtlSeconds(60).build());
             await().atMost(Duration.ofSeconds(5)).until(() -> services(outage).get("instanceCount").getAsInt() == 1);
 
@@ -301,7 +300,8 @@ class UiApiTest {
     }
 
     private static long register(Instance instance, int ttl) {
-        return hub.stub().register(RegisterRequest.newBuilder().setInstance(instance).setTtlSeconds(ttl).build())
+        return hub.stub(instance.getService())
+                .register(RegisterRequest.newBuilder().setInstance(instance).setTtlSeconds(ttl).build())
                 .getLeaseId();
     }
 
@@ -330,17 +330,17 @@ class UiApiTest {
     }
 
     private static HttpResponse<String> get(String path) throws Exception {
-        return HTTP.send(request(hub.hub.port(), path), HttpResponse.BodyHandlers.ofString());
+        return hub.http().send(request(hub, path), HttpResponse.BodyHandlers.ofString());
     }
 
-    private static HttpRequest request(int port, String path) {
-        return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(5)).build();
+    private static HttpRequest request(HubFixture fixture, String path) {
+        return HttpRequest.newBuilder(fixture.url(path)).timeout(Duration.ofSeconds(5)).build();
     }
 
     /** A response to a request written byte for byte, so that no client library normalises the path first. */
     private record RawResponse(int status, String head, String body) {
-        static RawResponse get(int port, String path) throws IOException {
-            try (Socket socket = new Socket("127.0.0.1", port)) {
+        static RawResponse get(HubFixture fixture, String path) throws IOException {
+            try (Socket socket = fixture.socket()) {
                 socket.setSoTimeout(5000);
                 socket.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
                                                        .getBytes(StandardCharsets.ISO_8859_1));
@@ -377,8 +377,8 @@ class UiApiTest {
             this.reader = Thread.ofVirtual().start(this::read);
         }
 
-        static EventStream open(int port) throws Exception {
-            return new EventStream(HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/ui/api/events"))
+        static EventStream open(HubFixture fixture) throws Exception {
+            return new EventStream(fixture.http().send(HttpRequest.newBuilder(fixture.url("/ui/api/events"))
                                                      .header("Accept", "text/event-stream").build(),
                                              HttpResponse.BodyHandlers.ofInputStream()));
         }

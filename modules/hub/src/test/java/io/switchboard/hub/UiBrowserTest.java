@@ -4,7 +4,11 @@ import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 
@@ -12,6 +16,7 @@ import io.etcd.jetcd.Client;
 import io.switchboard.api.hub.v1.DeregisterRequest;
 import io.switchboard.api.hub.v1.Instance;
 import io.switchboard.api.hub.v1.RegisterRequest;
+import io.switchboard.identity.LocalCa;
 import io.switchboard.testkit.EtcdServer;
 import io.switchboard.testkit.Stack;
 import org.junit.jupiter.api.AfterEach;
@@ -56,7 +61,8 @@ class UiBrowserTest {
 
     @BeforeAll
     static void start() {
-        hub = STACK.start(HubFixture.start(STACK.etcd().endpoint()));
+        // with mutual TLS, as users run it: the page over HTTPS, each service registering as itself
+        hub = STACK.start(HubFixture.withIdentities(STACK, STACK.etcd().endpoint(), Map.of()));
         browser = STACK.start(chromium(), WebDriver::quit);
     }
 
@@ -89,7 +95,7 @@ class UiBrowserTest {
                 () -> browser.findElement(row).findElement(By.className("c-state")).getText().equals("healthy"));
         assertThat(browser.findElement(row).findElement(By.className("c-ttl")).getText()).startsWith("30 s");
 
-        hub.stub().deregister(DeregisterRequest.newBuilder().setLeaseId(lease).build());
+        hub.stub("orders").deregister(DeregisterRequest.newBuilder().setLeaseId(lease).build());
         await().atMost(LIVE).ignoreExceptions().until(() -> browser.findElements(row).isEmpty());
         assertThat(marked()).as("the page was never reloaded").isTrue();
     }
@@ -126,8 +132,8 @@ class UiBrowserTest {
 
     @Test
     void lostEtcdIsShownPlainlyAndThePageRecoversByItself() {
-        try (EtcdServer own = EtcdServer.start(); HubFixture outage = HubFixture.start(own.endpoint())) {
-            outage.stub().register(RegisterRequest.newBuilder().setInstance(HubFixture.instance("orders", "o-1", 9001))
+        try (EtcdServer own = EtcdServer.start(); HubFixture outage = HubFixture.withIdentities(STACK, own.endpoint(), Map.of())) {
+            outage.stub("orders").register(RegisterRequest.newBuilder().setInstance(HubFixture.instance("orders", "o-1", 9001))
                                            .setTtlSeconds(60).build());
             open(outage);
             By banner = By.id("banner");
@@ -155,7 +161,8 @@ class UiBrowserTest {
     @Test
     void aRefusedLiveStreamFallsBackToPollingThatStillFollowsTheRegistry() {
         // no live stream at all: the page's EventSource gets 503, as when ui.max-streams browsers are already watching
-        try (HubFixture refusing = HubFixture.start(STACK.etcd().endpoint(), Map.of("ui.max-streams", "0"))) {
+        try (HubFixture refusing = HubFixture.withIdentities(STACK, STACK.etcd().endpoint(),
+                                                                   Map.of("ui.max-streams", "0"))) {
             open(refusing);
             await().atMost(LIVE).ignoreExceptions().until(() -> text(By.id("connection")).equals("live (polling)"));
             await().atMost(LIVE).ignoreExceptions().until(() -> text(By.id("services")).contains("No services registered."));
@@ -164,7 +171,7 @@ class UiBrowserTest {
             long lease = register(HubFixture.instance("orders", "orders-1", 9001));
             By row = By.cssSelector("tr[data-instance='orders/orders-1']");
             await().atMost(POLLED).ignoreExceptions().until(() -> !browser.findElements(row).isEmpty());
-            refusing.stub().deregister(DeregisterRequest.newBuilder().setLeaseId(lease).build());
+            refusing.stub("orders").deregister(DeregisterRequest.newBuilder().setLeaseId(lease).build());
             await().atMost(POLLED).ignoreExceptions().until(() -> browser.findElements(row).isEmpty());
 
             assertThat(text(By.id("connection"))).isEqualTo("live (polling)");
@@ -189,7 +196,7 @@ class UiBrowserTest {
                          .putMetadata("canary", "true").putMetadata("jwks", "/user.v1.UserService/GetJwks").build());
         // registered and never renewed: late from 11 s (2/3 of its TTL) until it expires at 15 s, a window long enough
         // for a loaded host to catch
-        hub.stub().register(RegisterRequest.newBuilder().setTtlSeconds(15).setInstance(
+        hub.stub("search").register(RegisterRequest.newBuilder().setTtlSeconds(15).setInstance(
                 HubFixture.instance("search", "search-10.42.3.2-8010", 8010).toBuilder().setHost("10.42.3.2")
                         .setZone("eu-west-1c").setVersion("0.1.0").clearMetadata().putMetadata("index", "posts").build())
                 .build());
@@ -204,10 +211,24 @@ class UiBrowserTest {
         assertThat(Files.size(png)).isGreaterThan(10_000);
     }
 
+    /* base64 of the SHA-256 of the hub certificate's public key (SubjectPublicKeyInfo), as Chromium pins keys */
+    private static String hubKeyPin() {
+        try {
+            X509Certificate certificate = LocalCa.readCertificate(STACK.localCa().resolve("hub.pem"));
+            return Base64.getEncoder().encodeToString(MessageDigest.getInstance("SHA-256")
+                                                              .digest(certificate.getPublicKey().getEncoded()));
+        } catch (IOException | GeneralSecurityException e) {
+            throw new AssertionError("cannot read the hub's certificate", e);
+        }
+    }
+
     private static WebDriver chromium() {
         ChromeOptions options = new ChromeOptions();
         options.setBinary(CHROMIUM);
-        options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000");
+        options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000",
+                             // the hub's certificate is the stack's CA's: trust exactly its key, as an operator who
+                             // imported that CA would, not any certificate
+                             "--ignore-certificate-errors-spki-list=" + hubKeyPin());
         // the driver is given explicitly, so Selenium Manager never runs (nothing may be downloaded here)
         ChromeDriverService service = new ChromeDriverService.Builder()
                 .usingDriverExecutable(new File(CHROMEDRIVER)).usingAnyFreePort().build();
@@ -224,7 +245,7 @@ class UiBrowserTest {
     }
 
     private static void open(HubFixture fixture) {
-        browser.get("http://127.0.0.1:" + fixture.hub.port() + "/ui");
+        browser.get(fixture.url("/ui").toString());
     }
 
     /** Leaves a mark in the page's window that a reload would wipe. */
@@ -261,7 +282,8 @@ class UiBrowserTest {
     }
 
     private static long register(Instance instance) {
-        return hub.stub().register(RegisterRequest.newBuilder().setInstance(instance).setTtlSeconds(30).build())
+        return hub.stub(instance.getService())
+                .register(RegisterRequest.newBuilder().setInstance(instance).setTtlSeconds(30).build())
                 .getLeaseId();
     }
 }

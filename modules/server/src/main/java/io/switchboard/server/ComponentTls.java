@@ -6,7 +6,9 @@ import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 import io.helidon.config.Config;
 import io.helidon.metrics.api.Gauge;
@@ -33,6 +35,7 @@ import io.switchboard.identity.WorkloadTls;
  */
 public final class ComponentTls {
     private static final System.Logger LOG = System.getLogger(ComponentTls.class.getName());
+    private static final Map<String, WorkloadTls> LATEST = new ConcurrentHashMap<>();
 
     private ComponentTls() {
     }
@@ -90,11 +93,15 @@ public final class ComponentTls {
             WorkloadTls loaded = WorkloadTls.load(identity, every);
             LOG.log(Level.INFO, component + " uses mutual TLS between components as " + loaded.identity() + " ("
                                 + source + "), certificate valid until " + loaded.notAfter());
+            // the gauge reads the latest TLS of that identity: a registry keeps the first gauge of a name and tags,
+            // and a process that loads an identity again (tests start several components) must not report the old one
+            String uri = loaded.identity().uri();
+            LATEST.put(uri, loaded);
             Metrics.globalRegistry().getOrCreate(Gauge.builder(
-                    "switchboard.tls.certificate.expiration.timestamp.seconds", loaded,
-                    t -> t.notAfter().getEpochSecond())
+                    "switchboard.tls.certificate.expiration.timestamp.seconds", uri,
+                    id -> LATEST.get(id).notAfter().getEpochSecond())
                     .description("When the certificate this component presents ends, in seconds since the epoch")
-                    .tags(List.of(Tag.create("identity", loaded.identity().uri()))));
+                    .tags(List.of(Tag.create("identity", uri))));
             return Optional.of(loaded);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot load the TLS identity: " + e.getMessage(), e);
