@@ -125,8 +125,11 @@ class GatewayApiTest {
                     "INVALID_ARGUMENT");
         assertError(post("/user/register", "{\"phoneNumber\":\"" + "1".repeat(1024 * 1024 + 10) + "\"}", Map.of()),
                     413, "INVALID_ARGUMENT");
-        assertError(post("/user/login", "{\"phoneNumber\":\"" + phone + "\",\"userPassword\":\"wrong pass\"}", Map.of()),
-                    401, "UNAUTHENTICATED");
+        HttpResponse<String> wrongPassword = post("/user/login", "{\"phoneNumber\":\"" + phone
+                                                                 + "\",\"userPassword\":\"wrong pass\"}", Map.of());
+        assertError(wrongPassword, 401, "UNAUTHENTICATED");
+        // the user service's refusal, not the gateway's own: no bearer challenge (README's error table)
+        assertThat(wrongPassword.headers().firstValue("WWW-Authenticate")).isEmpty();
         assertError(get("/no/such/route", Map.of()), 404, "NOT_FOUND");
         HttpResponse<String> wrongMethod = send("PUT", "/post/abc", "{}", Map.of());
         assertError(wrongMethod, 405, "INVALID_ARGUMENT");

@@ -44,7 +44,8 @@ class RegistrationTest {
             long before = System.nanoTime();
             registration.close();
             assertThat(leaseOf(client, "orders", "orders-1")).isZero();
-            assertThat(Duration.ofNanos(System.nanoTime() - before)).isLessThan(Duration.ofSeconds(1));
+            // deregistered, not left to expire: well within the TTL however loaded the host
+            assertThat(Duration.ofNanos(System.nanoTime() - before)).isLessThan(TTL);
             assertThat(registration.healthy()).isFalse();
         }
     }
