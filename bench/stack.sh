@@ -58,7 +58,7 @@ start_java() {
     # shellcheck disable=SC2086 # $tls is one word or none
     env "$@" SERVER_PORT="$port" $tls "$JAVA_HOME/bin/java" -Xmx256m -XX:+UseSerialGC -jar "$jar" >"$WORK/$name.log" 2>&1 &
     PID[$name]=$!
-    if [ -n "$ca" ] && [[ $jar != *gateway* ]]; then
+    if [ -n "$ca" ] && [[ $(basename "$jar") != gateway* ]]; then
         wait_ready "https://127.0.0.1:$port/observe/health/ready" "$ca"
     else
         wait_ready "http://127.0.0.1:$port/observe/health/ready"

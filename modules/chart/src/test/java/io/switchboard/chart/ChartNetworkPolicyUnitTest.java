@@ -50,6 +50,7 @@ class ChartNetworkPolicyUnitTest {
         expected.remove("anyone -> gateway:8008");
         expected.add("namespace ingress -> gateway:8008");
         expected.add("prometheus -> gateway:8008");
+        expected.add("helm test -> gateway:8008");
         assertThat(flows(chart)).containsExactlyInAnyOrderElementsOf(expected);
     }
 
@@ -92,6 +93,9 @@ class ChartNetworkPolicyUnitTest {
                 return "prometheus";
             }
             return "namespace " + labels(peer.getNamespaceSelector()).get("kubernetes.io/metadata.name");
+        }
+        if ("test".equals(labels(peer.getPodSelector()).get("app.kubernetes.io/component"))) {
+            return "helm test";
         }
         List<String> components = selected(pods, peer.getPodSelector()).stream().map(ChartNetworkPolicyUnitTest::component)
                 .distinct().toList();

@@ -61,6 +61,8 @@ final class HubService extends HubGrpc.HubImplBase {
      * better than a queue in the hub, where every waiting call holds a stream, a thread and memory.
      */
     private static final long ADMISSION_WAIT_MILLIS = 200;
+    /* leases of one KeepAlive or Deregister the view does not know, each then read from etcd */
+    private static final int MAX_HOLDER_READS = 16;
 
     private final EtcdStore store;
     private final InstanceView view;
@@ -146,8 +148,14 @@ final class HubService extends HubGrpc.HubImplBase {
         }
         ServiceIdentity caller = caller(action);
         Set<Long> unheld = new LinkedHashSet<>();
+        int asked = 0;
         for (long lease : leases) {
             Optional<String> known = view.serviceOf(lease);
+            if (known.isEmpty() && ++asked > MAX_HOLDER_READS) {
+                // the view follows etcd by milliseconds: many unknown leases at once are not a renewal's
+                throw Status.UNAVAILABLE.withDescription("more than " + MAX_HOLDER_READS + " leases this hub does not"
+                                                         + " know yet; retry").asRuntimeException();
+            }
             Set<String> services = known.isPresent() ? Set.of(known.get()) : store.holder(lease).services();
             if (services.isEmpty()) {
                 unheld.add(lease);
@@ -197,10 +205,11 @@ final class HubService extends HubGrpc.HubImplBase {
     public void deregister(DeregisterRequest request, StreamObserver<DeregisterResponse> responses) {
         Unary.answer(responses, () -> {
             InstanceRules.checkLease(request.getLeaseId());
-            if (!unheld(List.of(request.getLeaseId()), "revoking").isEmpty() && store.holder(request.getLeaseId()).exists()) {
-                // a live lease with no record: nobody's to revoke through the hub
-                throw Status.PERMISSION_DENIED.withDescription("lease " + Long.toHexString(request.getLeaseId())
-                                                               + " holds no record").asRuntimeException();
+            if (!unheld(List.of(request.getLeaseId()), "revoking").isEmpty()) {
+                // no record of the caller's: the same answer whether or not the lease exists
+                refuse("other-lease", caller("revoking").uri(), "revoking lease " + Long.toHexString(request.getLeaseId()),
+                       Status.PERMISSION_DENIED.withDescription("lease " + Long.toHexString(request.getLeaseId())
+                                                                + " is not " + caller("revoking").service() + "'s"));
             }
             long revision = store.revoke(request.getLeaseId());
             metrics.deregistered();

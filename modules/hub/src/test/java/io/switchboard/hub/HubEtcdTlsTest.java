@@ -29,7 +29,7 @@ import static org.awaitility.Awaitility.await;
 /**
  * The hub against an etcd that serves TLS and requires a client certificate ({@code --client-cert-auth}): the hub
  * connects with its own identity and serves; a client without a certificate, with another CA's, or over plaintext
- * reads nothing.
+ * reads nothing; and the hub takes only a server that proves to be etcd for etcd.
  */
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
 class HubEtcdTlsTest {
@@ -69,6 +69,11 @@ class HubEtcdTlsTest {
                     .as("another CA's certificate named hub").isNotNull();
             assertThatThrownBy(() -> count(Client.builder().endpoints(etcd.endpoint().replace("https:", "http:"))))
                     .as("plaintext").isNotNull();
+        }
+        // a server of the platform's CA that is not etcd (post's certificate): the hub does not take it for etcd
+        try (EtcdServer impostor = EtcdServer.startWithTls(STACK.identityFiles("post"))) {
+            HubServer hub = STACK.start(HubServer.start(STACK.config(Map.of("etcd.endpoints", impostor.endpoint()))));
+            await().during(Duration.ofSeconds(4)).atMost(Duration.ofSeconds(6)).until(() -> !hub.ready());
         }
     }
 

@@ -123,6 +123,18 @@ public final class WorkloadTls implements AutoCloseable {
     }
 
     /**
+     * A trust manager for calling one service through a TLS stack that takes managers (Netty's, in jetcd): the trust
+     * bundle, and a server whose certificate names exactly that service in this trust domain. Netty's host-name
+     * check is off with these managers, so this is the check of whom the client reached.
+     *
+     * @param service the service the server must prove to be
+     * @return the trust manager
+     */
+    public X509ExtendedTrustManager trustManager(String service) {
+        return new ServerOfService(trust, service);
+    }
+
+    /**
      * Who this component is, by its current certificate.
      *
      * @return the identity
@@ -275,6 +287,66 @@ public final class WorkloadTls implements AutoCloseable {
         @Override
         public String toString() {
             return identity + " " + Arrays.toString(chain);
+        }
+    }
+
+    /* The component's trust, and a server that proves to be one service. */
+    private final class ServerOfService extends X509ExtendedTrustManager {
+        private final X509ExtendedTrustManager delegate;
+        private final String service;
+
+        ServerOfService(X509ExtendedTrustManager delegate, String service) {
+            this.delegate = delegate;
+            this.service = service;
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket)
+                throws CertificateException {
+            delegate.checkServerTrusted(chain, authType, socket);
+            require(chain);
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
+                throws CertificateException {
+            delegate.checkServerTrusted(chain, authType, engine);
+            require(chain);
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+            delegate.checkServerTrusted(chain, authType);
+            require(chain);
+        }
+
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket)
+                throws CertificateException {
+            throw new CertificateException("a client's trust manager checks servers only");
+        }
+
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
+                throws CertificateException {
+            throw new CertificateException("a client's trust manager checks servers only");
+        }
+
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+            throw new CertificateException("a client's trust manager checks servers only");
+        }
+
+        @Override
+        public X509Certificate[] getAcceptedIssuers() {
+            return delegate.getAcceptedIssuers();
+        }
+
+        private void require(X509Certificate[] chain) throws CertificateException {
+            ServiceIdentity expected = new ServiceIdentity(loaded.identity.trustDomain(), service);
+            if (chain.length == 0 || !ServiceIdentity.of(chain[0]).map(expected::equals).orElse(false)) {
+                throw new CertificateException("the server is not " + expected.uri());
+            }
         }
     }
 }

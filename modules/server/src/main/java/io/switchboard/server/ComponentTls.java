@@ -91,6 +91,12 @@ public final class ComponentTls {
                 source = "from " + certificate.get();
             }
             WorkloadTls loaded = WorkloadTls.load(identity, every);
+            if (!loaded.identity().service().equals(component)) {
+                // a Secret mounted on the wrong component: it would be refused by the hub and by every client
+                loaded.close();
+                throw new IllegalArgumentException(component + " was given the certificate of " + loaded.identity()
+                                                   + " (" + source + "); it must name " + component);
+            }
             LOG.log(Level.INFO, component + " uses mutual TLS between components as " + loaded.identity() + " ("
                                 + source + "), certificate valid until " + loaded.notAfter());
             // the gauge reads the latest TLS of that identity: a registry keeps the first gauge of a name and tags,

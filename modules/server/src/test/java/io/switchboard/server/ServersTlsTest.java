@@ -164,6 +164,10 @@ class ServersTlsTest {
         assertThatThrownBy(() -> ComponentTls.from(tlsConfig(with(all, "private-key",
                                                                   ca.ensure("user").privateKey().toString())), "post"))
                 .isInstanceOf(UncheckedIOException.class);
+        // another component's certificate: refused at start, naming both
+        assertThatThrownBy(() -> ComponentTls.from(tlsConfig(all), "user"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("user was given the certificate of "
+                                                                                  + "spiffe://switchboard.local/service/post");
         try (WorkloadTls post = ComponentTls.from(tlsConfig(all), "post").orElseThrow()) {
             assertThat(post.identity()).isEqualTo(new ServiceIdentity("switchboard.local", "post"));
         }

@@ -95,7 +95,7 @@ public final class EtcdStore implements AutoCloseable {
     /**
      * A store over the given etcd endpoints, over mutual TLS where they are {@code https}: the hub shows etcd its own
      * certificate (etcd's {@code --client-cert-auth}, and with etcd's auth on, the certificate's common name is the
-     * etcd user), and trusts an etcd whose certificate its CA issued for the endpoint's host name or address.
+     * etcd user), and trusts only an etcd whose certificate its CA issued for {@code spiffe://<trust-domain>/service/etcd}.
      *
      * @param endpoints comma-separated URLs, all {@code http} or all {@code https}
      * @param tls       the hub's TLS, or null
@@ -170,7 +170,7 @@ public final class EtcdStore implements AutoCloseable {
         ClientBuilder builder = Client.builder();
         if (tls != null) {
             try {
-                builder.sslContext(ssl -> ssl.keyManager(tls.keyManager()).trustManager(tls.trustManager()));
+                builder.sslContext(ssl -> ssl.keyManager(tls.keyManager()).trustManager(tls.trustManager("etcd")));
             } catch (SSLException e) {
                 throw new IllegalStateException("cannot set up TLS to etcd: " + e.getMessage(), e);
             }

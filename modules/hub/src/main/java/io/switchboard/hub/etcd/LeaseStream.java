@@ -70,7 +70,7 @@ final class LeaseStream implements AutoCloseable {
         }
         try {
             return builder.sslContext(GrpcSslContexts.forClient().keyManager(tls.keyManager())
-                                              .trustManager(tls.trustManager()).build());
+                                              .trustManager(tls.trustManager("etcd")).build());
         } catch (SSLException e) {
             throw new IllegalStateException("cannot set up TLS to etcd: " + e.getMessage(), e);
         }
