@@ -23,6 +23,7 @@ import io.switchboard.registry.Registration;
 import io.switchboard.registry.RegistryClient;
 import io.switchboard.server.ComponentTls;
 import io.switchboard.server.Servers;
+import io.switchboard.server.grpc.IdentifiedCallers;
 import io.switchboard.server.grpc.RequestIds;
 
 /**
@@ -89,6 +90,8 @@ public final class ServiceRuntime implements AutoCloseable {
         GrpcRouting.Builder grpc = GrpcRouting.builder()
                 .intercept(new RpcMetrics(Metrics.globalRegistry()), new RequestIds())
                 .service(grpcHealth.getHealthService());
+        // with an identity, only the platform's workloads call in (the gateway, other services); tokens say which user
+        tls.ifPresent(ignored -> grpc.intercept(new IdentifiedCallers(service)));
         interceptors.forEach(grpc::intercept);
         services.forEach(grpc::service);
         server = Servers.builder(config.get("server"), readiness, tls.orElse(null))

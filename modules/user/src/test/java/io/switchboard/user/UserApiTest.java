@@ -28,6 +28,7 @@ import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.okhttp.OkHttpChannelBuilder;
 import io.grpc.stub.MetadataUtils;
 import io.helidon.config.Config;
 import io.switchboard.api.user.v1.GetJwksRequest;
@@ -40,6 +41,7 @@ import io.switchboard.api.user.v1.User;
 import io.switchboard.api.user.v1.UserServiceGrpc;
 import io.switchboard.hub.HubServer;
 import io.switchboard.identity.IdentityFiles;
+import io.switchboard.identity.LocalCa;
 import io.switchboard.testkit.Stack;
 import io.switchboard.tokens.TokenVerifier;
 import io.switchboard.user.tokens.SigningKeys;
@@ -98,6 +100,31 @@ class UserApiTest {
         assertThat(expiry.find()).as(metrics).isTrue();
         assertThat(Instant.ofEpochSecond((long) Double.parseDouble(expiry.group(1))))
                 .isBetween(Instant.now().plus(Duration.ofDays(89)), Instant.now().plus(Duration.ofDays(91)));
+    }
+
+    @Test
+    void aCallerWithoutACertificateOfThePlatformIsRefusedAndCounted() throws Exception {
+        ManagedChannel anonymous = OkHttpChannelBuilder.forAddress("127.0.0.1", user.runtime().port())
+                .overrideAuthority("user")
+                .sslSocketFactory(LocalCa.openOrCreate(STACK.localCa(), LocalCa.DEFAULT_TRUST_DOMAIN).trustingContext()
+                                          .getSocketFactory())
+                .hostnameVerifier(STACK.identity("gateway").verifierFor())
+                .build();
+        try {
+            for (int i = 0; i < 3; i++) {
+                assertCode(() -> UserServiceGrpc.newBlockingStub(anonymous).withDeadlineAfter(5, SECONDS)
+                        .getJwks(GetJwksRequest.getDefaultInstance()), Status.Code.UNAUTHENTICATED);
+            }
+        } finally {
+            anonymous.shutdownNow();
+        }
+        // the same call with the gateway's certificate is served
+        assertThat(stub().getJwks(GetJwksRequest.getDefaultInstance()).getJson()).contains("keys");
+        String metrics = STACK.http().send(request("/observe/metrics"), HttpResponse.BodyHandlers.ofString()).body();
+        Matcher refused = Pattern.compile("switchboard_rpc_refused_calls_total\\{[^}]*reason=\"no-identity\"[^}]*} ([0-9.E]+)")
+                .matcher(metrics);
+        assertThat(refused.find()).as(metrics).isTrue();
+        assertThat(Double.parseDouble(refused.group(1))).isGreaterThanOrEqualTo(3);
     }
 
     @Test
