@@ -167,8 +167,11 @@ class RegistrationTest {
                 }
                 assertThat(registration.leaseId()).isEqualTo(lease);
 
-                // and back the other way once the first replica returns
+                // and back the other way once the first replica returns and is ready (etcd reached, view synced): a
+                // replica still starting up would not renew within the 2 s TTL on a loaded host
                 hubA = Hubs.start(etcd.endpoint(), portA);
+                HubServer restarted = hubA;
+                await().atMost(Duration.ofSeconds(10)).until(restarted::ready);
                 hubB.close();
                 until = System.nanoTime() + TTL.multipliedBy(3).toNanos();
                 while (System.nanoTime() < until) {

@@ -41,12 +41,17 @@ public final class CallerIdentity implements ServerInterceptor {
         return connection == null ? "unknown" : connection.remotePeer().host();
     }
 
+    /* The identity the certificate of the current gRPC call's connection names, read from Helidon's context. */
+    static Optional<ServiceIdentity> ofConnection() {
+        GrpcConnectionContext connection = ServerContextKeys.CONNECTION_CONTEXT.get();
+        return connection == null ? Optional.empty()
+                : connection.remotePeer().tlsCertificates().flatMap(WorkloadTls::peer);
+    }
+
     @Override
     public <Q, A> ServerCall.Listener<Q> interceptCall(ServerCall<Q, A> call, Metadata headers,
                                                       ServerCallHandler<Q, A> next) {
-        GrpcConnectionContext connection = ServerContextKeys.CONNECTION_CONTEXT.get();
-        Optional<ServiceIdentity> peer = connection == null ? Optional.empty()
-                : connection.remotePeer().tlsCertificates().flatMap(WorkloadTls::peer);
+        Optional<ServiceIdentity> peer = ofConnection();
         if (peer.isEmpty()) {
             return next.startCall(call, headers);
         }

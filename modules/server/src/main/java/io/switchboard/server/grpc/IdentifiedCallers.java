@@ -11,9 +11,6 @@ import io.grpc.Status;
 import io.helidon.metrics.api.Counter;
 import io.helidon.metrics.api.Metrics;
 import io.helidon.metrics.api.Tag;
-import io.helidon.webserver.grpc.GrpcConnectionContext;
-import io.helidon.webserver.grpc.ServerContextKeys;
-import io.switchboard.identity.WorkloadTls;
 import io.switchboard.server.RefusalLog;
 
 /**
@@ -42,14 +39,11 @@ public final class IdentifiedCallers implements ServerInterceptor {
     @Override
     public <Q, A> ServerCall.Listener<Q> interceptCall(ServerCall<Q, A> call, Metadata headers,
                                                       ServerCallHandler<Q, A> next) {
-        GrpcConnectionContext connection = ServerContextKeys.CONNECTION_CONTEXT.get();
-        boolean identified = connection != null
-                             && connection.remotePeer().tlsCertificates().flatMap(WorkloadTls::peer).isPresent();
-        if (identified) {
+        if (CallerIdentity.ofConnection().isPresent()) {
             return next.startCall(call, headers);
         }
         refused.increment();
-        String peer = connection == null ? "unknown" : connection.remotePeer().host();
+        String peer = CallerIdentity.peerHost();
         if (refusals.first(peer)) {
             LOG.log(Level.WARNING, component + " refused a gRPC call without a client certificate from " + peer
                                    + "; further refusals of this caller within a minute are only counted");
