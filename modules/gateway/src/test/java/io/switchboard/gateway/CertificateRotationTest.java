@@ -89,8 +89,7 @@ class CertificateRotationTest {
 
     /* The certificate the server presents to a new connection (no client certificate: it is not required). */
     private static X509Certificate presented(int port) throws Exception {
-        try (SSLSocket socket = (SSLSocket) LocalCa.openOrCreate(STACK.localCa(), LocalCa.DEFAULT_TRUST_DOMAIN)
-                .trustingContext().getSocketFactory().createSocket("127.0.0.1", port)) {
+        try (SSLSocket socket = (SSLSocket) STACK.trustingContext().getSocketFactory().createSocket("127.0.0.1", port)) {
             socket.startHandshake();
             return (X509Certificate) socket.getSession().getPeerCertificates()[0];
         }

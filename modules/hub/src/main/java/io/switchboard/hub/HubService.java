@@ -156,7 +156,7 @@ final class HubService extends HubGrpc.HubImplBase {
                 throw Status.UNAVAILABLE.withDescription("more than " + MAX_HOLDER_READS + " leases this hub does not"
                                                          + " know yet; retry").asRuntimeException();
             }
-            Set<String> services = known.isPresent() ? Set.of(known.get()) : store.holder(lease).services();
+            Set<String> services = known.isPresent() ? Set.of(known.get()) : store.holders(lease);
             if (services.isEmpty()) {
                 unheld.add(lease);
             } else if (!services.equals(Set.of(caller.service()))) {
@@ -207,9 +207,10 @@ final class HubService extends HubGrpc.HubImplBase {
             InstanceRules.checkLease(request.getLeaseId());
             if (!unheld(List.of(request.getLeaseId()), "revoking").isEmpty()) {
                 // no record of the caller's: the same answer whether or not the lease exists
-                refuse("other-lease", caller("revoking").uri(), "revoking lease " + Long.toHexString(request.getLeaseId()),
-                       Status.PERMISSION_DENIED.withDescription("lease " + Long.toHexString(request.getLeaseId())
-                                                                + " is not " + caller("revoking").service() + "'s"));
+                ServiceIdentity caller = caller("revoking");
+                String lease = Long.toHexString(request.getLeaseId());
+                refuse("other-lease", caller.uri(), "revoking lease " + lease,
+                       Status.PERMISSION_DENIED.withDescription("lease " + lease + " is not " + caller.service() + "'s"));
             }
             long revision = store.revoke(request.getLeaseId());
             metrics.deregistered();

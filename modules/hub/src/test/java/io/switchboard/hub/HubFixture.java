@@ -21,7 +21,6 @@ import io.helidon.config.Config;
 import io.helidon.config.ConfigSources;
 import io.switchboard.api.hub.v1.HubGrpc;
 import io.switchboard.api.hub.v1.Instance;
-import io.switchboard.identity.LocalCa;
 import io.switchboard.testkit.Stack;
 
 import static org.awaitility.Awaitility.await;
@@ -93,13 +92,7 @@ final class HubFixture implements AutoCloseable {
         if (stack == null) {
             return HTTP;
         }
-        try {
-            return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                    .sslContext(LocalCa.openOrCreate(stack.localCa(), LocalCa.DEFAULT_TRUST_DOMAIN).trustingContext())
-                    .build();
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
+        return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).sslContext(stack.trustingContext()).build();
     }
 
     /** A plain or TLS socket to the hub's port, for requests written byte for byte. */
@@ -107,8 +100,7 @@ final class HubFixture implements AutoCloseable {
         if (stack == null) {
             return new Socket("127.0.0.1", hub.port());
         }
-        return LocalCa.openOrCreate(stack.localCa(), LocalCa.DEFAULT_TRUST_DOMAIN).trustingContext().getSocketFactory()
-                .createSocket("127.0.0.1", hub.port());
+        return stack.trustingContext().getSocketFactory().createSocket("127.0.0.1", hub.port());
     }
 
     static HubFixture start(String etcdEndpoints) {

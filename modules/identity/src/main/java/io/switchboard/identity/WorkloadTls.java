@@ -162,14 +162,17 @@ public final class WorkloadTls implements AutoCloseable {
     public HostnameVerifier verifierFor() {
         return (authority, session) -> {
             try {
-                return peer(session.getPeerCertificates())
-                        .filter(id -> id.trustDomain().equals(loaded.identity.trustDomain()))
-                        .map(id -> id.service().equals(authority))
-                        .orElse(false);
+                return names(session.getPeerCertificates(), authority);
             } catch (SSLPeerUnverifiedException e) {
                 return false;
             }
         };
+    }
+
+    /* Whether a peer's chain names the given service in this component's trust domain. */
+    private boolean names(Certificate[] chain, String service) {
+        return peer(chain).filter(id -> id.trustDomain().equals(loaded.identity.trustDomain())
+                                        && id.service().equals(service)).isPresent();
     }
 
     /**
@@ -343,9 +346,8 @@ public final class WorkloadTls implements AutoCloseable {
         }
 
         private void require(X509Certificate[] chain) throws CertificateException {
-            ServiceIdentity expected = new ServiceIdentity(loaded.identity.trustDomain(), service);
-            if (chain.length == 0 || !ServiceIdentity.of(chain[0]).map(expected::equals).orElse(false)) {
-                throw new CertificateException("the server is not " + expected.uri());
+            if (!names(chain, service)) {
+                throw new CertificateException("the server is not " + service + " of " + loaded.identity.trustDomain());
             }
         }
     }

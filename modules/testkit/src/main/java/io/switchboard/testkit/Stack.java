@@ -14,6 +14,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 
+import javax.net.ssl.SSLContext;
+
 import io.grpc.ManagedChannel;
 import io.helidon.config.Config;
 import io.helidon.config.ConfigSources;
@@ -183,10 +185,17 @@ public final class Stack implements BeforeAllCallback, AfterAllCallback {
      * @return the client
      */
     public HttpClient http() {
+        return HttpClient.newBuilder().sslContext(trustingContext()).connectTimeout(Duration.ofSeconds(5)).build();
+    }
+
+    /**
+     * A TLS context that trusts the stack's CA and shows no certificate: a client from outside the platform.
+     *
+     * @return the context
+     */
+    public SSLContext trustingContext() {
         try {
-            return HttpClient.newBuilder()
-                    .sslContext(LocalCa.openOrCreate(localCa(), LocalCa.DEFAULT_TRUST_DOMAIN).trustingContext())
-                    .connectTimeout(Duration.ofSeconds(5)).build();
+            return LocalCa.openOrCreate(localCa(), LocalCa.DEFAULT_TRUST_DOMAIN).trustingContext();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open the stack's CA", e);
         }

@@ -41,7 +41,6 @@ import io.switchboard.api.user.v1.User;
 import io.switchboard.api.user.v1.UserServiceGrpc;
 import io.switchboard.hub.HubServer;
 import io.switchboard.identity.IdentityFiles;
-import io.switchboard.identity.LocalCa;
 import io.switchboard.testkit.Stack;
 import io.switchboard.tokens.TokenVerifier;
 import io.switchboard.user.tokens.SigningKeys;
@@ -106,8 +105,7 @@ class UserApiTest {
     void aCallerWithoutACertificateOfThePlatformIsRefusedAndCounted() throws Exception {
         ManagedChannel anonymous = OkHttpChannelBuilder.forAddress("127.0.0.1", user.runtime().port())
                 .overrideAuthority("user")
-                .sslSocketFactory(LocalCa.openOrCreate(STACK.localCa(), LocalCa.DEFAULT_TRUST_DOMAIN).trustingContext()
-                                          .getSocketFactory())
+                .sslSocketFactory(STACK.trustingContext().getSocketFactory())
                 .hostnameVerifier(STACK.identity("gateway").verifierFor())
                 .build();
         try {

@@ -229,13 +229,14 @@ public final class EtcdStore implements AutoCloseable {
     }
 
     /**
-     * Who holds a lease, read from etcd: whether it exists, and the services of the instance records attached to it.
+     * Who holds a lease, read from etcd: the services of the instance records attached to it.
      *
      * @param leaseId lease
-     * @return the holder
+     * @return the services, an empty name for a key that is not an instance record; none for a lease that holds no
+     *         record or does not exist
      * @throws StatusRuntimeException UNAVAILABLE when etcd cannot be reached
      */
-    public LeaseHolder holder(long leaseId) {
+    public Set<String> holders(long leaseId) {
         LeaseTimeToLiveResponse read = await(client.getLeaseClient().timeToLive(
                 leaseId, LeaseOption.builder().withAttachedKeys().build()));
         Set<String> services = new TreeSet<>();
@@ -244,7 +245,7 @@ public final class EtcdStore implements AutoCloseable {
             services.add(InstanceRecords.idOf(key.toString(StandardCharsets.UTF_8))
                                  .map(InstanceRecords.InstanceId::service).orElse(""));
         }
-        return new LeaseHolder(read.getTTL() >= 0, services);
+        return services;
     }
 
     /**
@@ -495,15 +496,6 @@ public final class EtcdStore implements AutoCloseable {
             }
         }
         return Status.UNAVAILABLE.withDescription("etcd: " + cause);
-    }
-
-    /**
-     * Who holds a lease.
-     *
-     * @param exists   whether etcd has the lease
-     * @param services the services of the records attached to it (an empty name for a key that is not a record)
-     */
-    public record LeaseHolder(boolean exists, Set<String> services) {
     }
 
     /**
