@@ -39,6 +39,7 @@ import io.switchboard.api.hub.v1.WatchResponse;
 import io.switchboard.hub.etcd.EtcdStore;
 import io.switchboard.hub.view.InstanceView;
 import io.switchboard.identity.ServiceIdentity;
+import io.switchboard.schema.ApiSchemas;
 import io.switchboard.server.RefusalLog;
 import io.switchboard.server.grpc.CallerIdentity;
 import io.switchboard.server.grpc.Unary;
@@ -246,7 +247,7 @@ final class HubService extends HubGrpc.HubImplBase {
             identified("publishing a schema");
             byte[] schema = request.getSchema().toByteArray();
             SchemaRules.checkSchema(schema);
-            String id = SchemaRules.idOf(schema);
+            String id = ApiSchemas.idOf(schema);
             if (store.putSchema(id, schema)) {
                 LOG.log(Level.INFO, "stored schema " + id + " (" + schema.length + " bytes)");
             }

@@ -20,6 +20,7 @@ import io.switchboard.api.hub.v1.Instance;
 import io.switchboard.api.hub.v1.PublishSchemaRequest;
 import io.switchboard.api.hub.v1.RegisterRequest;
 import io.switchboard.api.post.v1.PostProto;
+import io.switchboard.schema.ApiSchemas;
 import io.switchboard.testkit.Stack;
 import io.switchboard.testkit.TlsChannels;
 import org.junit.jupiter.api.AfterAll;
@@ -53,7 +54,7 @@ class HubSchemaTest {
         ByteString schema = postSchema().toByteString();
         String id = stub().publishSchema(PublishSchemaRequest.newBuilder().setSchema(schema).build()).getSchemaId();
 
-        assertThat(id).isEqualTo(SchemaRules.idOf(schema.toByteArray())).matches("sha256:[0-9a-f]{64}");
+        assertThat(id).isEqualTo(ApiSchemas.idOf(schema.toByteArray())).matches("sha256:[0-9a-f]{64}");
         assertThat(stub().publishSchema(PublishSchemaRequest.newBuilder().setSchema(schema).build()).getSchemaId())
                 .isEqualTo(id);
         assertThat(stub().getSchema(GetSchemaRequest.newBuilder().setSchemaId(id).build()).getSchema()).isEqualTo(schema);
@@ -73,7 +74,7 @@ class HubSchemaTest {
 
     @Test
     void anInstanceRegistersOnlyWithASchemaTheHubHasAndItsRecordNamesIt() {
-        String unpublished = SchemaRules.idOf(new byte[] {1, 2, 3});
+        String unpublished = ApiSchemas.idOf(new byte[] {1, 2, 3});
         assertStatus(() -> stub().register(register("schema-1", unpublished)), Status.Code.FAILED_PRECONDITION,
                      "PublishSchema first");
 

@@ -21,6 +21,7 @@ import io.switchboard.identity.WorkloadTls;
 import io.switchboard.registry.Discovery;
 import io.switchboard.registry.Registration;
 import io.switchboard.registry.RegistryClient;
+import io.switchboard.schema.ApiSchemas;
 import io.switchboard.server.ComponentTls;
 import io.switchboard.server.Servers;
 import io.switchboard.server.grpc.IdentifiedCallers;
@@ -102,7 +103,8 @@ public final class ServiceRuntime implements AutoCloseable {
                                                            r -> r.ready() ? 1 : 0)
                                                      .description("1 while the registration lease is alive and renewed"));
         server.start();
-        register(config.get("registry"), ApiSchemas.of(services));
+        register(config.get("registry"),
+                 ApiSchemas.of(services.stream().map(s -> s.bindService().getServiceDescriptor()).toList()));
         return this;
     }
 
