@@ -76,8 +76,10 @@ class HubApiTest {
                 .getGrantedTTL();
         assertThat(granted).isEqualTo(7);
 
+        // as registered, and with the revision etcd created the record at
         assertThat(hub.stub().getService(GetServiceRequest.newBuilder().setService("orders").build())
-                           .getInstancesList()).containsExactly(instance);
+                           .getInstancesList())
+                .containsExactly(instance.toBuilder().setRegisteredRevision(kvs.get(0).getCreateRevision()).build());
         assertThat(hub.stub().listServices(ListServicesRequest.getDefaultInstance()).getServicesList())
                 .containsExactly("orders");
     }

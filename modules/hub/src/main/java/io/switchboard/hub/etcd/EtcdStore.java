@@ -363,7 +363,7 @@ public final class EtcdStore implements AutoCloseable {
                 GetOption.builder().isPrefix(true).build()));
         List<InstanceRecord> records = new ArrayList<>(response.getKvs().size());
         for (KeyValue kv : response.getKvs()) {
-            InstanceRecords.read(key(kv), kv.getValue().getBytes(), kv.getLease()).ifPresent(records::add);
+            InstanceRecords.read(key(kv), kv.getValue().getBytes(), kv.getLease(), kv.getCreateRevision()).ifPresent(records::add);
         }
         return new Records(records, response.getHeader().getRevision());
     }
@@ -407,7 +407,7 @@ public final class EtcdStore implements AutoCloseable {
             KeyValue kv = event.getKeyValue();
             long revision = kv.getModRevision();
             switch (event.getEventType()) {
-            case PUT -> InstanceRecords.read(key(kv), kv.getValue().getBytes(), kv.getLease())
+            case PUT -> InstanceRecords.read(key(kv), kv.getValue().getBytes(), kv.getLease(), kv.getCreateRevision())
                     .ifPresent(record -> changes.add(new RecordChange.Put(record, revision)));
             case DELETE -> InstanceRecords.idOf(key(kv))
                     .ifPresent(id -> changes.add(new RecordChange.Delete(id.service(), id.id(), revision)));

@@ -18,7 +18,8 @@ import io.switchboard.api.hub.v1.Instance;
  * <p>
  * Beside the {@link Instance} fields the JSON carries {@value #REGISTERED_AT}, the time the hub wrote it (ISO-8601).
  * It is not part of the gRPC contract: readers ignore fields they do not know, so records written before it
- * existed still parse (with no registration time), and older hubs read newer records.
+ * existed still parse (with no registration time), and older hubs read newer records. The instance's
+ * {@code registered_revision} is not stored: it is the revision at which etcd created the key.
  */
 final class InstanceRecords {
     /** Root of all instance records: {@code /switchboard/services/<service>/<instance-id>}. */
@@ -63,7 +64,7 @@ final class InstanceRecords {
     static byte[] encode(Instance instance, Instant registeredAt) {
         String json;
         try {
-            json = PRINTER.print(instance);
+            json = PRINTER.print(instance.toBuilder().clearRegisteredRevision());
         } catch (InvalidProtocolBufferException e) {
             throw new IllegalStateException("cannot print an instance", e);
         }
@@ -77,12 +78,13 @@ final class InstanceRecords {
      * Reads a stored record. A record that someone else wrote under our prefix and that does not parse is skipped
      * with one log line rather than breaking the view; service and id always come from the key.
      *
-     * @param key     etcd key
-     * @param value   stored bytes
-     * @param leaseId the lease etcd has the key attached to
+     * @param key      etcd key
+     * @param value    stored bytes
+     * @param leaseId  the lease etcd has the key attached to
+     * @param created  the revision that created the key: the instance's {@code registered_revision}
      * @return the record, empty when the key or value is not ours
      */
-    static Optional<InstanceRecord> read(String key, byte[] value, long leaseId) {
+    static Optional<InstanceRecord> read(String key, byte[] value, long leaseId, long created) {
         Optional<InstanceId> id = idOf(key);
         if (id.isEmpty()) {
             return Optional.empty();
@@ -91,7 +93,8 @@ final class InstanceRecords {
             String json = new String(value, StandardCharsets.UTF_8);
             Instance.Builder builder = Instance.newBuilder();
             PARSER.merge(json, builder);
-            Instance instance = builder.setService(id.get().service()).setId(id.get().id()).build();
+            Instance instance = builder.setService(id.get().service()).setId(id.get().id())
+                    .setRegisteredRevision(created).build();
             return Optional.of(new InstanceRecord(instance, leaseId, registeredAt(json)));
         } catch (InvalidProtocolBufferException | RuntimeException e) {
             LOG.log(Level.WARNING, "skipping unreadable record at " + key + ": " + e.getMessage());

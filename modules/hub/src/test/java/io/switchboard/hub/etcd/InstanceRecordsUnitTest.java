@@ -18,9 +18,12 @@ class InstanceRecordsUnitTest {
                 .putMetadata("quote", "\"registeredAt\":\"1999-01-01T00:00:00Z\"}").build();
         Instant at = Instant.parse("2026-11-24T13:43:53.870123Z");
 
-        InstanceRecord stored = InstanceRecords.read(KEY, InstanceRecords.encode(instance, at), 7).orElseThrow();
+        // a revision the caller sent is not stored: the record's is the revision etcd created it at
+        byte[] encoded = InstanceRecords.encode(instance.toBuilder().setRegisteredRevision(987_654_321).build(), at);
+        InstanceRecord stored = InstanceRecords.read(KEY, encoded, 7, 42).orElseThrow();
 
-        assertThat(stored.instance()).isEqualTo(instance);
+        assertThat(new String(encoded, StandardCharsets.UTF_8)).doesNotContain("egisteredRevision").doesNotContain("987654321");
+        assertThat(stored.instance()).isEqualTo(instance.toBuilder().setRegisteredRevision(42).build());
         assertThat(stored.registeredAt()).isEqualTo(at);
         assertThat(stored.leaseId()).isEqualTo(7);
     }
@@ -28,9 +31,9 @@ class InstanceRecordsUnitTest {
     @Test
     void aKeyOutsideTheLayoutIsNotARecord() {
         byte[] record = InstanceRecords.encode(Instance.getDefaultInstance(), Instant.EPOCH);
-        assertThat(InstanceRecords.read("/switchboard/services/orders", record, 7)).isEmpty();
-        assertThat(InstanceRecords.read("/switchboard/services/orders/", record, 7)).isEmpty();
-        assertThat(InstanceRecords.read("/elsewhere/orders/orders-1", record, 7)).isEmpty();
+        assertThat(InstanceRecords.read("/switchboard/services/orders", record, 7, 42)).isEmpty();
+        assertThat(InstanceRecords.read("/switchboard/services/orders/", record, 7, 42)).isEmpty();
+        assertThat(InstanceRecords.read("/elsewhere/orders/orders-1", record, 7, 42)).isEmpty();
         assertThat(InstanceRecords.key("orders", "orders-1")).isEqualTo("/switchboard/services/orders/orders-1");
     }
 
@@ -39,13 +42,13 @@ class InstanceRecordsUnitTest {
         Instant at = Instant.parse("2026-11-24T13:43:53Z");
         byte[] record = InstanceRecords.encode(Instance.getDefaultInstance(), at);
         assertThat(new String(record, StandardCharsets.UTF_8)).isEqualTo("{\"registeredAt\":\"2026-11-24T13:43:53Z\"}");
-        assertThat(InstanceRecords.read(KEY, record, 7).orElseThrow().registeredAt()).isEqualTo(at);
+        assertThat(InstanceRecords.read(KEY, record, 7, 42).orElseThrow().registeredAt()).isEqualTo(at);
     }
 
     @Test
     void recordsWrittenBeforeRegistrationTimesStillParse() {
         byte[] old = "{\"host\":\"127.0.0.1\",\"port\":9001}".getBytes(StandardCharsets.UTF_8);
-        InstanceRecord stored = InstanceRecords.read(KEY, old, 7).orElseThrow();
+        InstanceRecord stored = InstanceRecords.read(KEY, old, 7, 42).orElseThrow();
         assertThat(stored.instance().getPort()).isEqualTo(9001);
         assertThat(stored.registeredAt()).isNull();
     }
@@ -53,7 +56,7 @@ class InstanceRecordsUnitTest {
     @Test
     void anUnreadableRegistrationTimeIsUnknownNotFatal() {
         byte[] odd = "{\"port\":9001,\"registeredAt\":\"yesterday\"}".getBytes(StandardCharsets.UTF_8);
-        InstanceRecord stored = InstanceRecords.read(KEY, odd, 7).orElseThrow();
+        InstanceRecord stored = InstanceRecords.read(KEY, odd, 7, 42).orElseThrow();
         assertThat(stored.instance().getPort()).isEqualTo(9001);
         assertThat(stored.registeredAt()).isNull();
     }
