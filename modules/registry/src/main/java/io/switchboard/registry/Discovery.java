@@ -4,9 +4,12 @@ import java.time.Duration;
 import java.util.Collections;
 import java.util.EnumSet;
 import java.util.Set;
+import java.util.function.Predicate;
 
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
+import io.switchboard.api.hub.v1.ApiSchema;
+import io.switchboard.api.hub.v1.Instance;
 
 /**
  * Finds services through the hub and calls them.
@@ -32,6 +35,26 @@ public interface Discovery {
      * @return live endpoints
      */
     ServiceEndpoints endpoints(String service);
+
+    /**
+     * The live instances of every service, through one watch; the first call starts it, later calls share it. Its
+     * {@link ServiceEndpoints#service()} is empty and its instances are sorted by service, then id.
+     *
+     * @return every live instance
+     */
+    ServiceEndpoints allServices();
+
+    /**
+     * A published API schema, fetched from the hub (see {@code Hub.GetSchema}); its bytes are checked against the
+     * id, which is their hash. Blocks for at most a few seconds.
+     *
+     * @param schemaId the id an instance names
+     * @return the schema
+     * @throws io.grpc.StatusRuntimeException NOT_FOUND when the hub has no such schema, UNAVAILABLE or
+     *                                        DEADLINE_EXCEEDED when it cannot be reached, DATA_LOSS when the bytes
+     *                                        are not the ones the id names or not a schema
+     */
+    ApiSchema schema(String schemaId);
 
     /**
      * A channel that balances calls over the service's live instances with one connection per instance.
@@ -77,4 +100,19 @@ public interface Discovery {
      * @return a new channel
      */
     ManagedChannel channel(String service, Balancing balancing, Set<String> idempotent, CallPolicy policy);
+
+    /**
+     * A channel as {@link #channel(String, Balancing, Set, CallPolicy)} over only the instances of the service that
+     * the filter takes, fed by {@link #allServices()}: a caller that chose what to call from that view (a gateway
+     * routing a method to the instances whose schema declares it) calls the instances it saw.
+     *
+     * @param service    service name, which the instances' certificates must name
+     * @param which      the instances of the service to call; must not block
+     * @param balancing  balancing policy
+     * @param idempotent full gRPC service names or methods that are safe to repeat
+     * @param policy     hedging, budget and ejection settings
+     * @return a new channel
+     */
+    ManagedChannel channel(String service, Predicate<Instance> which, Balancing balancing, Set<String> idempotent,
+                           CallPolicy policy);
 }

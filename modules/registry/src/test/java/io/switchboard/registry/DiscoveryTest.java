@@ -21,11 +21,13 @@ import io.helidon.config.ConfigSources;
 import io.helidon.health.HealthCheckResponse;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.grpc.GrpcRouting;
+import io.switchboard.api.hub.v1.ApiSchema;
 import io.switchboard.api.hub.v1.Instance;
 import io.switchboard.api.post.v1.ListPostsRequest;
 import io.switchboard.api.post.v1.ListPostsResponse;
 import io.switchboard.api.post.v1.Post;
 import io.switchboard.api.post.v1.PostServiceGrpc;
+import io.switchboard.schema.ApiSchemas;
 import io.switchboard.server.ReadinessCheck;
 import io.switchboard.server.Servers;
 import io.switchboard.testkit.Stack;
@@ -204,6 +206,55 @@ class DiscoveryTest {
             // at once, not after the call's 5 s deadline (half of it leaves room for a loaded machine)
             assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(2500));
             channel.shutdownNow();
+        }
+    }
+
+    @Test
+    void allServicesFollowsEveryServiceAndAFilteredChannelCallsOnlyTheInstancesItTakes() throws Exception {
+        try (SingleHub hub = SingleHub.start(STACK.etcd().endpoint());
+             Backend old = Backend.start(0);
+             Backend fresh = Backend.start(0)) {
+            ServiceEndpoints all = hub.registry.discovery().allServices();
+            assertThat(hub.registry.discovery().allServices()).isSameAs(all);
+            await().atMost(Duration.ofSeconds(5)).until(all::synced);
+            ApiSchema schema = ApiSchemas.of(List.of(PostServiceGrpc.getServiceDescriptor()));
+            Registration first = hub.registry.register(Hubs.instance("all-a", "a-1", old.port), TTL);
+            hub.registry.register(Hubs.instance("all-a", "a-2", fresh.port).toBuilder().setVersion("2").build(), schema,
+                                  TTL);
+            hub.register("all-b", "b-1", 9003, TTL);
+            await().atMost(Duration.ofSeconds(5)).until(() -> all.instances().stream()
+                    .filter(i -> i.getService().startsWith("all-")).count() == 3);
+            // sorted by service, then id, and each instance says when it registered
+            List<Instance> ours = all.instances().stream().filter(i -> i.getService().startsWith("all-")).toList();
+            assertThat(ours).extracting(i -> i.getService() + "/" + i.getId())
+                    .containsExactly("all-a/a-1", "all-a/a-2", "all-b/b-1");
+            assertThat(ours).allSatisfy(i -> assertThat(i.getRegisteredRevision()).isPositive());
+            assertThat(ours.get(0).getRegisteredRevision()).isLessThan(ours.get(2).getRegisteredRevision());
+
+            // the schema the second instance names, fetched through the hub and checked against its id
+            String schemaId = ours.get(1).getSchemaId();
+            assertThat(hub.registry.discovery().schema(schemaId)).isEqualTo(schema);
+            assertThatThrownBy(() -> hub.registry.discovery().schema(ApiSchemas.idOf(new byte[] {1})))
+                    .satisfies(e -> assertThat(Status.fromThrowable(e).getCode()).isEqualTo(Status.Code.NOT_FOUND));
+
+            ManagedChannel channel = hub.registry.discovery().channel("all-a", i -> i.getVersion().equals("2"),
+                                                                      Balancing.ROUND_ROBIN, Set.of(), CallPolicy.DEFAULT);
+            try {
+                assertThat(call(channel, 20)).isEqualTo(20);
+                assertThat(fresh.calls.get()).isEqualTo(20);
+                assertThat(old.calls.get()).isZero();
+                // a channel whose filter takes no live instance fails at once
+                first.close();
+                ManagedChannel none = hub.registry.discovery().channel("all-a", i -> i.getVersion().equals("1"),
+                                                                       Balancing.ROUND_ROBIN, Set.of(), CallPolicy.DEFAULT);
+                await().atMost(Duration.ofSeconds(5))
+                        .until(() -> all.instances().stream().noneMatch(i -> i.getId().equals("a-1")));
+                assertThatThrownBy(() -> call(none, 1))
+                        .satisfies(e -> assertThat(Status.fromThrowable(e).getCode()).isEqualTo(Status.Code.UNAVAILABLE));
+                none.shutdownNow();
+            } finally {
+                channel.shutdownNow();
+            }
         }
     }
 

@@ -20,7 +20,7 @@ import io.switchboard.registry.ServiceEndpoints;
 import io.switchboard.server.Backoff;
 
 /**
- * A service's live instances, fed by one Watch stream to the hub and resubscribed after every break.
+ * A service's live instances (or every service's, for the empty name), fed by one Watch stream to the hub and resubscribed after every break.
  * <p>
  * Each (re)subscription starts with a snapshot that replaces the whole set, so nothing removed while the stream
  * was down survives; until that snapshot arrives the last known set stays in use. Thread safe: stream events and
@@ -103,16 +103,16 @@ final class ServiceWatch implements ServiceEndpoints, AutoCloseable {
             switch (response.getType()) {
             case SNAPSHOT -> {
                 current.clear();
-                response.getInstancesList().forEach(i -> current.put(i.getId(), i));
+                response.getInstancesList().forEach(i -> current.put(key(i), i));
                 synced = true;
                 backoff.reset();
                 if (broken) {
                     broken = false;
-                    LOG.log(Level.INFO, "watch of " + service + " resumed: " + current.size() + " instances");
+                    LOG.log(Level.INFO, "watch of " + name() + " resumed: " + current.size() + " instances");
                 }
             }
-            case PUT -> response.getInstancesList().forEach(i -> current.put(i.getId(), i));
-            case DELETE -> response.getInstancesList().forEach(i -> current.remove(i.getId()));
+            case PUT -> response.getInstancesList().forEach(i -> current.put(key(i), i));
+            case DELETE -> response.getInstancesList().forEach(i -> current.remove(key(i)));
             default -> {
                 return;
             }
@@ -121,6 +121,15 @@ final class ServiceWatch implements ServiceEndpoints, AutoCloseable {
             instances = updated;
         }
         listeners.forEach(listener -> listener.accept(updated));
+    }
+
+    /* by service, then id: one service's instances come sorted by id, and the instances of every service by both */
+    private static String key(Instance instance) {
+        return instance.getService() + "/" + instance.getId();
+    }
+
+    private String name() {
+        return service.isEmpty() ? "every service" : service;
     }
 
     private void broken(Context.CancellableContext from, Status status) {
@@ -132,7 +141,7 @@ final class ServiceWatch implements ServiceEndpoints, AutoCloseable {
             stream = null;
             if (!broken) {
                 broken = true;
-                LOG.log(Level.WARNING, "watch of " + service + " interrupted (" + HubConnection.describe(status)
+                LOG.log(Level.WARNING, "watch of " + name() + " interrupted (" + HubConnection.describe(status)
                                        + "); keeping " + current.size() + " last known instances, resubscribing");
             }
             delay = backoff.nextMillis();

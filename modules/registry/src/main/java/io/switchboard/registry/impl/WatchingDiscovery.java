@@ -2,6 +2,7 @@ package io.switchboard.registry.impl;
 
 import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -10,24 +11,35 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
 import io.grpc.Attributes;
 import io.grpc.EquivalentAddressGroup;
 import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.switchboard.api.hub.v1.ApiSchema;
+import io.switchboard.api.hub.v1.GetSchemaRequest;
 import io.switchboard.api.hub.v1.Instance;
 import io.switchboard.registry.Balancing;
 import io.switchboard.registry.CallPolicy;
 import io.switchboard.registry.Discovery;
 import io.switchboard.registry.ServiceEndpoints;
+import io.switchboard.schema.ApiSchemas;
 
 /**
- * Discovery through hub Watch streams, one per service, shared by every caller in the process. Thread safe.
+ * Discovery through hub Watch streams, one per service (and one of every service when asked), shared by every
+ * caller in the process. Thread safe.
  */
 public final class WatchingDiscovery implements Discovery, AutoCloseable {
     /** Attribute carrying the instance id on each address, for logs and metrics. */
     static final Attributes.Key<String> INSTANCE_ID = Attributes.Key.create("switchboard.instance-id");
 
     private static final System.Logger LOG = System.getLogger(WatchingDiscovery.class.getName());
+    /* the watch of every service: the hub's Watch with no service name */
+    private static final String ALL = "";
+    private static final Duration SCHEMA_DEADLINE = Duration.ofSeconds(5);
 
     private final HubConnection hub;
     private final Map<String, ServiceWatch> watches = new ConcurrentHashMap<>();
@@ -54,9 +66,41 @@ public final class WatchingDiscovery implements Discovery, AutoCloseable {
     }
 
     @Override
+    public ServiceEndpoints allServices() {
+        return endpoints(ALL);
+    }
+
+    @Override
+    public ApiSchema schema(String schemaId) {
+        ByteString bytes = hub.blocking(SCHEMA_DEADLINE)
+                .getSchema(GetSchemaRequest.newBuilder().setSchemaId(schemaId).build()).getSchema();
+        if (!ApiSchemas.idOf(bytes.toByteArray()).equals(schemaId)) {
+            throw Status.DATA_LOSS.withDescription("the hub's schema " + schemaId + " is not the one its id names")
+                    .asRuntimeException();
+        }
+        try {
+            return ApiSchema.parseFrom(bytes);
+        } catch (InvalidProtocolBufferException e) {
+            throw Status.DATA_LOSS.withDescription("the hub's schema " + schemaId + " is not an ApiSchema")
+                    .asRuntimeException();
+        }
+    }
+
+    @Override
     public ManagedChannel channel(String service, Balancing balancing, Set<String> idempotent, CallPolicy policy) {
-        ServiceEndpoints endpoints = endpoints(service);
-        return Transport.channel(service, new InstanceAddresses(endpoints), hub.tls())
+        return channel(service, endpoints(service), instance -> true, balancing, idempotent, policy);
+    }
+
+    @Override
+    public ManagedChannel channel(String service, Predicate<Instance> which, Balancing balancing, Set<String> idempotent,
+                                  CallPolicy policy) {
+        return channel(service, allServices(), instance -> service.equals(instance.getService()) && which.test(instance),
+                       balancing, idempotent, policy);
+    }
+
+    private ManagedChannel channel(String service, ServiceEndpoints source, Predicate<Instance> which, Balancing balancing,
+                                   Set<String> idempotent, CallPolicy policy) {
+        return Transport.channel(service, new InstanceAddresses(source, which), hub.tls())
                 .defaultServiceConfig(ServiceConfigs.of(balancing, idempotent, policy))
                 .enableRetry()
                 .intercept(TriedInstances.INTERCEPTOR)
@@ -90,10 +134,10 @@ public final class WatchingDiscovery implements Discovery, AutoCloseable {
         return groups;
     }
 
-    private record InstanceAddresses(ServiceEndpoints endpoints) implements AddressSource {
+    private record InstanceAddresses(ServiceEndpoints endpoints, Predicate<Instance> which) implements AddressSource {
         @Override
         public AutoCloseable subscribe(Consumer<List<EquivalentAddressGroup>> listener) {
-            return endpoints.subscribe(instances -> listener.accept(addresses(instances)));
+            return endpoints.subscribe(instances -> listener.accept(addresses(instances.stream().filter(which).toList())));
         }
     }
 }
