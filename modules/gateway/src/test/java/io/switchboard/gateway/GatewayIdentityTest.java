@@ -28,6 +28,7 @@ import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
+import io.etcd.jetcd.options.GetOption;
 import io.grpc.Metadata;
 import io.grpc.Server;
 import io.grpc.ServerCall;
@@ -85,9 +86,18 @@ class GatewayIdentityTest {
         List<TcpProxy> fakes = List.of(STACK.start(TcpProxy.start("127.0.0.1", fakeUser(otherService, attacker, calls))),
                                        STACK.start(TcpProxy.start("127.0.0.1", fakeUser(otherCa, attacker, calls))));
         try (Client etcd = Client.builder().endpoints(STACK.etcd().endpoint()).build()) {
+            // the fakes claim to serve the real user's API (its schema id is in its record for anyone to read), so
+            // that the gateway routes to them and only their certificates stand in the way
+            String userSchema = await().atMost(Duration.ofSeconds(10)).until(() -> etcd.getKVClient()
+                    .get(bytes("/switchboard/services/user/"), GetOption.builder().isPrefix(true).build()).get()
+                    .getKvs().stream()
+                    .map(kv -> JsonParser.parseString(kv.getValue().toString(StandardCharsets.UTF_8)).getAsJsonObject())
+                    .filter(record -> record.has("schemaId"))
+                    .map(record -> record.get("schemaId").getAsString())
+                    .findFirst().orElse(null), id -> id != null);
             for (int i = 0; i < fakes.size(); i++) {
                 Instance fake = Instance.newBuilder().setService("user").setId("fake-" + i).setHost("127.0.0.1")
-                        .setPort(fakes.get(i).port()).build();
+                        .setPort(fakes.get(i).port()).setSchemaId(userSchema).build();
                 etcd.getKVClient().put(bytes("/switchboard/services/user/fake-" + i),
                                        bytes(JsonFormat.printer().print(fake))).get();
             }

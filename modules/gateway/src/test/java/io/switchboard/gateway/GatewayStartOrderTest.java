@@ -13,7 +13,11 @@ import java.util.Map;
 import io.helidon.config.Config;
 import io.helidon.config.ConfigSources;
 import io.switchboard.hub.HubServer;
+import io.switchboard.identity.WorkloadTls;
 import io.switchboard.post.PostServer;
+import io.switchboard.registry.RegistryClient;
+import io.switchboard.registry.ServiceEndpoints;
+import io.switchboard.server.ComponentTls;
 import io.switchboard.testkit.EtcdServer;
 import io.switchboard.testkit.FreePorts;
 import io.switchboard.user.UserServer;
@@ -33,7 +37,7 @@ class GatewayStartOrderTest {
     static Path CA;
 
     @Test
-    void gatewayFirstThenTheRestInAnyOrderConverges() throws Exception {
+    void aGatewayStartedBeforeAnythingLearnsEachServicesRoutesWithinASecondOfItsFirstInstance() throws Exception {
         int hubPort = FreePorts.next();
         try (GatewayServer gateway = GatewayServer.start(config(hubPort, Map.of()))) {
             // nothing else runs: live, not ready, and calls answer 503 at once
@@ -50,27 +54,66 @@ class GatewayStartOrderTest {
                 HubServer hub = HubServer.start(Config.just(ConfigSources.create(Map.of(
                         "server.port", String.valueOf(hubPort), "etcd.endpoints", etcd.endpoint(),
                         "tls.local-ca", CA.toString()))));
-                UserServer user = UserServer.start(config(hubPort, Map.of()));
+                WorkloadTls watcherTls = ComponentTls.from(config(hubPort, Map.of()).get("tls"), "watcher").orElseThrow();
+                RegistryClient watcher = RegistryClient.create("127.0.0.1:" + hubPort, watcherTls);
+                ServiceEndpoints registered = watcher.discovery().allServices();
                 PostServer post = null;
+                UserServer user = null;
                 try {
+                    // the hub answered with no instance: ready, and no route at all
                     await().atMost(Duration.ofSeconds(15)).until(() -> status(gateway, "/observe/health/ready") == 200);
-                    // no instance of post yet: 503 at once, with a clear message
-                    HttpResponse<String> none = get(gateway, "/post/abc");
-                    assertThat(none.statusCode()).isEqualTo(503);
-                    assertThat(none.body()).contains("no live instance of post");
+                    assertThat(get(gateway, "/post/abc").statusCode()).isEqualTo(404);
+                    assertThat(get(gateway, "/user/me").statusCode()).isEqualTo(404);
 
+                    // post first, then user: each one's routes answer within 1 s of its instance being registered
                     post = PostServer.start(config(hubPort, Map.of()));
-                    await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(50))
-                            .until(() -> get(gateway, "/post?pageSize=1").statusCode() == 200);
+                    assertThat(secondsUntilRouted(gateway, registered, "post", "/post?pageSize=1")).isLessThan(1.0);
+                    assertThat(get(gateway, "/user/me").statusCode()).isEqualTo(404);
+                    user = UserServer.start(config(hubPort, Map.of()));
+                    assertThat(secondsUntilRouted(gateway, registered, "user", "/user/me")).isLessThan(1.0);
+
+                    // post's last instance goes: its routes stay and answer 503 at once, user's still serve
+                    post.close();
+                    post = null;
+                    await().atMost(Duration.ofSeconds(5)).until(() -> instances(registered, "post") == 0);
+                    await().atMost(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(20)).until(() -> {
+                        HttpResponse<String> gone = get(gateway, "/post/abc");
+                        return gone.statusCode() == 503 && gone.body().contains("no live instance of post");
+                    });
+                    assertThat(get(gateway, "/user/me").statusCode()).isEqualTo(401);
                 } finally {
                     if (post != null) {
                         post.close();
                     }
-                    user.close();
+                    if (user != null) {
+                        user.close();
+                    }
+                    watcher.close();
+                    watcherTls.close();
                     hub.close();
                 }
             }
         }
+    }
+
+    /*
+     * Seconds from the moment this test's own watch sees the service's first instance to the moment the gateway
+     * routes the path (any answer but 404 and 503: the route is known and reaches the instance).
+     */
+    private static double secondsUntilRouted(GatewayServer gateway, ServiceEndpoints registered, String service,
+                                             String path) throws Exception {
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(5))
+                .until(() -> instances(registered, service) > 0);
+        long seen = System.nanoTime();
+        await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(10)).until(() -> {
+            int status = status(gateway, path);
+            return status != 404 && status != 503;
+        });
+        return (System.nanoTime() - seen) / 1e9;
+    }
+
+    private static long instances(ServiceEndpoints registered, String service) {
+        return registered.instances().stream().filter(i -> i.getService().equals(service)).count();
     }
 
     private static Config config(int hubPort, Map<String, String> extra) throws Exception {

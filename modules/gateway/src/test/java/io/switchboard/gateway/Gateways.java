@@ -12,11 +12,15 @@ import java.util.Map;
 import java.util.WeakHashMap;
 
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.switchboard.api.hub.v1.ApiSchema;
 import io.switchboard.api.hub.v1.Instance;
+import io.switchboard.api.post.v1.PostServiceGrpc;
+import io.switchboard.api.user.v1.UserServiceGrpc;
 import io.switchboard.hub.HubServer;
 import io.switchboard.identity.IdentityFiles;
 import io.switchboard.registry.Registration;
 import io.switchboard.registry.RegistryClient;
+import io.switchboard.schema.ApiSchemas;
 import io.switchboard.testkit.Stack;
 
 import static org.awaitility.Awaitility.await;
@@ -51,7 +55,8 @@ final class Gateways {
         List<Registration> registrations = Arrays.stream(instances)
                 .map(instance -> stack.start(registries.computeIfAbsent(instance.getService(), service -> stack.start(
                                 RegistryClient.create("127.0.0.1:" + hub.port(), stack.identity(service))))
-                                                     .register(instance, Duration.ofSeconds(10))))
+                                                     .register(instance, schemaOf(instance.getService()),
+                                                               Duration.ofSeconds(10))))
                 .toList();
         REGISTERED.put(stack, registrations);
         GatewayServer gateway = stack.start(GatewayServer.start(stack.serviceConfig(hub.port(), Map.of())));
@@ -61,6 +66,15 @@ final class Gateways {
         await().atMost(Duration.ofSeconds(10))
                 .until(() -> HTTP.send(ready, HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
         return gateway;
+    }
+
+    /** The API a test backend of user or post serves: the real service's. */
+    static ApiSchema schemaOf(String service) {
+        return switch (service) {
+        case "post" -> ApiSchemas.of(List.of(PostServiceGrpc.getServiceDescriptor()));
+        case "user" -> ApiSchemas.of(List.of(UserServiceGrpc.getServiceDescriptor()));
+        default -> throw new IllegalArgumentException("no schema for " + service);
+        };
     }
 
     /** A test backend's server builder, serving TLS with a certificate of the stack's CA that names post. */

@@ -1,5 +1,7 @@
 package io.switchboard.gateway.edge;
 
+import java.util.function.Supplier;
+
 import io.helidon.config.Config;
 import io.helidon.metrics.api.Metrics;
 import io.helidon.webserver.http.DirectHandlers;
@@ -27,15 +29,16 @@ public final class Edge {
      * The handler for every API request.
      *
      * @param config    the {@code gateway} node
-     * @param routes    route table
+     * @param routes    the current route table, null until it is known
      * @param upstreams backends
      * @param verifier  token verifier
      * @return the handler
      */
-    public static GatewayHandler handler(Config config, RouteTable routes, Upstreams upstreams, TokenVerifier verifier) {
+    public static GatewayHandler handler(Config config, Supplier<RouteTable> routes, Upstreams upstreams,
+                                         TokenVerifier verifier) {
         ClientRateLimiter limiter = new ClientRateLimiter(config.get("login-limit.capacity").asInt().orElse(10),
                                                           config.get("login-limit.per-second").asDouble().orElse(1.0));
-        GatewayMetrics metrics = new GatewayMetrics(Metrics.globalRegistry(), upstreams, routes.backends());
+        GatewayMetrics metrics = new GatewayMetrics(Metrics.globalRegistry());
         return new GatewayHandler(routes, upstreams, verifier, limiter, metrics,
                                   config.get("body-limit").asInt().orElse(1024 * 1024));
     }

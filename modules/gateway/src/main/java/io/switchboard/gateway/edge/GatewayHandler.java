@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
 import com.google.protobuf.Message;
@@ -49,7 +50,7 @@ public final class GatewayHandler implements Handler {
     private static final Pattern TRACEPARENT_FORMAT =
             Pattern.compile("[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}(-[\\x21-\\x7e]{0,72})?");
 
-    private final RouteTable routes;
+    private final Supplier<RouteTable> routes;
     private final Transcoder transcoder = new Transcoder();
     private final Upstreams upstreams;
     private final TokenVerifier verifier;
@@ -57,7 +58,7 @@ public final class GatewayHandler implements Handler {
     private final GatewayMetrics metrics;
     private final int bodyLimit;
 
-    GatewayHandler(RouteTable routes, Upstreams upstreams, TokenVerifier verifier, ClientRateLimiter limiter,
+    GatewayHandler(Supplier<RouteTable> routes, Upstreams upstreams, TokenVerifier verifier, ClientRateLimiter limiter,
                    GatewayMetrics metrics, int bodyLimit) {
         this.routes = routes;
         this.upstreams = upstreams;
@@ -80,12 +81,15 @@ public final class GatewayHandler implements Handler {
         String requestId = request.headers().first(REQUEST_ID).filter(RequestIds::valid)
                 .orElseGet(RequestIds::create);
         response.header(REQUEST_ID, requestId);
-        RouteTable.Match match = routes.match(method, path);
-        Route route = match.route();
+        RouteTable table = routes.get();
+        RouteTable.Match match = table == null ? null : table.match(method, path);
+        Route route = match == null ? null : match.route();
         Outcome outcome = new Outcome();
         int status;
         try {
-            status = route == null ? unmatched(match, response, requestId)
+            status = match == null ? error(response, 503, "UNAVAILABLE", "the gateway has not learned its routes yet",
+                                           requestId)
+                                   : route == null ? unmatched(match, response, requestId)
                                    : serve(route, match, request, response, requestId, outcome);
         } catch (RuntimeException e) {
             // a bug, not bad input: answer 500 without detail, log it once with the request id

@@ -6,20 +6,18 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 import io.helidon.metrics.api.Counter;
-import io.helidon.metrics.api.Gauge;
 import io.helidon.metrics.api.MeterRegistry;
 import io.helidon.metrics.api.Tag;
 import io.helidon.metrics.api.Timer;
 import io.switchboard.server.LatencyHistograms;
-import io.switchboard.gateway.upstream.Upstreams;
 
 /**
  * The gateway's meters: {@code switchboard_gateway_requests_total{route,method,status}},
  * {@code switchboard_gateway_request_duration_seconds{route}} (histogram),
  * {@code switchboard_gateway_upstream_calls_total{service,outcome}},
  * {@code switchboard_gateway_upstream_retried_calls_total{service,kind,outcome}} (calls that took more than one attempt:
- * kind {@code hedge}, {@code retry} or {@code gateway-retry}; outcome the call's final gRPC code) and
- * {@code switchboard_gateway_instances{service}}. Meters are looked up once per label set. Thread safe.
+ * kind {@code hedge}, {@code retry} or {@code gateway-retry}; outcome the call's final gRPC code). The gauges of
+ * instances and routes are the live routes'. Meters are looked up once per label set. Thread safe.
  */
 final class GatewayMetrics {
     private final MeterRegistry registry;
@@ -28,13 +26,8 @@ final class GatewayMetrics {
     private final Map<List<String>, Counter> upstream = new ConcurrentHashMap<>();
     private final Map<List<String>, Counter> retried = new ConcurrentHashMap<>();
 
-    GatewayMetrics(MeterRegistry registry, Upstreams upstreams, Iterable<String> backends) {
+    GatewayMetrics(MeterRegistry registry) {
         this.registry = registry;
-        for (String backend : backends) {
-            registry.getOrCreate(Gauge.builder("switchboard.gateway.instances", upstreams, u -> u.instances(backend))
-                                         .description("Live instances the gateway knows, per service")
-                                         .tags(List.of(Tag.create("service", backend))));
-        }
     }
 
     void request(String route, String method, int status, long nanos) {

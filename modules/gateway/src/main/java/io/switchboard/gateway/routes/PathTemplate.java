@@ -66,6 +66,20 @@ final class PathTemplate {
     }
 
     /**
+     * The template with its variables unnamed: {@code /post/{}} for {@code /post/{id}}. Two templates of one shape
+     * match the same paths.
+     *
+     * @return the shape
+     */
+    String shape() {
+        StringBuilder shape = new StringBuilder();
+        for (int i = 0; i < segments.length; i++) {
+            shape.append('/').append(variable[i] ? "{}" : segments[i]);
+        }
+        return shape.isEmpty() ? "/" : shape.toString();
+    }
+
+    /**
      * Orders templates most specific first: of two templates a path can both match (same length), the one with a
      * literal where the other has a variable, at the first segment where they differ. So {@code /x/latest} is
      * tried before {@code /x/{name}}, whatever the order they were declared in.

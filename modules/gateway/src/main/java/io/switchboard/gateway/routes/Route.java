@@ -1,15 +1,17 @@
 package io.switchboard.gateway.routes;
 
+import java.util.Set;
+
 import com.google.protobuf.Message;
 import io.grpc.MethodDescriptor;
 
 /**
- * One HTTP route and the gRPC method it calls, as declared in proto/.
+ * One HTTP route and the gRPC method it calls, as a service declares it in its proto files.
  *
  * @param httpMethod    HTTP method, upper case
  * @param template      path template text, for metrics and logs
  * @param backend       registry name of the service to call
- * @param method        the gRPC method
+ * @param method        the gRPC method, whose messages are {@link com.google.protobuf.DynamicMessage}s
  * @param requestType   an empty request, to build requests from
  * @param body          whether the request body is JSON for the whole request message
  * @param auth          whether a valid bearer token is required
@@ -17,6 +19,8 @@ import io.grpc.MethodDescriptor;
  * @param idempotent    whether the call may be retried on another instance
  * @param rateLimited   whether the route is rate limited per client address
  * @param deadlineMillis deadline passed to the backend
+ * @param schemas       the schema ids of the instances that declare the route and are called for it (empty: any
+ *                      instance of the backend)
  */
 public record Route(String httpMethod,
                     String template,
@@ -28,5 +32,26 @@ public record Route(String httpMethod,
                     int successStatus,
                     boolean idempotent,
                     boolean rateLimited,
-                    long deadlineMillis) {
+                    long deadlineMillis,
+                    Set<String> schemas) {
+    /**
+     * The same route, served by the instances of other schemas.
+     *
+     * @param servedBy schema ids
+     * @return the route
+     */
+    public Route servedBy(Set<String> servedBy) {
+        return new Route(httpMethod, template, backend, method, requestType, body, auth, successStatus, idempotent,
+                         rateLimited, deadlineMillis, Set.copyOf(servedBy));
+    }
+
+    /**
+     * What two routes must not share: the HTTP method and the path template without its variables' names
+     * ({@code GET /post/{}} for {@code GET /post/{id}}).
+     *
+     * @return the route's shape
+     */
+    public String shape() {
+        return httpMethod + " " + PathTemplate.parse(template).shape();
+    }
 }

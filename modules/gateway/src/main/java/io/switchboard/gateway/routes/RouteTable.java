@@ -1,6 +1,7 @@
 package io.switchboard.gateway.routes;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -11,51 +12,97 @@ import java.util.TreeSet;
 import com.google.api.AnnotationsProto;
 import com.google.api.HttpRule;
 import com.google.protobuf.Descriptors;
+import com.google.protobuf.DynamicMessage;
 import com.google.protobuf.Message;
 import io.grpc.MethodDescriptor;
 import io.grpc.ServiceDescriptor;
+import io.grpc.protobuf.ProtoServiceDescriptorSupplier;
+import io.grpc.protobuf.ProtoUtils;
 import io.switchboard.api.gateway.v1.RouteProto;
 
 /**
- * Every HTTP route of the gateway, built at start from the {@code google.api.http} rules and
- * {@code switchboard.gateway.v1.route} options of the gRPC services it is given: adding an annotated RPC needs no
- * gateway code. Immutable and thread safe.
+ * Every HTTP route of the gateway at one moment, built from the {@code google.api.http} rules and
+ * {@code switchboard.gateway.v1.route} options of the gRPC services that registered instances publish: adding an
+ * annotated RPC needs no gateway code. Immutable and thread safe: a new table replaces the old one whole.
  */
 public final class RouteTable {
+    /** The table before anything registered. */
+    public static final RouteTable EMPTY = new RouteTable(List.of(), Set.of());
+
     private static final long DEFAULT_DEADLINE_MILLIS = 5000;
 
     private final List<Entry> entries;
+    private final Set<String> unavailable;
 
-    private RouteTable(List<Entry> entries) {
+    private RouteTable(List<Entry> entries, Set<String> unavailable) {
         this.entries = entries;
+        this.unavailable = unavailable;
     }
 
     /**
-     * The routes of the given gRPC services (generated {@code XxxGrpc.getServiceDescriptor()}).
+     * A table of routes: of two that a path can both match, the most specific is tried first (a literal segment
+     * before a variable), in the given order otherwise.
+     *
+     * @param routes      routes, as {@link #routes(String, Descriptors.ServiceDescriptor, Set)} makes them
+     * @param unavailable backends whose routes stay while none of their instances is live
+     * @return the table
+     */
+    public static RouteTable of(List<Route> routes, Set<String> unavailable) {
+        List<Entry> entries = new ArrayList<>();
+        routes.forEach(route -> entries.add(new Entry(PathTemplate.parse(route.template()), route)));
+        // most specific first, declaration order otherwise (the sort is stable)
+        entries.sort((a, b) -> a.template.compareSpecificity(b.template));
+        return new RouteTable(List.copyOf(entries), Set.copyOf(unavailable));
+    }
+
+    /**
+     * The routes of generated gRPC services ({@code XxxGrpc.getServiceDescriptor()}), each calling the backend its
+     * {@code (switchboard.gateway.v1.backend)} option names: a fixed table, for tests and tools.
      *
      * @param services gRPC services whose methods carry google.api.http rules
      * @return the table
      * @throws IllegalArgumentException for a service without a backend name or a rule this gateway cannot serve
      */
-    public static RouteTable of(List<ServiceDescriptor> services) {
-        List<Entry> entries = new ArrayList<>();
+    public static RouteTable of(Collection<ServiceDescriptor> services) {
+        List<Route> routes = new ArrayList<>();
         for (ServiceDescriptor service : services) {
-            Descriptors.ServiceDescriptor proto = protoOf(service);
+            if (!(service.getSchemaDescriptor() instanceof ProtoServiceDescriptorSupplier supplier)) {
+                throw new IllegalArgumentException(service.getName() + " is not a protobuf service");
+            }
+            Descriptors.ServiceDescriptor proto = supplier.getServiceDescriptor();
             String backend = proto.getOptions().getExtension(RouteProto.backend);
             if (backend.isEmpty()) {
                 throw new IllegalArgumentException(proto.getFullName() + " has no (switchboard.gateway.v1.backend) option");
             }
-            for (MethodDescriptor<?, ?> method : service.getMethods()) {
-                Descriptors.MethodDescriptor methodProto = proto.findMethodByName(method.getBareMethodName());
-                if (methodProto == null || !methodProto.getOptions().hasExtension(AnnotationsProto.http)) {
-                    continue;
-                }
-                entries.add(entry(backend, cast(method), methodProto));
+            routes.addAll(routes(backend, proto, Set.of()));
+        }
+        return of(routes, Set.of());
+    }
+
+    /**
+     * The routes a gRPC service's methods declare, each checked: its path template, the fields its variables name,
+     * its body.
+     *
+     * @param backend registry name of the service that serves them
+     * @param service the gRPC service, with its options (see {@code ApiSchemas.services})
+     * @param schemas the schema ids of the instances that serve it (empty: any instance of the backend)
+     * @return its routes, in declaration order
+     * @throws IllegalArgumentException for a rule this gateway cannot serve, or a service whose
+     *                                  {@code (switchboard.gateway.v1.backend)} option names another service
+     */
+    public static List<Route> routes(String backend, Descriptors.ServiceDescriptor service, Set<String> schemas) {
+        String declared = service.getOptions().getExtension(RouteProto.backend);
+        if (!declared.isEmpty() && !declared.equals(backend)) {
+            throw new IllegalArgumentException(service.getFullName() + " declares the backend " + declared
+                                               + " but is served by " + backend);
+        }
+        List<Route> routes = new ArrayList<>();
+        for (Descriptors.MethodDescriptor method : service.getMethods()) {
+            if (method.getOptions().hasExtension(AnnotationsProto.http)) {
+                routes.add(route(backend, method, Set.copyOf(schemas)));
             }
         }
-        // most specific first, declaration order otherwise (the sort is stable)
-        entries.sort((a, b) -> a.template.compareSpecificity(b.template));
-        return new RouteTable(List.copyOf(entries));
+        return routes;
     }
 
     /**
@@ -95,6 +142,15 @@ public final class RouteTable {
     }
 
     /**
+     * The backends whose routes stay while none of their instances is live: their calls fail at once.
+     *
+     * @return backend names
+     */
+    public Set<String> unavailable() {
+        return unavailable;
+    }
+
+    /**
      * Registry names of the services the routes call.
      *
      * @return backend names
@@ -105,8 +161,7 @@ public final class RouteTable {
         return names;
     }
 
-    private static Entry entry(String backend, MethodDescriptor<Message, Message> method,
-                               Descriptors.MethodDescriptor proto) {
+    private static Route route(String backend, Descriptors.MethodDescriptor proto, Set<String> schemas) {
         HttpRule rule = proto.getOptions().getExtension(AnnotationsProto.http);
         String httpMethod;
         String template;
@@ -121,37 +176,34 @@ public final class RouteTable {
         if (!rule.getBody().isEmpty() && !"*".equals(rule.getBody())) {
             throw new IllegalArgumentException(proto.getFullName() + ": only body \"*\" or none is supported");
         }
-        var options = proto.getOptions().getExtension(RouteProto.route);
-        Message prototype = (Message) ((MethodDescriptor.PrototypeMarshaller<?>) method.getRequestMarshaller())
-                .getMessagePrototype();
-        Route route = new Route(httpMethod, template, backend, method, prototype, "*".equals(rule.getBody()),
-                                options.getAuth(),
-                                options.getSuccessStatus() == 0 ? 200 : options.getSuccessStatus(),
-                                options.getIdempotent() || "GET".equals(httpMethod),
-                                options.getRateLimited(),
-                                options.getDeadlineMs() == 0 ? DEFAULT_DEADLINE_MILLIS : options.getDeadlineMs());
+        if (proto.isClientStreaming() || proto.isServerStreaming()) {
+            throw new IllegalArgumentException(proto.getFullName() + ": streaming methods are not served over HTTP");
+        }
         PathTemplate path = PathTemplate.parse(template);
+        Descriptors.Descriptor input = proto.getInputType();
         for (String variable : path.variables()) {
-            Descriptors.FieldDescriptor field = prototype.getDescriptorForType().findFieldByName(variable);
+            Descriptors.FieldDescriptor field = input.findFieldByName(variable);
             if (field == null || field.isRepeated() || field.getJavaType() == Descriptors.FieldDescriptor.JavaType.MESSAGE) {
                 throw new IllegalArgumentException(proto.getFullName() + ": path variable {" + variable + "} of "
                                                    + template + " must name a singular scalar field of "
-                                                   + prototype.getDescriptorForType().getFullName());
+                                                   + input.getFullName());
             }
         }
-        return new Entry(path, route);
-    }
-
-    private static Descriptors.ServiceDescriptor protoOf(ServiceDescriptor service) {
-        if (service.getSchemaDescriptor() instanceof io.grpc.protobuf.ProtoServiceDescriptorSupplier supplier) {
-            return supplier.getServiceDescriptor();
-        }
-        throw new IllegalArgumentException(service.getName() + " is not a protobuf service");
-    }
-
-    @SuppressWarnings("unchecked")
-    private static MethodDescriptor<Message, Message> cast(MethodDescriptor<?, ?> method) {
-        return (MethodDescriptor<Message, Message>) method;
+        var options = proto.getOptions().getExtension(RouteProto.route);
+        Message prototype = DynamicMessage.getDefaultInstance(input);
+        MethodDescriptor<Message, Message> method = MethodDescriptor.<Message, Message>newBuilder()
+                .setType(MethodDescriptor.MethodType.UNARY)
+                .setFullMethodName(MethodDescriptor.generateFullMethodName(proto.getService().getFullName(), proto.getName()))
+                .setRequestMarshaller(ProtoUtils.marshaller(prototype))
+                .setResponseMarshaller(ProtoUtils.marshaller(DynamicMessage.getDefaultInstance(proto.getOutputType())))
+                .build();
+        return new Route(httpMethod, template, backend, method, prototype, "*".equals(rule.getBody()),
+                         options.getAuth(),
+                         options.getSuccessStatus() == 0 ? 200 : options.getSuccessStatus(),
+                         options.getIdempotent() || "GET".equals(httpMethod),
+                         options.getRateLimited(),
+                         options.getDeadlineMs() == 0 ? DEFAULT_DEADLINE_MILLIS : options.getDeadlineMs(),
+                         schemas);
     }
 
     /**

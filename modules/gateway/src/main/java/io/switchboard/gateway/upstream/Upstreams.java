@@ -33,17 +33,25 @@ import io.switchboard.registry.Balancing;
 import io.switchboard.registry.CallPolicy;
 import io.switchboard.registry.Discovery;
 import io.switchboard.registry.OneCall;
-import io.switchboard.registry.ServiceEndpoints;
 
 /**
- * The backend services behind the routes: one grpc-java channel per service, fed by discovery, balancing over its
- * live instances with one connection each, hedging idempotent calls that a frozen instance holds and retrying those
+ * The backend services behind the routes: one grpc-java channel per service (per set of schemas during a rolling
+ * update, so that a method goes only to instances that declare it), fed by discovery, balancing over those live
+ * instances with one connection each, hedging idempotent calls that a frozen instance holds and retrying those
  * that a dying instance cut, ejecting instances that fail most calls. Thread safe.
  */
 public final class Upstreams implements AutoCloseable {
     private static final System.Logger LOGGER = System.getLogger(Upstreams.class.getName());
-    private final Map<String, ManagedChannel> channels = new HashMap<>();
-    private final Map<String, ServiceEndpoints> endpoints = new HashMap<>();
+    /* how long a channel no route uses any more stays open for the calls that chose it from the table before */
+    private static final long RETIRE_AFTER_MILLIS = 10_000;
+
+    private final Discovery discovery;
+    private final Balancing balancing;
+    /* one channel per backend and set of schemas that declare a route: the instances that serve those routes */
+    private final Map<Upstream, ManagedChannel> channels = new ConcurrentHashMap<>();
+    /* the upstreams the current table uses, and the backends it has routes of but no live instance */
+    private volatile Set<Upstream> inUse = Set.of();
+    private volatile Set<String> unavailable = Set.of();
     private final CallPolicy policy;
     /*
      * How long an idempotent call's answer may pause once its headers came (before its message, or between the
@@ -63,47 +71,43 @@ public final class Upstreams implements AutoCloseable {
     });
 
     /**
-     * Channels to every backend of the table.
+     * Upstreams with no route yet (see {@link #use(RouteTable)}).
      *
      * @param discovery discovery
-     * @param table     routes
      * @param balancing balancing policy
      * @param policy    hedging, retry budget and outlier ejection for every backend (hedges for idempotent routes only)
      */
-    public Upstreams(Discovery discovery, RouteTable table, Balancing balancing, CallPolicy policy) {
+    public Upstreams(Discovery discovery, Balancing balancing, CallPolicy policy) {
+        this.discovery = discovery;
+        this.balancing = balancing;
         this.policy = policy;
         // the hedging delay, or as long when hedging is off: a unary answer's message follows its headers at once
         this.stallAfterHeadersNanos = (policy.hedging() ? policy.hedgingDelay() : CallPolicy.DEFAULT.hedgingDelay()).toNanos();
         long sweepNanos = Math.max(stallAfterHeadersNanos / 3, TimeUnit.MILLISECONDS.toNanos(10));
         sweeper.scheduleWithFixedDelay(this::cancelStalled, sweepNanos, sweepNanos, TimeUnit.NANOSECONDS);
-        for (String backend : table.backends()) {
-            Set<String> idempotent = new HashSet<>();
-            table.routes().stream()
-                    .filter(r -> r.backend().equals(backend) && r.idempotent())
-                    .forEach(r -> idempotent.add(r.method().getFullMethodName()));
-            channels.put(backend, discovery.channel(backend, balancing, idempotent, policy));
-            endpoints.put(backend, discovery.endpoints(backend));
+    }
+
+    /**
+     * Opens the channels a new table's routes call, before the table serves: one per backend and set of schemas, over
+     * the backend's live instances of those schemas, retrying and hedging the methods of its idempotent routes.
+     * Channels the table no longer uses close a while later, once calls that chose them from the last table are done.
+     *
+     * @param table the table about to serve
+     */
+    public synchronized void use(RouteTable table) {
+        Map<Upstream, Set<String>> idempotent = new HashMap<>();
+        for (Route route : table.routes()) {
+            Set<String> methods = idempotent.computeIfAbsent(Upstream.of(route), u -> new HashSet<>());
+            if (route.idempotent()) {
+                methods.add(route.method().getFullMethodName());
+            }
         }
-    }
-
-    /**
-     * Whether every backend's instance set has arrived from the hub.
-     *
-     * @return true once all are synced
-     */
-    public boolean ready() {
-        return endpoints.values().stream().allMatch(ServiceEndpoints::synced);
-    }
-
-    /**
-     * Live instances of a backend.
-     *
-     * @param backend backend name
-     * @return instance count
-     */
-    public int instances(String backend) {
-        ServiceEndpoints set = endpoints.get(backend);
-        return set == null ? 0 : set.instances().size();
+        idempotent.forEach((upstream, methods) -> channels.computeIfAbsent(upstream, u -> discovery.channel(
+                u.backend(), instance -> u.schemas().isEmpty() || u.schemas().contains(instance.getSchemaId()),
+                balancing, methods, policy)));
+        inUse = Set.copyOf(idempotent.keySet());
+        unavailable = table.unavailable();
+        sweeper.schedule(this::retireUnused, RETIRE_AFTER_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -124,14 +128,12 @@ public final class Upstreams implements AutoCloseable {
      * @param metadata metadata to send (request id, token)
      * @param attempts told the instance that answered (or failed) and the attempts the call took
      * @return the response
-     * @throws io.grpc.StatusRuntimeException the backend's status; UNAVAILABLE at once when no instance is known
+     * @throws io.grpc.StatusRuntimeException the backend's status; UNAVAILABLE at once when no live instance serves
+     *                                        the route
      */
     public Message call(Route route, Message request, Metadata metadata, Attempts attempts) {
-        ServiceEndpoints live = endpoints.get(route.backend());
-        if (!live.synced()) {
-            throw Status.UNAVAILABLE.withDescription("service discovery has not answered yet").asRuntimeException();
-        }
-        if (live.instances().isEmpty()) {
+        if (unavailable.contains(route.backend())) {
+            // its channel may still hold connections to instances that died before their records went
             throw Status.UNAVAILABLE.withDescription("no live instance of " + route.backend()).asRuntimeException();
         }
         Deadline deadline = Deadline.after(route.deadlineMillis(), TimeUnit.MILLISECONDS);
@@ -160,7 +162,7 @@ public final class Upstreams implements AutoCloseable {
 
     private Message attempt(Route route, Message request, Metadata metadata, CallOptions options, PeerReporter reporter) {
         return ClientCalls.blockingUnaryCall(
-                ClientInterceptors.intercept(channels.get(route.backend()),
+                ClientInterceptors.intercept(channel(route),
                                              MetadataUtils.newAttachHeadersInterceptor(metadata),
                                              reporter),
                 route.method(),
@@ -168,10 +170,38 @@ public final class Upstreams implements AutoCloseable {
                 request);
     }
 
+    private ManagedChannel channel(Route route) {
+        ManagedChannel channel = channels.get(Upstream.of(route));
+        if (channel == null) {
+            // a table retired more than RETIRE_AFTER_MILLIS ago: only a call that waited that long on its way here
+            throw Status.UNAVAILABLE.withDescription("the route changed while the call waited").asRuntimeException();
+        }
+        return channel;
+    }
+
+    private synchronized void retireUnused() {
+        Set<Upstream> used = inUse;
+        channels.entrySet().removeIf(entry -> {
+            if (used.contains(entry.getKey())) {
+                return false;
+            }
+            // calls on it finish; new calls go to the current table's channels
+            entry.getValue().shutdown();
+            return true;
+        });
+    }
+
     @Override
-    public void close() {
+    public synchronized void close() {
         channels.values().forEach(ManagedChannel::shutdownNow);
         sweeper.shutdownNow();
+    }
+
+    /* The instances a route calls: its backend's, of the schemas that declare it. */
+    private record Upstream(String backend, Set<String> schemas) {
+        static Upstream of(Route route) {
+            return new Upstream(route.backend(), route.schemas());
+        }
     }
 
     private void cancelStalled() {

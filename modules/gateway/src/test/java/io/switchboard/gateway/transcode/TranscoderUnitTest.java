@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import com.google.protobuf.Descriptors;
 import com.google.protobuf.DynamicMessage;
@@ -305,7 +306,8 @@ class TranscoderUnitTest {
 
     private static Route sampleRoute(boolean body) {
         Message prototype = DynamicMessage.getDefaultInstance(SAMPLE);
-        return new Route(body ? "POST" : "GET", "/sample", "demo", null, prototype, body, false, 200, !body, false, 5000);
+        return new Route(body ? "POST" : "GET", "/sample", "demo", null, prototype, body, false, 200, !body, false, 5000,
+                         Set.of());
     }
 
     private static Descriptors.FieldDescriptor field(String name) {
