@@ -9,7 +9,7 @@ import com.google.protobuf.Descriptors;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.protobuf.util.JsonFormat;
-import io.switchboard.gateway.routes.Route;
+import io.switchboard.schema.Route;
 
 /**
  * HTTP/JSON to protobuf and back, with protobuf-java-util's JsonFormat: the JSON body fills the whole request

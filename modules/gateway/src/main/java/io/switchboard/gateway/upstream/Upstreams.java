@@ -27,12 +27,12 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.MetadataUtils;
-import io.switchboard.gateway.routes.Route;
 import io.switchboard.gateway.routes.RouteTable;
 import io.switchboard.registry.Balancing;
 import io.switchboard.registry.CallPolicy;
 import io.switchboard.registry.Discovery;
 import io.switchboard.registry.OneCall;
+import io.switchboard.schema.Route;
 
 /**
  * The backend services behind the routes: one grpc-java channel per service (per set of schemas during a rolling

@@ -10,6 +10,7 @@ import io.switchboard.api.hub.v1.HubGrpc;
 import io.switchboard.api.post.v1.PostServiceGrpc;
 import io.switchboard.api.user.v1.UserServiceGrpc;
 import io.switchboard.gateway.DynamicProtos;
+import io.switchboard.schema.Route;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;

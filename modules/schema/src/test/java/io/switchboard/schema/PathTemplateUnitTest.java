@@ -1,4 +1,4 @@
-package io.switchboard.gateway.routes;
+package io.switchboard.schema;
 
 import java.time.Duration;
 import java.util.HashMap;

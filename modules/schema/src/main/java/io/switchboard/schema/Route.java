@@ -1,4 +1,4 @@
-package io.switchboard.gateway.routes;
+package io.switchboard.schema;
 
 import java.util.Set;
 
@@ -43,6 +43,15 @@ public record Route(String httpMethod,
     public Route servedBy(Set<String> servedBy) {
         return new Route(httpMethod, template, backend, method, requestType, body, auth, successStatus, idempotent,
                          rateLimited, deadlineMillis, Set.copyOf(servedBy));
+    }
+
+    /**
+     * The service and gRPC method behind the route, for logs: {@code post (switchboard.post.v1.PostService/GetPost)}.
+     *
+     * @return a description
+     */
+    public String describe() {
+        return backend + " (" + method.getFullMethodName() + ")";
     }
 
     /**

@@ -1,4 +1,4 @@
-package io.switchboard.gateway.routes;
+package io.switchboard.schema;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -10,7 +10,7 @@ import java.util.regex.Pattern;
  * {@code /post/{id}}. Matching is exact per segment; a variable matches one non-empty segment. Immutable.
  * (Multi-segment variables such as {@code {name=shelves/*}} and nested field paths are refused when parsed.)
  */
-final class PathTemplate {
+public final class PathTemplate {
     private static final Pattern FIELD = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 
     private final String text;
@@ -31,7 +31,7 @@ final class PathTemplate {
      * @throws IllegalArgumentException for anything but literal segments and {@code {field}} variables (a field
      *                                  name: letters, digits, underscores), such as {@code {name=shelves/*}}
      */
-    static PathTemplate parse(String template) {
+    public static PathTemplate parse(String template) {
         String[] parts = split(template);
         String[] names = new String[parts.length];
         boolean[] variable = new boolean[parts.length];
@@ -55,7 +55,7 @@ final class PathTemplate {
      *
      * @return variable names
      */
-    List<String> variables() {
+    public List<String> variables() {
         List<String> names = new ArrayList<>();
         for (int i = 0; i < segments.length; i++) {
             if (variable[i]) {
@@ -71,7 +71,7 @@ final class PathTemplate {
      *
      * @return the shape
      */
-    String shape() {
+    public String shape() {
         StringBuilder shape = new StringBuilder();
         for (int i = 0; i < segments.length; i++) {
             shape.append('/').append(variable[i] ? "{}" : segments[i]);
@@ -87,7 +87,7 @@ final class PathTemplate {
      * @param other another template
      * @return negative when this one is more specific
      */
-    int compareSpecificity(PathTemplate other) {
+    public int compareSpecificity(PathTemplate other) {
         for (int i = 0; i < Math.min(segments.length, other.segments.length); i++) {
             if (variable[i] != other.variable[i]) {
                 return variable[i] ? 1 : -1;
@@ -103,7 +103,7 @@ final class PathTemplate {
      * @param variables receives the variables' values when it matches
      * @return whether it matches
      */
-    boolean match(String[] path, Map<String, String> variables) {
+    public boolean match(String[] path, Map<String, String> variables) {
         if (path.length != segments.length) {
             return false;
         }
@@ -129,7 +129,7 @@ final class PathTemplate {
         return text;
     }
 
-    static String[] split(String path) {
+    public static String[] split(String path) {
         List<String> parts = new ArrayList<>();
         int start = path.startsWith("/") ? 1 : 0;
         int end = path.endsWith("/") && path.length() > 1 ? path.length() - 1 : path.length();

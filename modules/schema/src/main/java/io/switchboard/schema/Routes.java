@@ -1,0 +1,97 @@
+package io.switchboard.schema;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+import com.google.api.AnnotationsProto;
+import com.google.api.HttpRule;
+import com.google.protobuf.Descriptors;
+import com.google.protobuf.DynamicMessage;
+import com.google.protobuf.Message;
+import io.grpc.MethodDescriptor;
+import io.grpc.protobuf.ProtoUtils;
+import io.switchboard.api.gateway.v1.RouteProto;
+
+/**
+ * The HTTP routes a gRPC service declares with {@code google.api.http} rules and
+ * {@code switchboard.gateway.v1.route} options, each checked when it is read, so that a rule the gateway cannot
+ * serve is refused with its reason rather than failing every request.
+ */
+public final class Routes {
+    private static final long DEFAULT_DEADLINE_MILLIS = 5000;
+
+    private Routes() {
+    }
+
+    /**
+     * The routes a gRPC service's methods declare, each checked: its path template, the fields its variables name,
+     * its body.
+     *
+     * @param backend registry name of the service that serves them
+     * @param service the gRPC service, with its options (see {@code ApiSchemas.services})
+     * @param schemas the schema ids of the instances that serve it (empty: any instance of the backend)
+     * @return its routes, in declaration order
+     * @throws IllegalArgumentException for a rule this gateway cannot serve, or a service whose
+     *                                  {@code (switchboard.gateway.v1.backend)} option names another service
+     */
+    public static List<Route> of(String backend, Descriptors.ServiceDescriptor service, Set<String> schemas) {
+        String declared = service.getOptions().getExtension(RouteProto.backend);
+        if (!declared.isEmpty() && !declared.equals(backend)) {
+            throw new IllegalArgumentException(service.getFullName() + " declares the backend " + declared
+                                               + " but is served by " + backend);
+        }
+        List<Route> routes = new ArrayList<>();
+        for (Descriptors.MethodDescriptor method : service.getMethods()) {
+            if (method.getOptions().hasExtension(AnnotationsProto.http)) {
+                routes.add(route(backend, method, Set.copyOf(schemas)));
+            }
+        }
+        return routes;
+    }
+
+    private static Route route(String backend, Descriptors.MethodDescriptor proto, Set<String> schemas) {
+        HttpRule rule = proto.getOptions().getExtension(AnnotationsProto.http);
+        String httpMethod;
+        String template;
+        switch (rule.getPatternCase()) {
+        case GET -> { httpMethod = "GET"; template = rule.getGet(); }
+        case POST -> { httpMethod = "POST"; template = rule.getPost(); }
+        case PUT -> { httpMethod = "PUT"; template = rule.getPut(); }
+        case DELETE -> { httpMethod = "DELETE"; template = rule.getDelete(); }
+        case PATCH -> { httpMethod = "PATCH"; template = rule.getPatch(); }
+        default -> throw new IllegalArgumentException(proto.getFullName() + ": unsupported http rule " + rule);
+        }
+        if (!rule.getBody().isEmpty() && !"*".equals(rule.getBody())) {
+            throw new IllegalArgumentException(proto.getFullName() + ": only body \"*\" or none is supported");
+        }
+        if (proto.isClientStreaming() || proto.isServerStreaming()) {
+            throw new IllegalArgumentException(proto.getFullName() + ": streaming methods are not served over HTTP");
+        }
+        PathTemplate path = PathTemplate.parse(template);
+        Descriptors.Descriptor input = proto.getInputType();
+        for (String variable : path.variables()) {
+            Descriptors.FieldDescriptor field = input.findFieldByName(variable);
+            if (field == null || field.isRepeated() || field.getJavaType() == Descriptors.FieldDescriptor.JavaType.MESSAGE) {
+                throw new IllegalArgumentException(proto.getFullName() + ": path variable {" + variable + "} of "
+                                                   + template + " must name a singular scalar field of "
+                                                   + input.getFullName());
+            }
+        }
+        var options = proto.getOptions().getExtension(RouteProto.route);
+        Message prototype = DynamicMessage.getDefaultInstance(input);
+        MethodDescriptor<Message, Message> method = MethodDescriptor.<Message, Message>newBuilder()
+                .setType(MethodDescriptor.MethodType.UNARY)
+                .setFullMethodName(MethodDescriptor.generateFullMethodName(proto.getService().getFullName(), proto.getName()))
+                .setRequestMarshaller(ProtoUtils.marshaller(prototype))
+                .setResponseMarshaller(ProtoUtils.marshaller(DynamicMessage.getDefaultInstance(proto.getOutputType())))
+                .build();
+        return new Route(httpMethod, template, backend, method, prototype, "*".equals(rule.getBody()),
+                         options.getAuth(),
+                         options.getSuccessStatus() == 0 ? 200 : options.getSuccessStatus(),
+                         options.getIdempotent() || "GET".equals(httpMethod),
+                         options.getRateLimited(),
+                         options.getDeadlineMs() == 0 ? DEFAULT_DEADLINE_MILLIS : options.getDeadlineMs(),
+                         schemas);
+    }
+}
