@@ -22,6 +22,8 @@ import java.util.logging.Logger;
 
 import com.google.api.AnnotationsProto;
 import com.google.api.HttpRule;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import com.google.protobuf.DescriptorProtos.FileDescriptorProto;
 import com.google.protobuf.DescriptorProtos.MethodDescriptorProto;
 import com.google.protobuf.DescriptorProtos.MethodOptions;
@@ -180,6 +182,15 @@ class GatewayLiveRoutesTest {
         assertThat(warnings).filteredOn(w -> w.contains("GET /post/{name} of rival (test.Demo/M0) is not served"))
                 .hasSize(1)
                 .allSatisfy(w -> assertThat(w).contains("post (switchboard.post.v1.PostService/GetPost) has it"));
+        // the hub's dashboard settles it alike
+        JsonObject hubRoutes = JsonParser.parseString(STACK.http().send(
+                HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + hub.port() + "/ui/api/routes")).build(),
+                HttpResponse.BodyHandlers.ofString()).body()).getAsJsonObject();
+        JsonObject conflict = hubRoutes.getAsJsonArray("conflicts").get(0).getAsJsonObject();
+        assertThat(hubRoutes.getAsJsonArray("conflicts")).hasSize(1);
+        assertThat(conflict.get("service").getAsString() + " " + conflict.get("path").getAsString() + " -> "
+                   + conflict.getAsJsonObject("winner").get("service").getAsString())
+                .isEqualTo("rival /post/{name} -> post");
     }
 
     @Test

@@ -13,8 +13,10 @@ import java.util.List;
 import java.util.Map;
 
 import io.etcd.jetcd.Client;
+import io.switchboard.api.hub.v1.ApiSchema;
 import io.switchboard.api.hub.v1.DeregisterRequest;
 import io.switchboard.api.hub.v1.Instance;
+import io.switchboard.api.hub.v1.PublishSchemaRequest;
 import io.switchboard.api.hub.v1.RegisterRequest;
 import io.switchboard.identity.LocalCa;
 import io.switchboard.testkit.EtcdServer;
@@ -97,6 +99,35 @@ class UiBrowserTest {
 
         hub.stub("orders").deregister(DeregisterRequest.newBuilder().setLeaseId(lease).build());
         await().atMost(LIVE).ignoreExceptions().until(() -> browser.findElements(row).isEmpty());
+        assertThat(marked()).as("the page was never reloaded").isTrue();
+    }
+
+    @Test
+    void theRoutesViewShowsEveryRouteAConflictAndARefusedSchemaAsAGatewaySettlesThem() {
+        register(HubFixture.instance("post", "post-1", 9001), TestSchemas.post());
+        open(hub);
+        By getPost = By.cssSelector("tr[data-route='GET /post/{id}']");
+        await().atMost(LIVE).ignoreExceptions().until(() -> !browser.findElements(getPost).isEmpty());
+        assertThat(browser.findElement(getPost).findElement(By.className("c-service")).getText()).isEqualTo("post");
+        assertThat(browser.findElement(getPost).findElement(By.className("c-rpc")).getText())
+                .isEqualTo("switchboard.post.v1.PostService/GetPost");
+        assertThat(browser.findElements(By.cssSelector("#routes tr.route"))).hasSize(4);
+        mark();
+
+        // a later service claims post's GET /post/{id} (as /post/{name}) and a route of its own; another has a rule
+        // no gateway can serve
+        register(HubFixture.instance("rival", "rival-1", 9002), TestSchemas.gets("rival.v1", "/post/{name}", "/rival"));
+        register(HubFixture.instance("broken", "broken-1", 9003), TestSchemas.gets("broken.v1", "/broken/{name=x/*}"));
+        By conflict = By.cssSelector("tr.conflict[data-conflict='rival GET /post/{name}']");
+        By refused = By.cssSelector("tr.refused[data-refused='broken']");
+        await().atMost(LIVE).ignoreExceptions()
+                .until(() -> !browser.findElements(conflict).isEmpty() && !browser.findElements(refused).isEmpty());
+        assertThat(browser.findElement(conflict).getText()).contains("conflict: not served, post has GET /post/{id}");
+        assertThat(browser.findElement(getPost).findElement(By.className("c-service")).getText()).isEqualTo("post");
+        assertThat(browser.findElements(By.cssSelector("tr[data-route='GET /rival']"))).hasSize(1);
+        assertThat(browser.findElement(refused).getText())
+                .contains("schema of broken refused: ").contains("/broken/{name=x/*}");
+        assertThat(text(By.id("routes-summary"))).startsWith("5 routes, 1 conflicts, 1 refused schemas");
         assertThat(marked()).as("the page was never reloaded").isTrue();
     }
 
@@ -279,6 +310,13 @@ class UiBrowserTest {
 
     private static String text(By by) {
         return browser.findElement(by).getText();
+    }
+
+    /* Registers an instance that serves an API: its schema is published first, and the record names it. */
+    private static long register(Instance instance, ApiSchema schema) {
+        String id = hub.stub(instance.getService())
+                .publishSchema(PublishSchemaRequest.newBuilder().setSchema(schema.toByteString()).build()).getSchemaId();
+        return register(instance.toBuilder().setSchemaId(id).build());
     }
 
     private static long register(Instance instance) {

@@ -23,7 +23,8 @@ import io.switchboard.hub.view.InstanceView;
 
 /**
  * The registry dashboard, mounted at {@code /ui}: the page, its script and style (classpath resources, nothing
- * from elsewhere), the JSON API under {@code /ui/api/services} and the live feed at {@code /ui/api/events}.
+ * from elsewhere), the JSON API under {@code /ui/api/services}, the live feed at {@code /ui/api/events} and the HTTP
+ * routes the registered schemas give at {@code /ui/api/routes}.
  * Read-only. Every response carries a Content-Security-Policy that allows only this origin, and
  * {@code X-Content-Type-Options: nosniff}; errors are JSON, {@code {"error": {"code", "message"}}}. Thread safe.
  */
@@ -38,12 +39,14 @@ public final class UiService implements HttpService, AutoCloseable {
 
     private final Dashboard dashboard;
     private final DashboardStream stream;
+    private final DashboardRoutes routes;
     private final Asset page = Asset.load("index.html", "text/html; charset=UTF-8");
     private final Asset script = Asset.load("app.js", "text/javascript; charset=UTF-8");
     private final Asset style = Asset.load("app.css", "text/css; charset=UTF-8");
 
-    private UiService(Dashboard dashboard, int maxStreams) {
+    private UiService(Dashboard dashboard, DashboardRoutes routes, int maxStreams) {
         this.dashboard = dashboard;
+        this.routes = routes;
         this.stream = new DashboardStream(dashboard, maxStreams);
     }
 
@@ -61,7 +64,8 @@ public final class UiService implements HttpService, AutoCloseable {
             return Optional.empty();
         }
         Dashboard dashboard = new Dashboard(view, probe, new LeaseClock(store, probe::reachable));
-        UiService ui = new UiService(dashboard, config.get("max-streams").asInt().orElse(64));
+        UiService ui = new UiService(dashboard, new DashboardRoutes(view, store),
+                                     config.get("max-streams").asInt().orElse(64));
         view.onChange(ui.stream::viewChanged);
         return Optional.of(ui);
     }
@@ -75,6 +79,7 @@ public final class UiService implements HttpService, AutoCloseable {
                 .get("/api/services", (req, res) -> json(res, dashboard.services(LEASE_WAIT)))
                 .get("/api/services/{name}", this::service)
                 .get("/api/events", stream::serve)
+                .get("/api/routes", (req, res) -> json(res, routes.routes()))
                 .any((req, res) -> error(res, Status.NOT_FOUND_404, "NOT_FOUND", "no such dashboard resource"));
     }
 

@@ -7,12 +7,15 @@
                    ["c-weight", "Weight"], ["c-metadata", "Metadata"], ["c-registered", "Registered"],
                    ["c-ttl", "Lease TTL"], ["c-renewal", "Last renewal"], ["c-state", "Lease"]];
   const POLL_MILLIS = 2000;
+  const ROUTES_MILLIS = 1000;
   const STREAM_RETRY_MILLIS = 15000;
 
   let last = null;          // the last snapshot received
   let receivedAt = null;    // when it arrived (browser clock)
   let hubReachable = false; // whether the event stream (or polling) currently reaches the hub
   let pollTimer = null;
+  let routesAt = 0;         // when the routes were last asked for (browser clock)
+  let routesTimer = null;
 
   const $ = (id) => document.getElementById(id);
 
@@ -177,6 +180,79 @@
     receivedAt = new Date();
     hubReachable = true;
     render();
+    refreshRoutes();
+  }
+
+  function routeCells(row, route) {
+    row.append(el("td", "c-method mono", route.method));
+    row.append(el("td", "c-path mono", route.path));
+    row.append(el("td", "c-service mono", route.service));
+    row.append(el("td", "c-rpc mono", route.rpc));
+    row.append(el("td", "c-auth", route.auth ? "token" : "–"));
+  }
+
+  function renderRoutes(plan) {
+    const table = el("table", "routes-table");
+    const header = el("tr");
+    [["c-method", "Method"], ["c-path", "Path"], ["c-service", "Service"], ["c-rpc", "gRPC method"], ["c-auth", "Auth"]]
+      .forEach(([className, title]) => header.append(el("th", className, title)));
+    const thead = el("thead");
+    thead.append(header);
+    table.append(thead);
+    const body = el("tbody");
+    plan.routes.forEach((route) => {
+      const row = el("tr", "route");
+      row.dataset.route = route.method + " " + route.path;
+      routeCells(row, route);
+      body.append(row);
+    });
+    plan.conflicts.forEach((conflict) => {
+      const row = el("tr", "conflict");
+      row.dataset.conflict = conflict.service + " " + conflict.method + " " + conflict.path;
+      routeCells(row, conflict);
+      row.lastChild.textContent = "conflict: not served, " + conflict.winner.service + " has "
+          + conflict.winner.method + " " + conflict.winner.path;
+      body.append(row);
+    });
+    plan.refused.forEach((refusal) => {
+      const row = el("tr", "refused");
+      row.dataset.refused = refusal.service;
+      const cell = el("td", "", "schema of " + refusal.service + " refused: " + refusal.reason);
+      cell.colSpan = 5;
+      row.append(cell);
+      body.append(row);
+    });
+    table.append(body);
+    $("routes").replaceChildren(plan.routes.length + plan.conflicts.length + plan.refused.length === 0
+        ? el("div", "empty", "No routes: no live instance publishes an API with HTTP rules.") : table);
+    $("routes-summary").textContent = plan.routes.length + " routes, " + plan.conflicts.length + " conflicts, "
+        + plan.refused.length + " refused schemas" + (plan.complete ? "" : " (a schema could not be read: incomplete)");
+  }
+
+  // at most once a second, and once more after the last change
+  function refreshRoutes() {
+    const wait = routesAt + ROUTES_MILLIS - Date.now();
+    if (wait > 0) {
+      if (!routesTimer) {
+        routesTimer = setTimeout(() => {
+          routesTimer = null;
+          refreshRoutes();
+        }, wait);
+      }
+      return;
+    }
+    routesAt = Date.now();
+    fetch("/ui/api/routes", {cache: "no-store"})
+      .then((response) => {
+        if (!response.ok) {
+          throw new Error("HTTP " + response.status);
+        }
+        return response.json();
+      })
+      .then(renderRoutes)
+      .catch(() => {
+        $("routes-summary").textContent = "routes unavailable";
+      });
   }
 
   function poll() {
