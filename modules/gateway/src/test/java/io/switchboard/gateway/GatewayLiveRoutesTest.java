@@ -200,23 +200,70 @@ class GatewayLiveRoutesTest {
         await().atMost(Duration.ofSeconds(5)).until(() -> get("/post/p1").statusCode() == 200);
         List<String> warnings = captureWarnings();
 
-        // a nested field path in a variable: the hub takes the files (they build), the gateway cannot serve the rule
+        // several segments bound to a number field: the hub takes the files (they build), no gateway can serve the rule
         Map<String, AtomicInteger> brokenCalls = new ConcurrentHashMap<>();
         ServiceDescriptor broken = DynamicProtos.service("", DynamicProtos.get("/broken/ok"),
-                                                         DynamicProtos.get("/broken/{child.name}"));
+                                                         DynamicProtos.get("/broken/{big=**}"));
         register(instance("broken", "broken-1", dynamicBackend("broken", broken, brokenCalls)),
                  io.switchboard.schema.ApiSchemas.of(List.of(broken)));
         await().atMost(Duration.ofSeconds(5))
                 .until(() -> metric("switchboard_gateway_refused_schemas", "broken") == 1.0);
 
         assertThat(warnings).filteredOn(w -> w.startsWith("refusing the API of broken")).singleElement()
-                .satisfies(w -> assertThat(w).contains("{child.name}"));
+                .satisfies(w -> assertThat(w).contains("/broken/{big=**}").contains("it must name a string field"));
         // refused whole: even its servable route is not served, and it receives no call
         assertThat(get("/broken/ok").statusCode()).isEqualTo(404);
         assertThat(brokenCalls).isEmpty();
         for (int i = 0; i < 10; i++) {
             assertThat(get("/post/p" + i).statusCode()).isEqualTo(200);
         }
+    }
+
+    @Test
+    void theGoogleApiHttpMappingThroughTheGateway() throws Exception {
+        Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
+        ServiceDescriptor mapping = DynamicProtos.service(
+                "", DynamicProtos.get("/mapping/{name=shelves/*}"),
+                DynamicProtos.get("/mapping/files/{name=**}"),
+                DynamicProtos.get("/mapping/{child.name}/nested"),
+                HttpRule.newBuilder().setPost("/mapping/{name}:cancel").setBody("*").build(),
+                HttpRule.newBuilder().setGet("/mapping/q")
+                        .addAdditionalBindings(HttpRule.newBuilder().setGet("/mapping/alt/{name}")).build());
+        register(instance("mapping", "mapping-1", dynamicBackend("mapping", mapping, calls)),
+                 io.switchboard.schema.ApiSchemas.of(List.of(mapping)));
+        await().atMost(Duration.ofSeconds(2)).until(() -> get("/mapping/q").statusCode() == 200);
+
+        // the backend echoes its request: what the gateway made of the path, query and body
+        assertThat(echo("/mapping/shelves/s1")).containsEntry("name", "shelves/s1");
+        assertThat(get("/mapping/racks/s1").statusCode()).isEqualTo(404);
+        assertThat(echo("/mapping/files/a/b%20c.txt")).containsEntry("name", "a/b c.txt");
+        JsonObject nested = JsonParser.parseString(get("/mapping/inner/nested?kind=SECOND&child.count=3&ratio=0.5").body())
+                .getAsJsonObject();
+        assertThat(nested.getAsJsonObject("child").get("name").getAsString()).isEqualTo("inner");
+        assertThat(nested.getAsJsonObject("child").get("count").getAsInt()).isEqualTo(3);
+        assertThat(nested.get("kind").getAsString()).isEqualTo("SECOND");
+        assertThat(nested.get("ratio").getAsDouble()).isEqualTo(0.5);
+        HttpResponse<String> cancelled = HTTP.send(HttpRequest.newBuilder(URI.create(
+                        "http://127.0.0.1:" + gateway.port() + "/mapping/o1:cancel"))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"count\":2}"))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(cancelled.statusCode()).as(cancelled.body()).isEqualTo(200);
+        assertThat(JsonParser.parseString(cancelled.body()).getAsJsonObject().get("name").getAsString()).isEqualTo("o1");
+        assertThat(echo("/mapping/alt/zz")).containsEntry("name", "zz");
+        assertThat(echo("/mapping/q?name=x")).containsEntry("name", "x");
+        assertThat(get("/mapping/inner/nested?kind=THIRD").statusCode()).isEqualTo(400);
+        assertThat(calls.get("M4").get()).isEqualTo(3);
+    }
+
+    /* The string fields of an echoed request. */
+    private Map<String, String> echo(String path) throws Exception {
+        HttpResponse<String> answer = get(path);
+        assertThat(answer.statusCode()).as(path + ": " + answer.body()).isEqualTo(200);
+        Map<String, String> fields = new java.util.TreeMap<>();
+        JsonParser.parseString(answer.body()).getAsJsonObject().entrySet().stream()
+                .filter(e -> e.getValue().isJsonPrimitive())
+                .forEach(e -> fields.put(e.getKey(), e.getValue().getAsString()));
+        return fields;
     }
 
     private Registration register(Instance instance, ApiSchema schema) {

@@ -44,14 +44,60 @@ public final class Routes {
         List<Route> routes = new ArrayList<>();
         for (Descriptors.MethodDescriptor method : service.getMethods()) {
             if (method.getOptions().hasExtension(AnnotationsProto.http)) {
-                routes.add(route(backend, method, Set.copyOf(schemas)));
+                HttpRule rule = method.getOptions().getExtension(AnnotationsProto.http);
+                routes.add(route(backend, method, rule, Set.copyOf(schemas)));
+                for (HttpRule binding : rule.getAdditionalBindingsList()) {
+                    if (binding.getAdditionalBindingsCount() > 0) {
+                        throw new IllegalArgumentException(method.getFullName() + ": additional_bindings cannot nest");
+                    }
+                    routes.add(route(backend, method, binding, Set.copyOf(schemas)));
+                }
             }
         }
         return routes;
     }
 
-    private static Route route(String backend, Descriptors.MethodDescriptor proto, Set<String> schemas) {
-        HttpRule rule = proto.getOptions().getExtension(AnnotationsProto.http);
+    /**
+     * The fields a field path names, from the outermost: {@code post.id} gives the message field {@code post} and
+     * the field {@code id} of its type. Each name is a field's proto name or its JSON name.
+     *
+     * @param type a message type
+     * @param path a field path
+     * @return the fields, empty when the path names none (a missing field, or a step through a field that is not a
+     *         singular message)
+     */
+    public static List<Descriptors.FieldDescriptor> fieldPath(Descriptors.Descriptor type, String path) {
+        List<Descriptors.FieldDescriptor> fields = new ArrayList<>();
+        Descriptors.Descriptor current = type;
+        for (String name : path.split("\\.", -1)) {
+            if (current == null) {
+                return List.of();
+            }
+            Descriptors.FieldDescriptor field = field(current, name);
+            if (field == null) {
+                return List.of();
+            }
+            fields.add(field);
+            current = field.getJavaType() == Descriptors.FieldDescriptor.JavaType.MESSAGE && !field.isRepeated()
+                    ? field.getMessageType() : null;
+        }
+        return fields;
+    }
+
+    private static Descriptors.FieldDescriptor field(Descriptors.Descriptor type, String name) {
+        Descriptors.FieldDescriptor field = type.findFieldByName(name);
+        if (field != null) {
+            return field;
+        }
+        for (Descriptors.FieldDescriptor candidate : type.getFields()) {
+            if (candidate.getJsonName().equals(name)) {
+                return candidate;
+            }
+        }
+        return null;
+    }
+
+    private static Route route(String backend, Descriptors.MethodDescriptor proto, HttpRule rule, Set<String> schemas) {
         String httpMethod;
         String template;
         switch (rule.getPatternCase()) {
@@ -71,11 +117,16 @@ public final class Routes {
         PathTemplate path = PathTemplate.parse(template);
         Descriptors.Descriptor input = proto.getInputType();
         for (String variable : path.variables()) {
-            Descriptors.FieldDescriptor field = input.findFieldByName(variable);
+            List<Descriptors.FieldDescriptor> fields = fieldPath(input, variable);
+            Descriptors.FieldDescriptor field = fields.isEmpty() ? null : fields.get(fields.size() - 1);
             if (field == null || field.isRepeated() || field.getJavaType() == Descriptors.FieldDescriptor.JavaType.MESSAGE) {
                 throw new IllegalArgumentException(proto.getFullName() + ": path variable {" + variable + "} of "
                                                    + template + " must name a singular scalar field of "
                                                    + input.getFullName());
+            }
+            if (!path.singleSegment(variable) && field.getJavaType() != Descriptors.FieldDescriptor.JavaType.STRING) {
+                throw new IllegalArgumentException(proto.getFullName() + ": path variable {" + variable + "} of "
+                                                   + template + " takes several segments: it must name a string field");
             }
         }
         var options = proto.getOptions().getExtension(RouteProto.route);

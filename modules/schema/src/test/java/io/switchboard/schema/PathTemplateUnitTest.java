@@ -75,13 +75,72 @@ class PathTemplateUnitTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"/post/{id=*}", "/post/{id=**}", "/post/{id*}", "/{a}/{b=*}", "/shelves/{name=shelves/*}",
-                            "/x/{a.b}", "/x/{}", "/x/{a", "/x/a}", "/x/*", "/x/**", "/x/{a}{b}"})
-    void templatesWithMoreThanAPlainFieldAreRejectedWhenParsed(String text) {
+    @ValueSource(strings = {"/post/{id*}", "/x/{}", "/x/{a", "/x/a}", "/x/{a}{b}", "x/y", "/x/**/y", "/x/{a}/{a}",
+                            "/x/{a={b}}", "/x/{a=}", "/x:", "/x//y", "/x/{1a}", "/x/{a.}", "/x/a b", "/x/{a=**}/y",
+                            "/x:a/b", "/x/*:"})
+    void templatesOutsideTheGrammarAreRejectedWithTheirReason(String text) {
         assertThatThrownBy(() -> PathTemplate.parse(text))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining(text)
-                .hasMessageContaining("only literal segments and {field} variables");
+                .hasMessageStartingWith("unsupported path template " + text + ": ");
+    }
+
+    @Test
+    void aPatternVariableBindsTheSegmentsItMatchesWithTheirSlashes() {
+        PathTemplate template = PathTemplate.parse("/v1/{name=shelves/*/books/*}");
+        Map<String, String> variables = new HashMap<>();
+
+        assertThat(template.match(PathTemplate.split("/v1/shelves/s1/books/b%2F2"), variables)).isTrue();
+        assertThat(variables).containsExactly(Map.entry("name", "shelves/s1/books/b%2F2"));
+        assertThat(template.match(PathTemplate.split("/v1/shelves/s1/books"), new HashMap<>())).isFalse();
+        assertThat(template.match(PathTemplate.split("/v1/racks/s1/books/b"), new HashMap<>())).isFalse();
+        assertThat(template.singleSegment("name")).isFalse();
+        assertThat(PathTemplate.parse("/v1/{id=*}").singleSegment("id")).isTrue();
+        assertThat(template.shape()).isEqualTo("/v1/shelves/*/books/*");
+    }
+
+    @Test
+    void aDoubleStarTakesTheRestOfThePathIncludingNothing() {
+        PathTemplate template = PathTemplate.parse("/files/{path=**}");
+        Map<String, String> variables = new HashMap<>();
+
+        assertThat(template.match(PathTemplate.split("/files/a/b/c.txt"), variables)).isTrue();
+        assertThat(variables).containsExactly(Map.entry("path", "a/b/c.txt"));
+        variables.clear();
+        assertThat(template.match(PathTemplate.split("/files"), variables)).isTrue();
+        assertThat(variables).containsExactly(Map.entry("path", ""));
+        assertThat(PathTemplate.parse("/x/*/**").match(PathTemplate.split("/x"), new HashMap<>())).isFalse();
+        assertThat(PathTemplate.parse("/x/*/**").match(PathTemplate.split("/x/a/b/c"), new HashMap<>())).isTrue();
+    }
+
+    @Test
+    void aCustomVerbMustEndThePathAndIsNotPartOfTheLastVariable() {
+        PathTemplate cancel = PathTemplate.parse("/v1/{name=operations/*}:cancel");
+        Map<String, String> variables = new HashMap<>();
+
+        assertThat(cancel.match(PathTemplate.split("/v1/operations/o1:cancel"), variables)).isTrue();
+        assertThat(variables).containsExactly(Map.entry("name", "operations/o1"));
+        assertThat(cancel.match(PathTemplate.split("/v1/operations/o1"), new HashMap<>())).isFalse();
+        assertThat(cancel.match(PathTemplate.split("/v1/operations/o1:undo"), new HashMap<>())).isFalse();
+        assertThat(cancel.match(PathTemplate.split("/v1/operations/:cancel"), new HashMap<>())).isFalse();
+        assertThat(cancel.shape()).isEqualTo("/v1/operations/*:cancel");
+        // without a verb, a colon is an ordinary character of the segment
+        Map<String, String> plain = new HashMap<>();
+        assertThat(PathTemplate.parse("/v1/{id}").match(PathTemplate.split("/v1/o1:cancel"), plain)).isTrue();
+        assertThat(plain).containsExactly(Map.entry("id", "o1:cancel"));
+        // the verb template is tried first
+        assertThat(PathTemplate.parse("/v1/{id}:cancel").compareSpecificity(PathTemplate.parse("/v1/{id}"))).isNegative();
+        assertThat(PathTemplate.parse("/:ping").match(PathTemplate.split("/:ping"), new HashMap<>())).isFalse();
+    }
+
+    @Test
+    void aNestedFieldPathIsAVariableName() {
+        PathTemplate template = PathTemplate.parse("/post/{post.id}/comments/{comment_id}");
+        Map<String, String> variables = new LinkedHashMap<>();
+
+        assertThat(template.variables()).containsExactly("post.id", "comment_id");
+        assertThat(template.match(PathTemplate.split("/post/p1/comments/c2"), variables)).isTrue();
+        assertThat(variables).containsExactly(Map.entry("post.id", "p1"), Map.entry("comment_id", "c2"));
+        assertThat(template.shape()).isEqualTo("/post/*/comments/*");
     }
 
     @Test
@@ -91,6 +150,9 @@ class PathTemplateUnitTest {
         assertThat(PathTemplate.parse("/x/{a}/b").compareSpecificity(PathTemplate.parse("/{x}/a/{b}"))).isNegative();
         assertThat(PathTemplate.parse("/x/{a}").compareSpecificity(PathTemplate.parse("/y/{b}"))).isZero();
         assertThat(PathTemplate.parse("/x/{a}/{b}").variables()).containsExactly("a", "b");
+        assertThat(PathTemplate.parse("/x/*").compareSpecificity(PathTemplate.parse("/x/**"))).isNegative();
+        assertThat(PathTemplate.parse("/x/y/**").compareSpecificity(PathTemplate.parse("/x/**"))).isNegative();
+        assertThat(PathTemplate.parse("/x/y").compareSpecificity(PathTemplate.parse("/x/y/**"))).isNegative();
     }
 
     @Test

@@ -4,20 +4,25 @@ import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 import com.google.protobuf.Descriptors;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.protobuf.util.JsonFormat;
 import io.switchboard.schema.Route;
+import io.switchboard.schema.Routes;
 
 /**
  * HTTP/JSON to protobuf and back, with protobuf-java-util's JsonFormat: the JSON body fills the whole request
  * message (lowerCamelCase or proto field names; unknown fields ignored), path variables and, for routes without a
- * body, query parameters fill the fields of the same name. Responses print lowerCamelCase JSON with every field,
- * empty ones included. Thread safe.
+ * body, query parameters fill the fields they name, through nested messages ({@code post.id}; proto or JSON names):
+ * strings, integers, booleans, decimal numbers and enum values (by name or number), repeated ones once per value.
+ * Responses print lowerCamelCase JSON with every field, empty ones included. Thread safe.
  */
 public final class Transcoder {
+    private static final Pattern DECIMAL = Pattern.compile("-?(\\d+(\\.\\d*)?|\\.\\d+)([eE][+-]?\\d{1,3})?");
+
     private final JsonFormat.Parser parser = JsonFormat.parser().ignoringUnknownFields();
     private final JsonFormat.Printer printer = JsonFormat.printer()
             .omittingInsignificantWhitespace()
@@ -47,20 +52,20 @@ public final class Transcoder {
             }
         } else {
             for (Map.Entry<String, List<String>> parameter : query.entrySet()) {
-                Descriptors.FieldDescriptor field = field(builder, parameter.getKey());
-                if (field != null) {
+                List<Descriptors.FieldDescriptor> path = Routes.fieldPath(builder.getDescriptorForType(), parameter.getKey());
+                if (!path.isEmpty()) {
                     for (String value : parameter.getValue()) {
-                        set(builder, field, parameter.getKey(), value);
+                        set(builder, path, parameter.getKey(), value);
                     }
                 }
             }
         }
         for (Map.Entry<String, String> variable : variables.entrySet()) {
-            Descriptors.FieldDescriptor field = field(builder, variable.getKey());
-            if (field == null) {
+            List<Descriptors.FieldDescriptor> path = Routes.fieldPath(builder.getDescriptorForType(), variable.getKey());
+            if (path.isEmpty()) {
                 throw new IllegalStateException(route.template() + ": no field " + variable.getKey());
             }
-            set(builder, field, variable.getKey(), decode(variable.getValue()));
+            set(builder, path, variable.getKey(), decode(variable.getValue()));
         }
         return builder.build();
     }
@@ -79,18 +84,18 @@ public final class Transcoder {
         }
     }
 
-    private static Descriptors.FieldDescriptor field(Message.Builder builder, String name) {
-        Descriptors.Descriptor type = builder.getDescriptorForType();
-        Descriptors.FieldDescriptor field = type.findFieldByName(name);
-        if (field != null) {
-            return field;
+    /* Sets the field at the end of a field path, through the messages on the way (dynamic builders have no nested
+     * builders: each message on the way is rebuilt). */
+    private static void set(Message.Builder builder, List<Descriptors.FieldDescriptor> path, String name, String value)
+            throws BadRequest {
+        Descriptors.FieldDescriptor head = path.get(0);
+        if (path.size() == 1) {
+            set(builder, head, name, value);
+            return;
         }
-        for (Descriptors.FieldDescriptor candidate : type.getFields()) {
-            if (candidate.getJsonName().equals(name)) {
-                return candidate;
-            }
-        }
-        return null;
+        Message.Builder child = ((Message) builder.getField(head)).toBuilder();
+        set(child, path.subList(1, path.size()), name, value);
+        builder.setField(head, child.build());
     }
 
     private static void set(Message.Builder builder, Descriptors.FieldDescriptor field, String name, String value)
@@ -106,6 +111,9 @@ public final class Transcoder {
                 case "false" -> false;
                 default -> throw new NumberFormatException();
             };
+            case DOUBLE -> decimal(value);
+            case FLOAT -> (float) decimal(value);
+            case ENUM -> enumValue(field, value);
             default -> throw new BadRequest("parameter " + name + " cannot be given in the URL");
             };
         } catch (NumberFormatException e) {
@@ -117,6 +125,31 @@ public final class Transcoder {
         } else {
             builder.setField(field, converted);
         }
+    }
+
+    /* Only plain decimal numbers within range: no NaN, Infinity, hexadecimal floats or type suffixes from a URL. */
+    private static double decimal(String value) {
+        if (!DECIMAL.matcher(value).matches()) {
+            throw new NumberFormatException();
+        }
+        double parsed = Double.parseDouble(value);
+        if (!Double.isFinite(parsed)) {
+            throw new NumberFormatException();
+        }
+        return parsed;
+    }
+
+    /* An enum value by name, or by the number of a value the enum declares. */
+    private static Descriptors.EnumValueDescriptor enumValue(Descriptors.FieldDescriptor field, String value) {
+        Descriptors.EnumValueDescriptor byName = field.getEnumType().findValueByName(value);
+        if (byName != null) {
+            return byName;
+        }
+        Descriptors.EnumValueDescriptor byNumber = field.getEnumType().findValueByNumber(Integer.parseInt(value));
+        if (byNumber == null) {
+            throw new NumberFormatException();
+        }
+        return byNumber;
     }
 
     private static String decode(String raw) throws BadRequest {

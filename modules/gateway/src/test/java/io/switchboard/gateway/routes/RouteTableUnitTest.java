@@ -191,10 +191,51 @@ class RouteTableUnitTest {
     }
 
     @Test
-    void aTemplateWithAWildcardVariableIsRefusedAtStartNotAtTheFirstRequest() {
-        assertThatThrownBy(() -> RouteTable.of(List.of(DynamicProtos.service("demo", DynamicProtos.get("/x/{name=**}")))))
+    void aVariableOfSeveralSegmentsMustNameAStringFieldAndIsRefusedAtStartOtherwise() {
+        assertThatThrownBy(() -> RouteTable.of(List.of(DynamicProtos.service("demo", DynamicProtos.get("/x/{big=**}")))))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("/x/{name=**}");
+                .hasMessageContaining("/x/{big=**}")
+                .hasMessageContaining("takes several segments: it must name a string field");
+        RouteTable table = RouteTable.of(List.of(DynamicProtos.service("demo", DynamicProtos.get("/x/{name=**}"),
+                                                                       DynamicProtos.get("/y/{name=shelves/*}"))));
+        assertThat(table.match("GET", "/x/a/b/c").variables()).containsExactly(Map.entry("name", "a/b/c"));
+        assertThat(table.match("GET", "/y/shelves/s1").variables()).containsExactly(Map.entry("name", "shelves/s1"));
+        assertThat(table.match("GET", "/y/racks/s1").route()).isNull();
+    }
+
+    @Test
+    void additionalBindingsAreRoutesOfTheSameMethodAndMayNotNest() {
+        HttpRule rule = HttpRule.newBuilder().setGet("/x/{name}")
+                .addAdditionalBindings(HttpRule.newBuilder().setPost("/x/{name}:lookup").setBody("*"))
+                .addAdditionalBindings(HttpRule.newBuilder().setGet("/v2/x/{name}"))
+                .build();
+        RouteTable table = RouteTable.of(List.of(DynamicProtos.service("demo", rule)));
+
+        assertThat(table.routes()).extracting(r -> r.httpMethod() + " " + r.template())
+                .containsExactlyInAnyOrder("GET /x/{name}", "POST /x/{name}:lookup", "GET /v2/x/{name}");
+        assertThat(table.routes()).allSatisfy(r -> assertThat(r.method().getBareMethodName()).isEqualTo("M0"));
+        assertThat(table.match("POST", "/x/a:lookup").variables()).containsExactly(Map.entry("name", "a"));
+        assertThat(table.match("POST", "/x/a:lookup").route().body()).isTrue();
+        assertThat(table.match("GET", "/v2/x/b").route().body()).isFalse();
+
+        HttpRule nested = HttpRule.newBuilder().setGet("/x/{name}")
+                .addAdditionalBindings(HttpRule.newBuilder().setGet("/y/{name}")
+                                               .addAdditionalBindings(HttpRule.newBuilder().setGet("/z/{name}")))
+                .build();
+        assertThatThrownBy(() -> RouteTable.of(List.of(DynamicProtos.service("demo", nested))))
+                .hasMessage("test.Demo.M0: additional_bindings cannot nest");
+    }
+
+    @Test
+    void aCustomVerbRouteIsTriedBeforeThePlainOne() {
+        RouteTable table = RouteTable.of(List.of(DynamicProtos.service(
+                "demo", HttpRule.newBuilder().setPost("/x/{name}").setBody("*").build(),
+                HttpRule.newBuilder().setPost("/x/{name}:cancel").setBody("*").build())));
+
+        assertThat(table.match("POST", "/x/a:cancel").route().method().getBareMethodName()).isEqualTo("M1");
+        assertThat(table.match("POST", "/x/a:cancel").variables()).containsExactly(Map.entry("name", "a"));
+        assertThat(table.match("POST", "/x/a").route().method().getBareMethodName()).isEqualTo("M0");
+        assertThat(table.match("POST", "/x/a:other").variables()).containsExactly(Map.entry("name", "a:other"));
     }
 
     @Test
@@ -215,8 +256,9 @@ class RouteTableUnitTest {
 
     @Test
     void aPathVariableMustNameASingularScalarFieldOfTheRequest() {
-        for (String template : new String[] {"/x/{nosuch}", "/x/{tags}", "/x/{child}", "/x/{child.name}", "/x/{}",
-                                             "/x/{name=shelves/*}", "/x/{name", "/x/na}me", "/x/*"}) {
+        for (String template : new String[] {"/x/{nosuch}", "/x/{tags}", "/x/{child}", "/x/{child.nosuch}",
+                                             "/x/{tags.name}", "/x/{child.child}", "/x/{}", "/x/{name",
+                                             "/x/na}me"}) {
             assertThatThrownBy(() -> RouteTable.of(List.of(DynamicProtos.service("demo", DynamicProtos.get(template)))))
                     .as(template)
                     .isInstanceOf(IllegalArgumentException.class);
@@ -224,6 +266,10 @@ class RouteTableUnitTest {
         assertThat(RouteTable.of(List.of(DynamicProtos.service("demo", DynamicProtos.get("/x/{page_token}/{big}"))))
                            .match("GET", "/x/a/7").variables())
                 .containsEntry("page_token", "a").containsEntry("big", "7");
+        // a field of a message field, by its proto or JSON name
+        assertThat(RouteTable.of(List.of(DynamicProtos.service("demo", DynamicProtos.get("/x/{child.pageToken}"))))
+                           .match("GET", "/x/t").variables())
+                .containsExactly(Map.entry("child.pageToken", "t"));
     }
 
     @Test

@@ -226,8 +226,37 @@ class TranscoderUnitTest {
                 .hasMessageEndingWith("got \"" + value + "\"");
     }
 
+    @Test
+    void queryParametersFillEnumsDecimalsAndFieldsOfNestedMessages() throws Exception {
+        Message request = transcoder.request(SAMPLE_GET, Map.of(),
+                                             query("kind", "SECOND", "ratio", "-1.5e3", "child.name", "inner",
+                                                   "child.child.count", "7", "child.pageToken", "t"), NO_BODY);
+
+        assertThat(((Descriptors.EnumValueDescriptor) request.getField(field("kind"))).getName()).isEqualTo("SECOND");
+        assertThat(request.getField(field("ratio"))).isEqualTo(-1500.0);
+        Message child = (Message) request.getField(field("child"));
+        assertThat(child.getField(field("name"))).isEqualTo("inner");
+        assertThat(child.getField(field("page_token"))).isEqualTo("t");
+        assertThat(((Message) child.getField(field("child"))).getField(field("count"))).isEqualTo(7);
+        Message byNumber = transcoder.request(SAMPLE_GET, Map.of(), query("kind", "1"), NO_BODY);
+        assertThat(((Descriptors.EnumValueDescriptor) byNumber.getField(field("kind"))).getName()).isEqualTo("FIRST");
+    }
+
     @ParameterizedTest
-    @ValueSource(strings = {"kind", "ratio", "child"})
+    @ValueSource(strings = {"kind=THIRD", "kind=7", "kind=", "ratio=NaN", "ratio=Infinity", "ratio=1e999", "ratio=0x1p3",
+                            "ratio=1d", "ratio= 1", "ratio=1,5", "child.count=x"})
+    void anEnumOrDecimalQueryValueThatIsNotOneIsABadRequest(String parameter) {
+        String name = parameter.substring(0, parameter.indexOf('='));
+        String value = parameter.substring(parameter.indexOf('=') + 1);
+
+        assertThatThrownBy(() -> transcoder.request(SAMPLE_GET, Map.of(), query(name, value), NO_BODY))
+                .isInstanceOf(Transcoder.BadRequest.class)
+                .hasMessageStartingWith("parameter " + name + " must be ")
+                .hasMessageEndingWith("got \"" + value + "\"");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"child", "child.child"})
     void aQueryParameterForAFieldTheUrlCannotCarryIsABadRequest(String name) {
         assertThatThrownBy(() -> transcoder.request(SAMPLE_GET, Map.of(), query(name, "1"), NO_BODY))
                 .isInstanceOf(Transcoder.BadRequest.class)
