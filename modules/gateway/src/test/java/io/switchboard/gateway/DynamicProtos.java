@@ -13,6 +13,7 @@ import com.google.protobuf.DescriptorProtos.ServiceDescriptorProto;
 import com.google.protobuf.DescriptorProtos.ServiceOptions;
 import com.google.protobuf.Descriptors;
 import com.google.protobuf.DynamicMessage;
+import com.google.protobuf.FieldMaskProto;
 import io.grpc.MethodDescriptor;
 import io.grpc.ServiceDescriptor;
 import io.grpc.protobuf.ProtoServiceDescriptorSupplier;
@@ -51,6 +52,8 @@ public final class DynamicProtos {
                 .addField(field("ratio", 10, FieldDescriptorProto.Type.TYPE_DOUBLE))
                 .addField(field("child", 11, FieldDescriptorProto.Type.TYPE_MESSAGE).setTypeName(".test.Sample"))
                 .addField(field("page_token", 12, FieldDescriptorProto.Type.TYPE_STRING))
+                .addField(field("update_mask", 13, FieldDescriptorProto.Type.TYPE_MESSAGE)
+                                  .setTypeName(".google.protobuf.FieldMask"))
                 .build();
         EnumDescriptorProto kind = EnumDescriptorProto.newBuilder()
                 .setName("Kind")
@@ -62,10 +65,11 @@ public final class DynamicProtos {
                 .setName("test/sample.proto")
                 .setPackage("test")
                 .setSyntax("proto3")
+                .addDependency(FieldMaskProto.getDescriptor().getName())
                 .addMessageType(sample)
                 .addEnumType(kind)
                 .build();
-        return build(file).findMessageTypeByName("Sample");
+        return build(file, FieldMaskProto.getDescriptor()).findMessageTypeByName("Sample");
     }
 
     /**

@@ -228,7 +228,9 @@ class GatewayLiveRoutesTest {
                 DynamicProtos.get("/mapping/{child.name}/nested"),
                 HttpRule.newBuilder().setPost("/mapping/{name}:cancel").setBody("*").build(),
                 HttpRule.newBuilder().setGet("/mapping/q")
-                        .addAdditionalBindings(HttpRule.newBuilder().setGet("/mapping/alt/{name}")).build());
+                        .addAdditionalBindings(HttpRule.newBuilder().setGet("/mapping/alt/{name}")).build(),
+                HttpRule.newBuilder().setPatch("/mapping/{name}").setBody("child").build(),
+                HttpRule.newBuilder().setGet("/mapping/{name}/child").setResponseBody("child").build());
         register(instance("mapping", "mapping-1", dynamicBackend("mapping", mapping, calls)),
                  io.switchboard.schema.ApiSchemas.of(List.of(mapping)));
         await().atMost(Duration.ofSeconds(2)).until(() -> get("/mapping/q").statusCode() == 200);
@@ -252,6 +254,23 @@ class GatewayLiveRoutesTest {
         assertThat(echo("/mapping/alt/zz")).containsEntry("name", "zz");
         assertThat(echo("/mapping/q?name=x")).containsEntry("name", "x");
         assertThat(get("/mapping/inner/nested?kind=THIRD").statusCode()).isEqualTo(400);
+
+        // body: "child" on a PATCH: the body fills child, the query the rest, the update mask says what the body set
+        HttpResponse<String> patched = HTTP.send(HttpRequest.newBuilder(URI.create(
+                        "http://127.0.0.1:" + gateway.port() + "/mapping/p1?count=9"))
+                .header("Content-Type", "application/json")
+                .method("PATCH", HttpRequest.BodyPublishers.ofString("{\"name\":\"c\",\"child\":{\"flag\":true}}"))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(patched.statusCode()).as(patched.body()).isEqualTo(200);
+        JsonObject echoed = JsonParser.parseString(patched.body()).getAsJsonObject();
+        assertThat(echoed.get("name").getAsString()).isEqualTo("p1");
+        assertThat(echoed.get("count").getAsInt()).isEqualTo(9);
+        assertThat(echoed.getAsJsonObject("child").get("name").getAsString()).isEqualTo("c");
+        assertThat(echoed.get("updateMask").getAsString()).isEqualTo("name,child.flag");
+        // response_body: "child": the answer is the child alone
+        JsonObject child = JsonParser.parseString(get("/mapping/p2/child?child.count=5").body()).getAsJsonObject();
+        assertThat(child.get("count").getAsInt()).isEqualTo(5);
+        assertThat(child.has("child")).isFalse();
         assertThat(calls.get("M4").get()).isEqualTo(3);
     }
 

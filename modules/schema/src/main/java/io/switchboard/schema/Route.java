@@ -13,7 +13,7 @@ import io.grpc.MethodDescriptor;
  * @param backend       registry name of the service to call
  * @param method        the gRPC method, whose messages are {@link com.google.protobuf.DynamicMessage}s
  * @param requestType   an empty request, to build requests from
- * @param body          whether the request body is JSON for the whole request message
+ * @param body          whether the request has a JSON body (for the whole request message, or for {@code bodyField})
  * @param auth          whether a valid bearer token is required
  * @param successStatus HTTP status of a successful answer
  * @param idempotent    whether the call may be retried on another instance
@@ -21,6 +21,10 @@ import io.grpc.MethodDescriptor;
  * @param deadlineMillis deadline passed to the backend
  * @param schemas       the schema ids of the instances that declare the route and are called for it (empty: any
  *                      instance of the backend)
+ * @param bodyField     the top-level request field the body fills ({@code body: "field"}); empty for the whole
+ *                      message or no body
+ * @param responseBody  the top-level response field sent as the answer ({@code response_body}); empty for the whole
+ *                      response
  */
 public record Route(String httpMethod,
                     String template,
@@ -33,7 +37,9 @@ public record Route(String httpMethod,
                     boolean idempotent,
                     boolean rateLimited,
                     long deadlineMillis,
-                    Set<String> schemas) {
+                    Set<String> schemas,
+                    String bodyField,
+                    String responseBody) {
     /**
      * The same route, served by the instances of other schemas.
      *
@@ -42,7 +48,7 @@ public record Route(String httpMethod,
      */
     public Route servedBy(Set<String> servedBy) {
         return new Route(httpMethod, template, backend, method, requestType, body, auth, successStatus, idempotent,
-                         rateLimited, deadlineMillis, Set.copyOf(servedBy));
+                         rateLimited, deadlineMillis, Set.copyOf(servedBy), bodyField, responseBody);
     }
 
     /**

@@ -108,14 +108,20 @@ public final class Routes {
         case PATCH -> { httpMethod = "PATCH"; template = rule.getPatch(); }
         default -> throw new IllegalArgumentException(proto.getFullName() + ": unsupported http rule " + rule);
         }
-        if (!rule.getBody().isEmpty() && !"*".equals(rule.getBody())) {
-            throw new IllegalArgumentException(proto.getFullName() + ": only body \"*\" or none is supported");
+        Descriptors.Descriptor input = proto.getInputType();
+        String bodyField = rule.getBody().equals("*") ? "" : rule.getBody();
+        if (!bodyField.isEmpty() && input.findFieldByName(bodyField) == null) {
+            throw new IllegalArgumentException(proto.getFullName() + ": body \"" + bodyField + "\" names no top-level "
+                                               + "field of " + input.getFullName());
+        }
+        if (!rule.getResponseBody().isEmpty() && proto.getOutputType().findFieldByName(rule.getResponseBody()) == null) {
+            throw new IllegalArgumentException(proto.getFullName() + ": response_body \"" + rule.getResponseBody()
+                                               + "\" names no top-level field of " + proto.getOutputType().getFullName());
         }
         if (proto.isClientStreaming() || proto.isServerStreaming()) {
             throw new IllegalArgumentException(proto.getFullName() + ": streaming methods are not served over HTTP");
         }
         PathTemplate path = PathTemplate.parse(template);
-        Descriptors.Descriptor input = proto.getInputType();
         for (String variable : path.variables()) {
             List<Descriptors.FieldDescriptor> fields = fieldPath(input, variable);
             Descriptors.FieldDescriptor field = fields.isEmpty() ? null : fields.get(fields.size() - 1);
@@ -137,12 +143,12 @@ public final class Routes {
                 .setRequestMarshaller(ProtoUtils.marshaller(prototype))
                 .setResponseMarshaller(ProtoUtils.marshaller(DynamicMessage.getDefaultInstance(proto.getOutputType())))
                 .build();
-        return new Route(httpMethod, template, backend, method, prototype, "*".equals(rule.getBody()),
+        return new Route(httpMethod, template, backend, method, prototype, !rule.getBody().isEmpty(),
                          options.getAuth(),
                          options.getSuccessStatus() == 0 ? 200 : options.getSuccessStatus(),
                          options.getIdempotent() || "GET".equals(httpMethod),
                          options.getRateLimited(),
                          options.getDeadlineMs() == 0 ? DEFAULT_DEADLINE_MILLIS : options.getDeadlineMs(),
-                         schemas);
+                         schemas, bodyField, rule.getResponseBody());
     }
 }

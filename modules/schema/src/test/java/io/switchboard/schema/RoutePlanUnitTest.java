@@ -117,7 +117,7 @@ class RoutePlanUnitTest {
             List<Route> routes = SchemaRoutes.read("post", schemaId, POST).routes().stream()
                     .map(r -> new Route(r.httpMethod(), r.template().replace("{id}", "{name}"), "another", r.method(),
                                         r.requestType(), r.body(), r.auth(), r.successStatus(), r.idempotent(),
-                                        r.rateLimited(), r.deadlineMillis(), r.schemas()))
+                                        r.rateLimited(), r.deadlineMillis(), r.schemas(), r.bodyField(), r.responseBody()))
                     .toList();
             return new SchemaRoutes(routes, null);
         }

@@ -172,7 +172,7 @@ public final class GatewayHandler implements Handler {
             response.send();
         } else {
             response.header(HeaderNames.CONTENT_TYPE, "application/json");
-            response.send(transcoder.response(answer));
+            response.send(transcoder.response(route, answer));
         }
         return route.successStatus();
     }

@@ -2,11 +2,18 @@ package io.switchboard.gateway.transcode;
 
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
 
+import com.google.gson.Gson;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
 import com.google.protobuf.Descriptors;
+import com.google.protobuf.DynamicMessage;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.protobuf.util.JsonFormat;
@@ -21,6 +28,7 @@ import io.switchboard.schema.Routes;
  * Responses print lowerCamelCase JSON with every field, empty ones included. Thread safe.
  */
 public final class Transcoder {
+    private static final Gson GSON = new Gson();
     private static final Pattern DECIMAL = Pattern.compile("-?(\\d+(\\.\\d*)?|\\.\\d+)([eE][+-]?\\d{1,3})?");
 
     private final JsonFormat.Parser parser = JsonFormat.parser().ignoringUnknownFields();
@@ -33,7 +41,8 @@ public final class Transcoder {
      *
      * @param route     the route
      * @param variables path variables (raw, percent-encoded)
-     * @param query     query parameters (decoded), used only by routes without a body
+     * @param query     query parameters (decoded), used by routes without a body or whose body is one field (for
+     *                  the fields the body and the path do not fill)
      * @param body      the JSON body, used only by routes with one
      * @return the request
      * @throws BadRequest with a message for the client
@@ -45,15 +54,17 @@ public final class Transcoder {
             if (body.length == 0) {
                 throw new BadRequest("a JSON request body is required");
             }
-            try {
-                parser.merge(new String(body, StandardCharsets.UTF_8), builder);
-            } catch (InvalidProtocolBufferException | RuntimeException e) {
-                throw new BadRequest("malformed JSON body: " + brief(e.getMessage()));
+            String json = new String(body, StandardCharsets.UTF_8);
+            if (route.bodyField().isEmpty()) {
+                merge(json, builder);
+            } else {
+                fillField(route, json, builder, query);
             }
-        } else {
+        }
+        if (!route.body() || !route.bodyField().isEmpty()) {
             for (Map.Entry<String, List<String>> parameter : query.entrySet()) {
                 List<Descriptors.FieldDescriptor> path = Routes.fieldPath(builder.getDescriptorForType(), parameter.getKey());
-                if (!path.isEmpty()) {
+                if (!path.isEmpty() && !path.get(0).getName().equals(route.bodyField())) {
                     for (String value : parameter.getValue()) {
                         set(builder, path, parameter.getKey(), value);
                     }
@@ -71,6 +82,23 @@ public final class Transcoder {
     }
 
     /**
+     * The JSON of a route's response: the whole message, or the field its {@code response_body} names.
+     *
+     * @param route    the route
+     * @param response the response message
+     * @return UTF-8 JSON
+     */
+    public byte[] response(Route route, Message response) {
+        if (route.responseBody().isEmpty()) {
+            return response(response);
+        }
+        Descriptors.FieldDescriptor field = response.getDescriptorForType().findFieldByName(route.responseBody());
+        JsonElement whole = JsonParser.parseString(new String(response(response), StandardCharsets.UTF_8));
+        // every field is printed, so the field is there; the same escaping as the printer's (\u003c for <)
+        return GSON.toJson(whole.getAsJsonObject().get(field.getJsonName())).getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
      * The JSON of a response.
      *
      * @param response the response message
@@ -81,6 +109,68 @@ public final class Transcoder {
             return printer.print(response).getBytes(StandardCharsets.UTF_8);
         } catch (InvalidProtocolBufferException e) {
             throw new IllegalStateException("cannot print " + response.getDescriptorForType().getFullName(), e);
+        }
+    }
+
+    private void merge(String json, Message.Builder builder) throws BadRequest {
+        try {
+            parser.merge(json, builder);
+        } catch (InvalidProtocolBufferException | RuntimeException e) {
+            throw new BadRequest("malformed JSON body: " + brief(e.getMessage()));
+        }
+    }
+
+    /*
+     * body: "field": the JSON body is that field's value. It is read as one JSON value first, so that no text of it
+     * can reach another field, then merged as {"field": value}. A PATCH whose request has an update_mask field the
+     * query did not fill gets the paths the body sets, as grpc-gateway derives them.
+     */
+    private void fillField(Route route, String json, Message.Builder builder, Map<String, List<String>> query)
+            throws BadRequest {
+        JsonElement value;
+        try {
+            value = JsonParser.parseString(json);
+        } catch (JsonParseException e) {
+            throw new BadRequest("malformed JSON body: " + brief(e.getMessage()));
+        }
+        Descriptors.FieldDescriptor field = builder.getDescriptorForType().findFieldByName(route.bodyField());
+        JsonObject wrapped = new JsonObject();
+        wrapped.add(field.getName(), value);
+        merge(wrapped.toString(), builder);
+        Descriptors.FieldDescriptor mask = builder.getDescriptorForType().findFieldByName("update_mask");
+        if ("PATCH".equals(route.httpMethod()) && mask != null && !mask.isRepeated()
+            && mask.getJavaType() == Descriptors.FieldDescriptor.JavaType.MESSAGE
+            && mask.getMessageType().getFullName().equals("google.protobuf.FieldMask")
+            && !query.containsKey("update_mask") && !query.containsKey("updateMask")
+            && field.getJavaType() == Descriptors.FieldDescriptor.JavaType.MESSAGE && value.isJsonObject()) {
+            List<String> paths = new ArrayList<>();
+            maskPaths(value.getAsJsonObject(), field.getMessageType(), "", paths);
+            Message.Builder fieldMask = DynamicMessage.newBuilder(mask.getMessageType());
+            Descriptors.FieldDescriptor pathsField = mask.getMessageType().findFieldByName("paths");
+            paths.forEach(path -> fieldMask.addRepeatedField(pathsField, path));
+            builder.setField(mask, fieldMask.build());
+        }
+    }
+
+    /* The field paths a JSON object sets: a nested object of a message field (not a well-known type) goes deeper. */
+    private static void maskPaths(JsonObject object, Descriptors.Descriptor type, String prefix, List<String> paths) {
+        for (Map.Entry<String, JsonElement> entry : object.entrySet()) {
+            Descriptors.FieldDescriptor field = type.findFieldByName(entry.getKey());
+            if (field == null) {
+                field = type.getFields().stream().filter(f -> f.getJsonName().equals(entry.getKey())).findFirst()
+                        .orElse(null);
+            }
+            if (field == null) {
+                continue;
+            }
+            String path = prefix + field.getName();
+            if (field.getJavaType() == Descriptors.FieldDescriptor.JavaType.MESSAGE && !field.isRepeated()
+                && !field.getMessageType().getFullName().startsWith("google.protobuf.")
+                && entry.getValue().isJsonObject() && !entry.getValue().getAsJsonObject().isEmpty()) {
+                maskPaths(entry.getValue().getAsJsonObject(), field.getMessageType(), path + ".", paths);
+            } else {
+                paths.add(path);
+            }
         }
     }
 
@@ -100,6 +190,19 @@ public final class Transcoder {
 
     private static void set(Message.Builder builder, Descriptors.FieldDescriptor field, String name, String value)
             throws BadRequest {
+        if (!field.isRepeated() && field.getJavaType() == Descriptors.FieldDescriptor.JavaType.MESSAGE
+            && field.getMessageType().getFullName().equals("google.protobuf.FieldMask")) {
+            // a field mask in the URL: its paths, comma-separated, as in its JSON form
+            Message.Builder mask = DynamicMessage.newBuilder(field.getMessageType());
+            Descriptors.FieldDescriptor paths = field.getMessageType().findFieldByName("paths");
+            for (String path : value.split(",")) {
+                if (!path.isBlank()) {
+                    mask.addRepeatedField(paths, path.trim());
+                }
+            }
+            builder.setField(field, mask.build());
+            return;
+        }
         Object converted;
         try {
             converted = switch (field.getJavaType()) {

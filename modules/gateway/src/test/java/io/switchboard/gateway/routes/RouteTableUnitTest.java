@@ -166,13 +166,21 @@ class RouteTableUnitTest {
     }
 
     @Test
-    void aBodyOtherThanTheWholeMessageIsRefused() {
-        HttpRule rule = HttpRule.newBuilder().setPost("/x").setBody("name").build();
+    void aBodyOrResponseBodyMustNameATopLevelField() {
+        HttpRule body = HttpRule.newBuilder().setPost("/x").setBody("child").setResponseBody("tags").build();
+        Route route = RouteTable.of(List.of(DynamicProtos.service("demo", body))).routes().get(0);
+        assertThat(route.body()).isTrue();
+        assertThat(route.bodyField()).isEqualTo("child");
+        assertThat(route.responseBody()).isEqualTo("tags");
 
-        assertThatThrownBy(() -> RouteTable.of(List.of(DynamicProtos.service("demo", rule))))
-                .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("test.Demo.M0")
-                .hasMessageContaining("only body \"*\"");
+        for (HttpRule rule : List.of(HttpRule.newBuilder().setPost("/x").setBody("nosuch").build(),
+                                     HttpRule.newBuilder().setPost("/x").setBody("child.name").build(),
+                                     HttpRule.newBuilder().setGet("/x").setResponseBody("nosuch").build())) {
+            assertThatThrownBy(() -> RouteTable.of(List.of(DynamicProtos.service("demo", rule))))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("test.Demo.M0")
+                    .hasMessageContaining("names no top-level field of test.Sample");
+        }
     }
 
     @Test
