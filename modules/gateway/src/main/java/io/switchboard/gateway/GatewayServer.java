@@ -2,12 +2,14 @@ package io.switchboard.gateway;
 
 import java.lang.System.Logger.Level;
 import java.util.Optional;
+import java.util.Set;
 
 import io.helidon.config.Config;
 import io.helidon.metrics.api.Metrics;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.HttpRouting;
 import io.switchboard.gateway.edge.Edge;
+import io.switchboard.gateway.routes.RouteTable;
 import io.switchboard.gateway.upstream.Upstreams;
 import io.switchboard.identity.WorkloadTls;
 import io.switchboard.registry.Balancing;
@@ -80,6 +82,16 @@ public final class GatewayServer implements AutoCloseable {
      */
     public int port() {
         return server.port();
+    }
+
+    /**
+     * The services the gateway has routes to now.
+     *
+     * @return backend names; empty until the routes are known
+     */
+    public Set<String> routedServices() {
+        RouteTable table = routes.get();
+        return table == null ? Set.of() : table.backends();
     }
 
     @Override

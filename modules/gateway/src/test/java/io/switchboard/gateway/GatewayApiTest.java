@@ -12,6 +12,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.logging.Handler;
@@ -54,6 +55,8 @@ class GatewayApiTest {
         gateway = STACK.start(GatewayServer.start(STACK.serviceConfig(hub.port(), Map.of(
                 "gateway.login-limit.capacity", "1000", "gateway.login-limit.per-second", "1000"))));
         await().atMost(Duration.ofSeconds(10)).until(() -> get("/observe/health/ready", Map.of()).statusCode() == 200);
+        // ready means the gateway read the registry; user and post may have registered just after
+        await().atMost(Duration.ofSeconds(10)).until(() -> gateway.routedServices().containsAll(Set.of("user", "post")));
     }
 
     @Test
@@ -272,6 +275,10 @@ class GatewayApiTest {
         HttpResponse<String> refused = post("/user/login", wrong, Map.of());
         assertError(refused, 429, "RESOURCE_EXHAUSTED");
         assertThat(Integer.parseInt(refused.headers().firstValue("Retry-After").orElseThrow())).isBetween(240, 300);
+        // the user service's google.rpc.Status details reach the client as error.details
+        JsonObject detail = json(refused).getAsJsonObject("error").getAsJsonArray("details").get(0).getAsJsonObject();
+        assertThat(detail.get("@type").getAsString()).isEqualTo("type.googleapis.com/google.rpc.RetryInfo");
+        assertThat(detail.get("retryDelay").getAsString()).endsWith("s");
     }
 
     @Test

@@ -9,7 +9,9 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.WeakHashMap;
+import java.util.stream.Collectors;
 
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.switchboard.api.hub.v1.ApiSchema;
@@ -65,6 +67,9 @@ final class Gateways {
                 .build();
         await().atMost(Duration.ofSeconds(10))
                 .until(() -> HTTP.send(ready, HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
+        // ready means the gateway read the registry: the instances may have registered just after
+        Set<String> services = Arrays.stream(instances).map(Instance::getService).collect(Collectors.toSet());
+        await().atMost(Duration.ofSeconds(10)).until(() -> gateway.routedServices().containsAll(services));
         return gateway;
     }
 

@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
+import com.google.gson.JsonArray;
 import com.google.protobuf.Message;
 import io.grpc.Metadata;
 import io.grpc.Status;
@@ -165,7 +166,8 @@ public final class GatewayHandler implements Handler {
             if (grpc.getCode() == Status.Code.RESOURCE_EXHAUSTED) {
                 response.header(HeaderNames.RETRY_AFTER, String.valueOf(HttpErrors.retryAfterSeconds(e)));
             }
-            return error(response, HttpErrors.httpStatus(grpc.getCode()), grpc.getCode().name(), message, requestId);
+            return error(response, HttpErrors.httpStatus(grpc.getCode()), grpc.getCode().name(), message, requestId,
+                         HttpErrors.details(e));
         }
         response.status(io.helidon.http.Status.create(route.successStatus()));
         if (route.successStatus() == 204) {
@@ -239,9 +241,14 @@ public final class GatewayHandler implements Handler {
     }
 
     private static int error(ServerResponse response, int status, String code, String message, String requestId) {
+        return error(response, status, code, message, requestId, null);
+    }
+
+    private static int error(ServerResponse response, int status, String code, String message, String requestId,
+                             JsonArray details) {
         response.status(io.helidon.http.Status.create(status));
         response.header(HeaderNames.CONTENT_TYPE, "application/json");
-        response.send(HttpErrors.body(code, message, requestId));
+        response.send(HttpErrors.body(code, message, requestId, details));
         return status;
     }
 

@@ -3,10 +3,14 @@ package io.switchboard.gateway.edge;
 import java.nio.charset.StandardCharsets;
 import java.util.regex.Pattern;
 
+import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import com.google.protobuf.Any;
 import com.google.protobuf.Duration;
 import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.util.JsonFormat;
+import com.google.rpc.ErrorDetailsProto;
 import com.google.rpc.RetryInfo;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -14,7 +18,8 @@ import io.grpc.protobuf.StatusProto;
 
 /**
  * Errors as the API promises them: {@code {"error": {"code", "message", "requestId"}}} with the HTTP status mapped
- * from the gRPC status. Never a stack trace.
+ * from the gRPC status, and {@code "details"} when the backend sent a {@code google.rpc.Status} with some
+ * ({@code grpc-status-details-bin}). Never a stack trace.
  */
 final class HttpErrors {
     /* Retry-After when a backend says RESOURCE_EXHAUSTED without saying for how long. */
@@ -26,7 +31,43 @@ final class HttpErrors {
     private static final Pattern INTERNAL_ADDRESS = Pattern.compile(
             "remote_addr|local_addr|\\b\\d{1,3}(\\.\\d{1,3}){3}\\b|\\[[0-9a-fA-F:]+]|/[^\\s/]+:\\d{2,5}\\b");
 
+    /* The standard error details (google/rpc/error_details.proto), less DebugInfo: its stack entries stay inside. */
+    private static final JsonFormat.TypeRegistry DETAILS = JsonFormat.TypeRegistry.newBuilder()
+            .add(ErrorDetailsProto.getDescriptor().getMessageTypes().stream()
+                         .filter(type -> !type.getName().equals("DebugInfo")).toList())
+            .build();
+    private static final JsonFormat.Printer PRINTER = JsonFormat.printer().usingTypeRegistry(DETAILS)
+            .omittingInsignificantWhitespace();
+
     private HttpErrors() {
+    }
+
+    /**
+     * The details of a backend's {@code google.rpc.Status}, as JSON: each standard detail printed with its
+     * {@code @type} (BadRequest, RetryInfo, ErrorInfo, ...), any other only by its {@code @type}. DebugInfo is left
+     * out. Null when there are none.
+     */
+    static JsonArray details(StatusRuntimeException e) {
+        com.google.rpc.Status status = StatusProto.fromThrowable(e);
+        if (status == null || status.getDetailsCount() == 0) {
+            return null;
+        }
+        JsonArray details = new JsonArray();
+        for (Any detail : status.getDetailsList()) {
+            String type = detail.getTypeUrl().substring(detail.getTypeUrl().lastIndexOf('/') + 1);
+            if (type.equals("google.rpc.DebugInfo")) {
+                continue;
+            }
+            try {
+                details.add(JsonParser.parseString(PRINTER.print(detail)));
+            } catch (InvalidProtocolBufferException | RuntimeException unknown) {
+                // a type the gateway does not know, or bytes that do not parse: its name only
+                JsonObject named = new JsonObject();
+                named.addProperty("@type", detail.getTypeUrl());
+                details.add(named);
+            }
+        }
+        return details.isEmpty() ? null : details;
     }
 
     /**
@@ -83,10 +124,17 @@ final class HttpErrors {
     }
 
     static byte[] body(String code, String message, String requestId) {
+        return body(code, message, requestId, null);
+    }
+
+    static byte[] body(String code, String message, String requestId, JsonArray details) {
         JsonObject error = new JsonObject();
         error.addProperty("code", code);
         error.addProperty("message", message);
         error.addProperty("requestId", requestId);
+        if (details != null) {
+            error.add("details", details);
+        }
         JsonObject body = new JsonObject();
         body.add("error", error);
         return body.toString().getBytes(StandardCharsets.UTF_8);
