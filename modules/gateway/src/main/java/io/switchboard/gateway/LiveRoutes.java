@@ -12,6 +12,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
+import java.util.stream.Collectors;
 
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -51,8 +52,9 @@ final class LiveRoutes implements Supplier<RouteTable>, AutoCloseable {
     private volatile Counts counts = new Counts(Map.of(), Map.of(), Map.of());
     /* the rest is touched by the builder thread only */
     private final Map<String, SchemaRoutes> read = new HashMap<>();
-    private final Set<String> logged = new HashSet<>();
+    private final Set<String> unfetched = new HashSet<>();
     private final Set<String> gauged = new HashSet<>();
+    private Set<String> conflicts = Set.of();
     private RoutePlan plan = RoutePlan.EMPTY;
     private Map<String, String> described = Map.of();
 
@@ -137,11 +139,12 @@ final class LiveRoutes implements Supplier<RouteTable>, AutoCloseable {
             return routes;
         }, plan);
         read.keySet().retainAll(used);
-        for (RoutePlan.Conflict conflict : plan.conflicts()) {
-            if (logged.add(conflict.toString())) {
-                LOG.log(Level.WARNING, conflict.toString());
-            }
-        }
+        unfetched.retainAll(instances.stream().map(Instance::getSchemaId).collect(Collectors.toSet()));
+        // each conflict once while it lasts (again if it ends and comes back)
+        Set<String> now = new HashSet<>();
+        plan.conflicts().forEach(conflict -> now.add(conflict.toString()));
+        now.stream().filter(conflict -> !conflicts.contains(conflict)).sorted().forEach(c -> LOG.log(Level.WARNING, c));
+        conflicts = now;
         RouteTable next = RouteTable.of(plan.routes(), plan.unavailable());
         upstreams.use(next);
         table = next;
@@ -164,13 +167,13 @@ final class LiveRoutes implements Supplier<RouteTable>, AutoCloseable {
                 return refuse(name, SchemaRoutes.refused(e.getStatus().getDescription()));
             }
             // NOT_FOUND too: a schema etcd lost is published again by the instances that serve it
-            if (logged.add("fetch " + schemaId)) {
+            if (unfetched.add(schemaId)) {
                 LOG.log(Level.WARNING, "cannot fetch the API of " + name + " from the hub (" + e.getStatus().getCode()
                                        + "); its instances get no calls until it is read, trying every second");
             }
             return null;
         }
-        logged.remove("fetch " + schemaId);
+        unfetched.remove(schemaId);
         return refuse(name, SchemaRoutes.read(service, schemaId, schema));
     }
 

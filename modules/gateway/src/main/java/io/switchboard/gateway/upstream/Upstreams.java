@@ -95,6 +95,10 @@ public final class Upstreams implements AutoCloseable {
      * @param table the table about to serve
      */
     public synchronized void use(RouteTable table) {
+        if (sweeper.isShutdown()) {
+            // closed: a table built while the gateway stops opens nothing
+            return;
+        }
         Map<Upstream, Set<String>> idempotent = new HashMap<>();
         for (Route route : table.routes()) {
             Set<String> methods = idempotent.computeIfAbsent(Upstream.of(route), u -> new HashSet<>());
