@@ -50,24 +50,6 @@ TOKEN=$(curl -sf -X POST "$B/user/login" -H 'Content-Type: application/json' -d 
 ID=$(curl -sf -X POST "$B/post" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
      -d '{"title":"a/b","content":"benchmark text"}' | sed -n 's/.*"id":"\([^"]*\)".*/\1/p')
 
-COST=../shared/tools/http-cost.sh
-cost() { # URL PID: prints "cpu_us_per_req req/s p99"
-    local out
-    if [ -x "$COST" ]; then
-        out=$("$COST" "$1" 64 "$SECS" "$2")
-        echo "$(echo "$out" | sed -n 's/.*cpu_us_per_req=\([^ ]*\).*/\1/p') $(echo "$out" \
-              | sed -n 's/.*req\/s=\([^ ]*\).*/\1/p') $(echo "$out" | sed -n 's/.* p99=\([^ ]*\).*/\1/p')"
-    else
-        local t0 t1 w
-        t0=$(awk '{print $14+$15}' "/proc/$2/stat")
-        w=$(wrk -t2 -c64 -d"${SECS}s" --latency "$1")
-        t1=$(awk '{print $14+$15}' "/proc/$2/stat")
-        awk -v d="$((t1 - t0))" -v t="$(getconf CLK_TCK)" -v n="$(echo "$w" | awk '/requests in/{print $1}')" \
-            -v r="$(echo "$w" | awk '/Requests\/sec/{print $2}')" -v p="$(echo "$w" | awk '$1=="99%"{print $2}')" \
-            'BEGIN{printf "%.1f %s %s\n", d*1e6/t/n, r, p}'
-    fi
-}
-
 echo "warming up both gateways ($WARMUP s each)..."
 wrk -t2 -c64 -d"${WARMUP}s" "http://127.0.0.1:${PORT[a]}/post/$ID" >/dev/null
 wrk -t2 -c64 -d"${WARMUP}s" "$B/post/$ID" >/dev/null
@@ -77,12 +59,11 @@ echo "GET /post/{id}, 64 connections, $ROUNDS rounds of $SECS s each, alternatin
 : >"$WORK/b.txt"
 for round in $(seq 1 "$ROUNDS"); do
     for side in a b; do
-        read -r us rps p99 < <(cost "http://127.0.0.1:${PORT[$side]}/post/$ID" "${PID[$side]}")
+        read -r us rps p99 < <(round_cost "http://127.0.0.1:${PORT[$side]}/post/$ID" "${PID[$side]}" "$SECS")
         echo "$us" >>"$WORK/$side.txt"
         printf 'round %d %s: cpu-us/req=%s req/s=%s p99=%s\n' "$round" "$side" "$us" "$rps" "$p99"
     done
 done
-median() { sort -n "$1" | awk '{v[NR]=$1} END{print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
 MA=$(median "$WORK/a.txt")
 MB=$(median "$WORK/b.txt")
 printf 'median cpu-us/req: A %s, B %s, B/A %s\n' "$MA" "$MB" "$(awk -v a="$MA" -v b="$MB" 'BEGIN{printf "%.2f", b/a}')"

@@ -76,3 +76,24 @@ stack_cleanup() {
     done
     wait 2>/dev/null || true
 }
+
+# round_cost URL PID SECONDS: one round of GET URL at 64 connections; prints "cpu_us_per_req req/s p99" of the
+# process PID (../shared/tools/http-cost.sh when present, else the same wrk + /proc arithmetic)
+round_cost() {
+    local out t0 t1 w cost=../shared/tools/http-cost.sh
+    if [ -x "$cost" ]; then
+        out=$("$cost" "$1" 64 "$3" "$2")
+        echo "$(echo "$out" | sed -n 's/.*cpu_us_per_req=\([^ ]*\).*/\1/p') $(echo "$out" \
+              | sed -n 's/.*req\/s=\([^ ]*\).*/\1/p') $(echo "$out" | sed -n 's/.* p99=\([^ ]*\).*/\1/p')"
+    else
+        t0=$(awk '{print $14+$15}' "/proc/$2/stat")
+        w=$(wrk -t2 -c64 -d"${3}s" --latency "$1")
+        t1=$(awk '{print $14+$15}' "/proc/$2/stat")
+        awk -v d="$((t1 - t0))" -v t="$(getconf CLK_TCK)" -v n="$(echo "$w" | awk '/requests in/{print $1}')" \
+            -v r="$(echo "$w" | awk '/Requests\/sec/{print $2}')" -v p="$(echo "$w" | awk '$1=="99%"{print $2}')" \
+            'BEGIN{printf "%.1f %s %s\n", d*1e6/t/n, r, p}'
+    fi
+}
+
+# median FILE: the median of the numbers in FILE, one a line
+median() { sort -n "$1" | awk '{v[NR]=$1} END{print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }

@@ -88,7 +88,6 @@ for round in $(seq 1 "$ROUNDS"); do
                "$round" "$side" "$gus" "$pus" "$rps" "$p99"
     done
 done
-median() { sort -n "$1" | awk '{v[NR]=$1} END{print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
 for process in gateway post; do
     ma=$(median "$WORK/a-$process.txt"); mb=$(median "$WORK/b-$process.txt")
     printf 'median %s cpu-us/req: A (plaintext) %s, B (mutual TLS) %s, B/A %s\n' "$process" "$ma" "$mb" \
