@@ -55,15 +55,8 @@ wrk -t2 -c64 -d"${WARMUP}s" "http://127.0.0.1:${PORT[a]}/post/$ID" >/dev/null
 wrk -t2 -c64 -d"${WARMUP}s" "$B/post/$ID" >/dev/null
 
 echo "GET /post/{id}, 64 connections, $ROUNDS rounds of $SECS s each, alternating (A = $REV, B = this tree)"
-: >"$WORK/a.txt"
-: >"$WORK/b.txt"
-for round in $(seq 1 "$ROUNDS"); do
-    for side in a b; do
-        read -r us rps p99 < <(round_cost "http://127.0.0.1:${PORT[$side]}/post/$ID" "${PID[$side]}" "$SECS")
-        echo "$us" >>"$WORK/$side.txt"
-        printf 'round %d %s: cpu-us/req=%s req/s=%s p99=%s\n' "$round" "$side" "$us" "$rps" "$p99"
-    done
-done
+declare -A URL=([a]="http://127.0.0.1:${PORT[a]}/post/$ID" [b]="$B/post/$ID")
+alternate_rounds "$ROUNDS" "$SECS" a b
 MA=$(median "$WORK/a.txt")
 MB=$(median "$WORK/b.txt")
 printf 'median cpu-us/req: A %s, B %s, B/A %s\n' "$MA" "$MB" "$(awk -v a="$MA" -v b="$MB" 'BEGIN{printf "%.2f", b/a}')"

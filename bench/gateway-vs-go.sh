@@ -68,14 +68,7 @@ echo "warming up both gateways ($WARMUP s each)..."
 for side in go ours; do wrk -t2 -c64 -d"${WARMUP}s" "${URL[$side]}" >/dev/null; done
 
 echo "GET /post/{id}, 64 connections, $ROUNDS rounds of $SECS s each, alternating (go = the reference, ours = this tree)"
-for side in go ours; do : >"$WORK/$side.txt"; done
-for round in $(seq 1 "$ROUNDS"); do
-    for side in go ours; do
-        read -r us rps p99 < <(round_cost "${URL[$side]}" "${PID[$side]}" "$SECS")
-        echo "$us" >>"$WORK/$side.txt"
-        printf 'round %d %s: gateway cpu-us/req=%s req/s=%s p99=%s\n' "$round" "$side" "$us" "$rps" "$p99"
-    done
-done
+alternate_rounds "$ROUNDS" "$SECS" go ours
 MG=$(median "$WORK/go.txt")
 MO=$(median "$WORK/ours.txt")
 printf 'median gateway cpu-us/req: go %s, ours %s, ours/go %s\n' "$MG" "$MO" \

@@ -97,3 +97,19 @@ round_cost() {
 
 # median FILE: the median of the numbers in FILE, one a line
 median() { sort -n "$1" | awk '{v[NR]=$1} END{print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
+
+# alternate_rounds ROUNDS SECONDS SIDE...: ROUNDS rounds of round_cost on each side in turn (URL[side], PID[side]),
+# so that the machine's drift hits every side alike; prints each round and keeps each side's figures, one a line, in
+# $WORK/SIDE.txt
+alternate_rounds() {
+    local rounds=$1 secs=$2 round side us rps p99
+    shift 2
+    for side in "$@"; do : >"$WORK/$side.txt"; done
+    for round in $(seq 1 "$rounds"); do
+        for side in "$@"; do
+            read -r us rps p99 < <(round_cost "${URL[$side]}" "${PID[$side]}" "$secs")
+            echo "$us" >>"$WORK/$side.txt"
+            printf 'round %d %s: cpu-us/req=%s req/s=%s p99=%s\n' "$round" "$side" "$us" "$rps" "$p99"
+        done
+    done
+}
