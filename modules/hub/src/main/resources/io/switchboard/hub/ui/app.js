@@ -242,27 +242,24 @@
       return;
     }
     routesAt = Date.now();
-    fetch("/ui/api/routes", {cache: "no-store"})
-      .then((response) => {
-        if (!response.ok) {
-          throw new Error("HTTP " + response.status);
-        }
-        return response.json();
-      })
+    getJson("/ui/api/routes")
       .then(renderRoutes)
       .catch(() => {
         $("routes-summary").textContent = "routes unavailable";
       });
   }
 
+  function getJson(url) {
+    return fetch(url, {cache: "no-store"}).then((response) => {
+      if (!response.ok) {
+        throw new Error("HTTP " + response.status);
+      }
+      return response.json();
+    });
+  }
+
   function poll() {
-    fetch("/ui/api/services", {cache: "no-store"})
-      .then((response) => {
-        if (!response.ok) {
-          throw new Error("HTTP " + response.status);
-        }
-        return response.json();
-      })
+    getJson("/ui/api/services")
       .then(accept)
       .catch(() => {
         hubReachable = false;
