@@ -54,6 +54,7 @@ public final class DynamicProtos {
                 .addField(field("page_token", 12, FieldDescriptorProto.Type.TYPE_STRING))
                 .addField(field("update_mask", 13, FieldDescriptorProto.Type.TYPE_MESSAGE)
                                   .setTypeName(".google.protobuf.FieldMask"))
+                .addField(field("small_ratio", 14, FieldDescriptorProto.Type.TYPE_FLOAT))
                 .build();
         EnumDescriptorProto kind = EnumDescriptorProto.newBuilder()
                 .setName("Kind")

@@ -219,6 +219,8 @@ class DiscoveryTest {
             await().atMost(Duration.ofSeconds(5)).until(all::synced);
             ApiSchema schema = ApiSchemas.of(List.of(PostServiceGrpc.getServiceDescriptor()));
             Registration first = hub.registry.register(Hubs.instance("all-a", "a-1", old.port), TTL);
+            // registered before the others, so that its record's revision is the lowest
+            await().atMost(Duration.ofSeconds(5)).until(first::healthy);
             hub.registry.register(Hubs.instance("all-a", "a-2", fresh.port).toBuilder().setVersion("2").build(), schema,
                                   TTL);
             hub.register("all-b", "b-1", 9003, TTL);

@@ -21,11 +21,13 @@ import io.switchboard.schema.Route;
 import io.switchboard.schema.Routes;
 
 /**
- * HTTP/JSON to protobuf and back, with protobuf-java-util's JsonFormat: the JSON body fills the whole request
- * message (lowerCamelCase or proto field names; unknown fields ignored), path variables and, for routes without a
- * body, query parameters fill the fields they name, through nested messages ({@code post.id}; proto or JSON names):
- * strings, integers, booleans, decimal numbers and enum values (by name or number), repeated ones once per value.
- * Responses print lowerCamelCase JSON with every field, empty ones included. Thread safe.
+ * HTTP/JSON to protobuf and back, with protobuf-java-util's JsonFormat, as the route's {@code google.api.http} rule
+ * says. The JSON body fills the whole request message, or the one field its {@code body} names (lowerCamelCase or
+ * proto field names; unknown fields ignored). Path variables and, unless the body is the whole message, query
+ * parameters fill the fields they name, through nested messages ({@code post.id}; proto or JSON names): strings,
+ * integers, booleans, decimal numbers, enum values (by name or number) and field masks, repeated fields once per
+ * value. Responses print lowerCamelCase JSON with every field, empty ones included: the whole message, or the field
+ * its {@code response_body} names. Thread safe.
  */
 public final class Transcoder {
     private static final Gson GSON = new Gson();
@@ -215,7 +217,7 @@ public final class Transcoder {
                 default -> throw new NumberFormatException();
             };
             case DOUBLE -> decimal(value);
-            case FLOAT -> (float) decimal(value);
+            case FLOAT -> toFloat(decimal(value));
             case ENUM -> enumValue(field, value);
             default -> throw new BadRequest("parameter " + name + " cannot be given in the URL");
             };
@@ -240,6 +242,13 @@ public final class Transcoder {
             throw new NumberFormatException();
         }
         return parsed;
+    }
+
+    private static float toFloat(double value) {
+        if (Math.abs(value) > Float.MAX_VALUE) {
+            throw new NumberFormatException();
+        }
+        return (float) value;
     }
 
     /* An enum value by name, or by the number of a value the enum declares. */

@@ -217,7 +217,7 @@ class TranscoderUnitTest {
     @ValueSource(strings = {"count=abc", "count=2147483648", "count=1.0", "count=", "count= 1", "big=9223372036854775808",
                             "big=0x10", "flag=1", "flag=TRUE", "flag=yes", "flag=", "kind=THIRD", "kind=7", "kind=",
                             "ratio=NaN", "ratio=Infinity", "ratio=1e999", "ratio=0x1p3", "ratio=1d", "ratio= 1",
-                            "ratio=1,5", "child.count=x"})
+                            "ratio=1,5", "child.count=x", "small_ratio=1e39", "small_ratio=-1e39"})
     void aQueryValueThatIsNotItsFieldsTypeIsABadRequestNamingTheParameter(String parameter) {
         String name = parameter.substring(0, parameter.indexOf('='));
         String value = parameter.substring(parameter.indexOf('=') + 1);
@@ -232,10 +232,12 @@ class TranscoderUnitTest {
     void queryParametersFillEnumsDecimalsAndFieldsOfNestedMessages() throws Exception {
         Message request = transcoder.request(SAMPLE_GET, Map.of(),
                                              query("kind", "SECOND", "ratio", "-1.5e3", "child.name", "inner",
-                                                   "child.child.count", "7", "child.pageToken", "t"), NO_BODY);
+                                                   "child.child.count", "7", "child.pageToken", "t",
+                                                   "small_ratio", "0.25"), NO_BODY);
 
         assertThat(((Descriptors.EnumValueDescriptor) request.getField(field("kind"))).getName()).isEqualTo("SECOND");
         assertThat(request.getField(field("ratio"))).isEqualTo(-1500.0);
+        assertThat(request.getField(field("small_ratio"))).isEqualTo(0.25f);
         Message child = (Message) request.getField(field("child"));
         assertThat(child.getField(field("name"))).isEqualTo("inner");
         assertThat(child.getField(field("page_token"))).isEqualTo("t");

@@ -10,6 +10,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 
@@ -137,7 +138,14 @@ public final class WatchingDiscovery implements Discovery, AutoCloseable {
     private record InstanceAddresses(ServiceEndpoints endpoints, Predicate<Instance> which) implements AddressSource {
         @Override
         public AutoCloseable subscribe(Consumer<List<EquivalentAddressGroup>> listener) {
-            return endpoints.subscribe(instances -> listener.accept(addresses(instances.stream().filter(which).toList())));
+            // fed by the watch of every service: a change elsewhere leaves this channel's instances as they were
+            AtomicReference<List<Instance>> last = new AtomicReference<>();
+            return endpoints.subscribe(instances -> {
+                List<Instance> taken = instances.stream().filter(which).toList();
+                if (!taken.equals(last.getAndSet(taken))) {
+                    listener.accept(addresses(taken));
+                }
+            });
         }
     }
 }
