@@ -1,7 +1,6 @@
 package io.switchboard.gateway;
 
 import java.lang.System.Logger.Level;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -51,11 +50,10 @@ final class LiveRoutes implements Supplier<RouteTable>, AutoCloseable {
     private volatile RouteTable table;
     private volatile Counts counts = new Counts(Map.of(), Map.of(), Map.of());
     /* the rest is touched by the builder thread only */
-    private final Map<String, SchemaRoutes> read = new HashMap<>();
+    private final RoutePlan.Follower plans = new RoutePlan.Follower(this::read, true);
     private final Set<String> unfetched = new HashSet<>();
     private final Set<String> gauged = new HashSet<>();
     private Set<String> conflicts = Set.of();
-    private RoutePlan plan = RoutePlan.EMPTY;
     private Map<String, String> described = Map.of();
 
     private LiveRoutes(Discovery discovery, Upstreams upstreams, MeterRegistry meters) {
@@ -112,8 +110,7 @@ final class LiveRoutes implements Supplier<RouteTable>, AutoCloseable {
             return;
         }
         try {
-            swap(all.instances());
-            if (plan.incomplete()) {
+            if (swap(all.instances()).incomplete()) {
                 builder.schedule(this::rebuild, RETRY_MILLIS, TimeUnit.MILLISECONDS);
             }
         } catch (RuntimeException e) {
@@ -123,22 +120,8 @@ final class LiveRoutes implements Supplier<RouteTable>, AutoCloseable {
         }
     }
 
-    private void swap(List<Instance> instances) {
-        Set<String> used = new HashSet<>();
-        plan = RoutePlan.of(instances, (service, schemaId) -> {
-            String key = service + " " + schemaId;
-            SchemaRoutes routes = read.get(key);
-            if (routes == null) {
-                routes = read(service, schemaId);
-                if (routes == null) {
-                    return null;
-                }
-                read.put(key, routes);
-            }
-            used.add(key);
-            return routes;
-        }, plan);
-        read.keySet().retainAll(used);
+    private RoutePlan swap(List<Instance> instances) {
+        RoutePlan plan = plans.plan(instances);
         unfetched.retainAll(instances.stream().map(Instance::getSchemaId).collect(Collectors.toSet()));
         // each conflict once while it lasts (again if it ends and comes back)
         Set<String> now = new HashSet<>();
@@ -154,6 +137,7 @@ final class LiveRoutes implements Supplier<RouteTable>, AutoCloseable {
         plan.conflicts().forEach(conflict -> conflicts.merge(conflict.loser().backend(), 1, Integer::sum));
         counts = new Counts(live, conflicts, plan.refused());
         report(next, live.keySet());
+        return plan;
     }
 
     /* What one schema of a service gives, null when it cannot be fetched just now. */

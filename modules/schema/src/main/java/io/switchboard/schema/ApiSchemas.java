@@ -86,6 +86,25 @@ public final class ApiSchemas {
     }
 
     /**
+     * A schema read from bytes that should be the one an id names.
+     *
+     * @param schemaId the id the bytes were stored or sent under
+     * @param bytes    the bytes
+     * @return the schema
+     * @throws IllegalArgumentException when the bytes are not the ones the id names, or not a schema
+     */
+    public static ApiSchema verified(String schemaId, byte[] bytes) {
+        if (!idOf(bytes).equals(schemaId)) {
+            throw new IllegalArgumentException("the schema " + schemaId + " is not the one its id names");
+        }
+        try {
+            return ApiSchema.parseFrom(bytes);
+        } catch (InvalidProtocolBufferException e) {
+            throw new IllegalArgumentException("the schema " + schemaId + " is not an ApiSchema");
+        }
+    }
+
+    /**
      * Builds a schema's files and finds the services it names, with the options of their methods and services read
      * with the HTTP rule and route extensions.
      *

@@ -36,7 +36,7 @@ import io.switchboard.api.hub.v1.Instance;
  */
 public final class RoutePlan {
     /** The plan of an empty registry. */
-    public static final RoutePlan EMPTY = new RoutePlan(List.of(), List.of(), Set.of(), Map.of(), Map.of(), false);
+    public static final RoutePlan EMPTY = new RoutePlan(List.of(), List.of(), Set.of(), List.of(), Map.of(), false);
 
     private static final Comparator<Claim> PRECEDENCE = Comparator.comparing((Claim c) -> !c.live)
             .thenComparingLong(c -> c.since)
@@ -46,16 +46,16 @@ public final class RoutePlan {
     private final List<Route> routes;
     private final List<Conflict> conflicts;
     private final Set<String> unavailable;
-    private final Map<String, Integer> refused;
+    private final List<Refusal> refusals;
     private final Map<String, List<Claim>> kept;
     private final boolean incomplete;
 
-    private RoutePlan(List<Route> routes, List<Conflict> conflicts, Set<String> unavailable, Map<String, Integer> refused,
+    private RoutePlan(List<Route> routes, List<Conflict> conflicts, Set<String> unavailable, List<Refusal> refusals,
                       Map<String, List<Claim>> kept, boolean incomplete) {
         this.routes = routes;
         this.conflicts = conflicts;
         this.unavailable = unavailable;
-        this.refused = refused;
+        this.refusals = refusals;
         this.kept = kept;
         this.incomplete = incomplete;
     }
@@ -82,7 +82,7 @@ public final class RoutePlan {
             }
         }
         boolean incomplete = false;
-        Map<String, Integer> refused = new TreeMap<>();
+        List<Refusal> refusals = new ArrayList<>();
         Map<String, List<Claim>> claims = new TreeMap<>();
         for (Map.Entry<String, Map<String, Long>> service : served.entrySet()) {
             Map<List<String>, Claim> merged = new LinkedHashMap<>();
@@ -92,7 +92,7 @@ public final class RoutePlan {
                 if (given == null) {
                     unread = true;
                 } else if (given.refusal() != null) {
-                    refused.merge(service.getKey(), 1, Integer::sum);
+                    refusals.add(new Refusal(service.getKey(), schema.getKey(), given.refusal()));
                 } else {
                     for (Route route : given.routes()) {
                         merged.merge(List.of(route.method().getFullMethodName(), route.httpMethod(), route.template()),
@@ -123,7 +123,7 @@ public final class RoutePlan {
             routes.add(winner.route);
             contenders.subList(1, contenders.size()).forEach(loser -> conflicts.add(new Conflict(loser.route, winner.route)));
         }
-        return new RoutePlan(List.copyOf(routes), List.copyOf(conflicts), Set.copyOf(unavailable), Map.copyOf(refused),
+        return new RoutePlan(List.copyOf(routes), List.copyOf(conflicts), Set.copyOf(unavailable), List.copyOf(refusals),
                              Map.copyOf(kept), incomplete);
     }
 
@@ -155,12 +155,23 @@ public final class RoutePlan {
     }
 
     /**
+     * The schemas of live instances that were refused, and why.
+     *
+     * @return refusals, by service and schema id
+     */
+    public List<Refusal> refusals() {
+        return refusals;
+    }
+
+    /**
      * How many schemas of each service's live instances were refused.
      *
      * @return counts by service; services with none are absent
      */
     public Map<String, Integer> refused() {
-        return refused;
+        Map<String, Integer> counts = new TreeMap<>();
+        refusals.forEach(refusal -> counts.merge(refusal.service(), 1, Integer::sum));
+        return counts;
     }
 
     /**
@@ -217,6 +228,65 @@ public final class RoutePlan {
          */
         public static SchemaRoutes refused(String reason) {
             return new SchemaRoutes(List.of(), reason);
+        }
+    }
+
+    /**
+     * A schema of a service refused, and why.
+     *
+     * @param service  the service its instances registered as
+     * @param schemaId the schema's id
+     * @param reason   why
+     */
+    public record Refusal(String service, String schemaId, String reason) {
+    }
+
+    /**
+     * The plans of a registry that changes: what each schema gives each service is read once, while an instance
+     * names it. Not thread safe: one caller at a time.
+     */
+    public static final class Follower {
+        private final BiFunction<String, String, SchemaRoutes> read;
+        private final boolean keepGone;
+        private final Map<List<String>, SchemaRoutes> known = new HashMap<>();
+        private RoutePlan last = EMPTY;
+
+        /**
+         * Follows with the given reader.
+         *
+         * @param read     what a service's schema gives, by service and schema id; null when it cannot be read just
+         *                 now (it is asked again for the next plan)
+         * @param keepGone whether each plan keeps the routes of the services gone since the plans before (a gateway's)
+         *                 or has only those of live instances (a view of the registry now)
+         */
+        public Follower(BiFunction<String, String, SchemaRoutes> read, boolean keepGone) {
+            this.read = read;
+            this.keepGone = keepGone;
+        }
+
+        /**
+         * The plan of the instances now.
+         *
+         * @param instances live instances, of every service
+         * @return the plan
+         */
+        public RoutePlan plan(List<Instance> instances) {
+            Set<List<String>> used = new HashSet<>();
+            last = of(instances, (service, schemaId) -> {
+                List<String> key = List.of(service, schemaId);
+                SchemaRoutes routes = known.get(key);
+                if (routes == null) {
+                    routes = read.apply(service, schemaId);
+                    if (routes == null) {
+                        return null;
+                    }
+                    known.put(key, routes);
+                }
+                used.add(key);
+                return routes;
+            }, keepGone ? last : EMPTY);
+            known.keySet().retainAll(used);
+            return last;
         }
     }
 

@@ -111,6 +111,29 @@ class RoutePlanUnitTest {
                 .isEqualTo("switchboard.post.v1.PostService declares the backend post but is served by another");
     }
 
+    @Test
+    void aFollowerReadsEachSchemaOnceWhileNamedAndKeepsTheRoutesOfServicesGoneOnlyWhenAsked() {
+        List<String> reads = new java.util.ArrayList<>();
+        java.util.function.BiFunction<String, String, SchemaRoutes> counting = (service, id) -> {
+            reads.add(service + " " + id);
+            return read(service, id);
+        };
+        RoutePlan.Follower gateway = new RoutePlan.Follower(counting, true);
+        RoutePlan.Follower dashboard = new RoutePlan.Follower(counting, false);
+        List<Instance> post = List.of(instance("post", "p-1", POST_ID, 10));
+        for (RoutePlan.Follower follower : List.of(gateway, dashboard)) {
+            follower.plan(post);
+            follower.plan(List.of(instance("post", "p-1", POST_ID, 10), instance("post", "p-2", POST_ID, 11)));
+        }
+        assertThat(reads).containsExactly("post " + POST_ID, "post " + POST_ID);
+
+        assertThat(gateway.plan(List.of()).routes()).hasSize(4);
+        assertThat(dashboard.plan(List.of()).routes()).isEmpty();
+        // forgotten once no instance named it: read again when one does
+        dashboard.plan(post);
+        assertThat(reads).hasSize(3);
+    }
+
     /* What a schema gives: post's API for post, and for "another" post's routes without the backend option. */
     private static SchemaRoutes read(String service, String schemaId) {
         if (service.equals("another")) {

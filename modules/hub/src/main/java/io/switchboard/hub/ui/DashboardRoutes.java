@@ -2,17 +2,11 @@ package io.switchboard.hub.ui;
 
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import com.google.protobuf.InvalidProtocolBufferException;
-import io.switchboard.api.hub.v1.ApiSchema;
 import io.switchboard.api.hub.v1.Instance;
 import io.switchboard.hub.etcd.EtcdStore;
 import io.switchboard.hub.etcd.InstanceRecord;
@@ -32,7 +26,8 @@ import io.switchboard.schema.RoutePlan.SchemaRoutes;
 final class DashboardRoutes {
     private final InstanceView view;
     private final EtcdStore store;
-    private final Map<String, SchemaRoutes> read = new HashMap<>();
+    private final RoutePlan.Follower plans = new RoutePlan.Follower((service, schemaId) -> read(service, schemaId)
+            .orElse(null), false);
 
     DashboardRoutes(InstanceView view, EtcdStore store) {
         this.view = view;
@@ -46,29 +41,7 @@ final class DashboardRoutes {
      */
     synchronized JsonObject routes() {
         List<Instance> instances = view.contents().entries().stream().map(InstanceRecord::instance).toList();
-        Set<String> used = new HashSet<>();
-        JsonArray refused = new JsonArray();
-        RoutePlan plan = RoutePlan.of(instances, (service, schemaId) -> {
-            String key = service + " " + schemaId;
-            SchemaRoutes routes = read.get(key);
-            if (routes == null) {
-                routes = read(service, schemaId).orElse(null);
-                if (routes == null) {
-                    return null;
-                }
-                read.put(key, routes);
-            }
-            used.add(key);
-            if (routes.refusal() != null) {
-                JsonObject refusal = new JsonObject();
-                refusal.addProperty("service", service);
-                refusal.addProperty("schemaId", schemaId);
-                refusal.addProperty("reason", routes.refusal());
-                refused.add(refusal);
-            }
-            return routes;
-        }, RoutePlan.EMPTY);
-        read.keySet().retainAll(used);
+        RoutePlan plan = plans.plan(instances);
 
         JsonObject root = new JsonObject();
         root.addProperty("generatedAt", Instant.now().toString());
@@ -84,6 +57,14 @@ final class DashboardRoutes {
             conflicts.add(json);
         }
         root.add("conflicts", conflicts);
+        JsonArray refused = new JsonArray();
+        for (RoutePlan.Refusal refusal : plan.refusals()) {
+            JsonObject json = new JsonObject();
+            json.addProperty("service", refusal.service());
+            json.addProperty("schemaId", refusal.schemaId());
+            json.addProperty("reason", refusal.reason());
+            refused.add(json);
+        }
         root.add("refused", refused);
         return root;
     }
@@ -100,13 +81,9 @@ final class DashboardRoutes {
             return Optional.empty();
         }
         try {
-            ApiSchema schema = ApiSchema.parseFrom(bytes.get());
-            if (!ApiSchemas.idOf(bytes.get()).equals(schemaId)) {
-                return Optional.of(SchemaRoutes.refused("the stored schema is not the one its id names"));
-            }
-            return Optional.of(SchemaRoutes.read(service, schemaId, schema));
-        } catch (InvalidProtocolBufferException e) {
-            return Optional.of(SchemaRoutes.refused("the stored schema is not an ApiSchema"));
+            return Optional.of(SchemaRoutes.read(service, schemaId, ApiSchemas.verified(schemaId, bytes.get())));
+        } catch (IllegalArgumentException e) {
+            return Optional.of(SchemaRoutes.refused("in etcd, " + e.getMessage()));
         }
     }
 

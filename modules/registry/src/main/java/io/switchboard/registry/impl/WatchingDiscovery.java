@@ -15,7 +15,6 @@ import java.util.function.Consumer;
 import java.util.function.Predicate;
 
 import com.google.protobuf.ByteString;
-import com.google.protobuf.InvalidProtocolBufferException;
 import io.grpc.Attributes;
 import io.grpc.EquivalentAddressGroup;
 import io.grpc.ManagedChannel;
@@ -75,15 +74,10 @@ public final class WatchingDiscovery implements Discovery, AutoCloseable {
     public ApiSchema schema(String schemaId) {
         ByteString bytes = hub.blocking(SCHEMA_DEADLINE)
                 .getSchema(GetSchemaRequest.newBuilder().setSchemaId(schemaId).build()).getSchema();
-        if (!ApiSchemas.idOf(bytes.toByteArray()).equals(schemaId)) {
-            throw Status.DATA_LOSS.withDescription("the hub's schema " + schemaId + " is not the one its id names")
-                    .asRuntimeException();
-        }
         try {
-            return ApiSchema.parseFrom(bytes);
-        } catch (InvalidProtocolBufferException e) {
-            throw Status.DATA_LOSS.withDescription("the hub's schema " + schemaId + " is not an ApiSchema")
-                    .asRuntimeException();
+            return ApiSchemas.verified(schemaId, bytes.toByteArray());
+        } catch (IllegalArgumentException e) {
+            throw Status.DATA_LOSS.withDescription("the hub's answer: " + e.getMessage()).asRuntimeException();
         }
     }
 
