@@ -11,6 +11,7 @@ import java.util.UUID;
 
 import io.grpc.Status;
 import io.switchboard.runtime.db.Database;
+import io.switchboard.runtime.db.KeysetTokens;
 
 /**
  * Posts in the service's own database. Lists are newest first (creation time in milliseconds, then id, both
@@ -91,7 +92,7 @@ public final class Posts {
      * @return the page and the token of the next one (empty when this is the last)
      */
     public Page list(String author, int pageSize, String pageToken) {
-        PageTokens.Position after = pageToken.isEmpty() ? null : PageTokens.decode(pageToken, author);
+        KeysetTokens.Position after = pageToken.isEmpty() ? null : PageTokens.decode(pageToken, author);
         StringBuilder sql = new StringBuilder("SELECT " + COLUMNS + " FROM posts WHERE 1 = 1");
         List<Object> parameters = new ArrayList<>();
         if (!author.isEmpty()) {
@@ -117,7 +118,7 @@ public final class Posts {
             }
             List<StoredPost> page = posts.subList(0, pageSize);
             StoredPost last = page.get(page.size() - 1);
-            return new Page(List.copyOf(page), PageTokens.encode(new PageTokens.Position(last.createdAt(), last.id()), author));
+            return new Page(List.copyOf(page), PageTokens.encode(new KeysetTokens.Position(last.createdAt(), last.id()), author));
         } catch (SQLException e) {
             throw unavailable(e);
         }

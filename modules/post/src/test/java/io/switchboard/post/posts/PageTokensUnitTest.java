@@ -5,13 +5,14 @@ import java.util.Base64;
 
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.switchboard.runtime.db.KeysetTokens;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class PageTokensUnitTest {
-    private static final PageTokens.Position AFTER = new PageTokens.Position(1_764_000_000_000L, "post-7");
+    private static final KeysetTokens.Position AFTER = new KeysetTokens.Position(1_764_000_000_000L, "post-7");
 
     @Test
     void aTokenLeadsBackToItsPositionForItsOwnFilter() {
