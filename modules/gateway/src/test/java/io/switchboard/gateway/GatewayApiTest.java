@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.logging.Handler;
 import java.util.logging.LogRecord;
@@ -23,6 +24,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.switchboard.hub.HubServer;
+import io.switchboard.comment.CommentServer;
 import io.switchboard.post.PostServer;
 import io.switchboard.testkit.Stack;
 import io.switchboard.user.UserServer;
@@ -51,12 +53,13 @@ class GatewayApiTest {
         hub = STACK.start(HubServer.start(STACK.hubConfig()));
         user = STACK.start(UserServer.start(STACK.serviceConfig(hub.port(), Map.of())));
         post = STACK.start(PostServer.start(STACK.serviceConfig(hub.port(), Map.of())));
+        STACK.start(CommentServer.start(STACK.serviceConfig(hub.port(), Map.of())));
         // every test calls from 127.0.0.1: the shared gateway's login limit must not get in their way
         gateway = STACK.start(GatewayServer.start(STACK.serviceConfig(hub.port(), Map.of(
                 "gateway.login-limit.capacity", "1000", "gateway.login-limit.per-second", "1000"))));
         await().atMost(Duration.ofSeconds(10)).until(() -> get("/observe/health/ready", Map.of()).statusCode() == 200);
-        // ready means the gateway read the registry; user and post may have registered just after
-        await().atMost(Duration.ofSeconds(10)).until(() -> gateway.routedServices().containsAll(Set.of("user", "post")));
+        // ready means the gateway read the registry; the services may have registered just after
+        await().atMost(Duration.ofSeconds(10)).until(() -> gateway.routedServices().containsAll(Set.of("user", "post", "comment")));
     }
 
     @Test
@@ -112,6 +115,53 @@ class GatewayApiTest {
         assertThat(deleted.body()).isEmpty();
         HttpResponse<String> gone = get("/post/" + ids[1], Map.of());
         assertError(gone, 404, "NOT_FOUND");
+    }
+
+    @Test
+    void commentsJoinTheApiWithNoGatewayChange() throws Exception {
+        Map<String, String> alice = login("+4472" + PHONES.incrementAndGet());
+        Map<String, String> bob = login("+4472" + PHONES.incrementAndGet());
+        String bobId = json(get("/user/me", bob)).get("userId").getAsString();
+        String postId = json(post("/post", "{\"title\":\"t\",\"content\":\"c\"}", alice)).get("id").getAsString();
+
+        // body: "comment": the JSON body is the comment; the post comes from the path, the author from the token
+        HttpResponse<String> first = post("/post/" + postId + "/comments",
+                                          "{\"text\":\"first\",\"postId\":\"elsewhere\",\"author\":\"someone\"}", bob);
+        assertThat(first.statusCode()).as(first.body()).isEqualTo(201);
+        assertThat(json(first).get("postId").getAsString()).isEqualTo(postId);
+        assertThat(json(first).get("author").getAsString()).isEqualTo(bobId);
+        assertThat(json(first).get("text").getAsString()).isEqualTo("first");
+        String second = json(post("/post/" + postId + "/comments", "{\"text\":\"second\"}", bob)).get("id").getAsString();
+
+        // paging by post, oldest first
+        HttpResponse<String> page = get("/post/" + postId + "/comments?pageSize=1", Map.of());
+        assertThat(page.statusCode()).isEqualTo(200);
+        assertThat(json(page).getAsJsonArray("comments")).singleElement()
+                .satisfies(c -> assertThat(c.getAsJsonObject().get("text").getAsString()).isEqualTo("first"));
+        HttpResponse<String> rest = get("/post/" + postId + "/comments?pageSize=1&pageToken="
+                                        + json(page).get("nextPageToken").getAsString(), Map.of());
+        assertThat(json(rest).getAsJsonArray("comments")).singleElement()
+                .satisfies(c -> assertThat(c.getAsJsonObject().get("id").getAsString()).isEqualTo(second));
+        // the additional binding: the same method by author
+        HttpResponse<String> byAuthor = get("/user/" + bobId + "/comments", Map.of());
+        assertThat(byAuthor.statusCode()).isEqualTo(200);
+        assertThat(json(byAuthor).getAsJsonArray("comments")).hasSize(2);
+
+        assertError(post("/post/" + UUID.randomUUID() + "/comments", "{\"text\":\"x\"}", bob), 404, "NOT_FOUND");
+        assertError(post("/post/" + postId + "/comments", "{\"text\":\"\"}", bob), 400, "INVALID_ARGUMENT");
+        assertError(post("/post/" + postId + "/comments", "{\"text\":\"" + "x".repeat(2_001) + "\"}", bob), 400,
+                    "INVALID_ARGUMENT");
+        assertError(post("/post/" + postId + "/comments", "{\"text\":\"x\"}", Map.of()), 401, "UNAUTHENTICATED");
+        assertError(get("/post/" + postId + "/comments?author=" + bobId, Map.of()), 400, "INVALID_ARGUMENT");
+        assertError(get("/post/" + postId + "/comments?pageSize=101", Map.of()), 400, "INVALID_ARGUMENT");
+
+        String path = "/post/" + postId + "/comments/" + second;
+        assertError(send("DELETE", path, null, alice), 403, "PERMISSION_DENIED");
+        HttpResponse<String> deleted = send("DELETE", path, null, bob);
+        assertThat(deleted.statusCode()).isEqualTo(204);
+        assertThat(deleted.body()).isEmpty();
+        assertError(send("DELETE", path, null, bob), 404, "NOT_FOUND");
+        assertThat(json(get("/post/" + postId + "/comments", Map.of())).getAsJsonArray("comments")).hasSize(1);
     }
 
     @Test
@@ -172,7 +222,9 @@ class GatewayApiTest {
             Map<String, String> bearer = Map.of("Authorization", "Bearer " + forged.getValue());
             for (HttpResponse<String> refused : List.of(post("/post", "{\"title\":\"forged\",\"content\":\"c\"}", bearer),
                                                         get("/user/me", bearer),
-                                                        send("DELETE", "/post/" + target, null, bearer))) {
+                                                        send("DELETE", "/post/" + target, null, bearer),
+                                                        post("/post/" + target + "/comments", "{\"text\":\"x\"}", bearer),
+                                                        send("DELETE", "/post/" + target + "/comments/c1", null, bearer))) {
                 assertThat(refused.statusCode()).as("%s %s with %s: %s", refused.request().method(),
                                                      refused.request().uri().getPath(), forged.getKey(), refused.body())
                         .isEqualTo(401);
@@ -182,6 +234,8 @@ class GatewayApiTest {
         }
         // the same requests with a real token succeed: the 401s above were the tokens
         assertThat(get("/post/" + target, Map.of()).statusCode()).as("the forged DELETEs left the post").isEqualTo(200);
+        assertThat(json(get("/post/" + target + "/comments", Map.of())).getAsJsonArray("comments"))
+                .as("the forged comments were not made").isEmpty();
         assertThat(get("/user/me", real).statusCode()).isEqualTo(200);
         assertThat(post("/post", "{\"title\":\"real\",\"content\":\"c\"}", real).statusCode()).isEqualTo(201);
         assertThat(send("DELETE", "/post/" + target, null, real).statusCode()).isEqualTo(204);
@@ -338,6 +392,13 @@ class GatewayApiTest {
         assertThat(error.get("code").getAsString()).isEqualTo(code);
         assertThat(error.get("message").getAsString()).isNotBlank();
         assertThat(error.get("requestId").getAsString()).isEqualTo(response.headers().firstValue("X-Request-Id").orElseThrow());
+    }
+
+    /* a new user's bearer header */
+    private static Map<String, String> login(String phone) throws Exception {
+        String credentials = "{\"phoneNumber\":\"" + phone + "\",\"userPassword\":\"secret pass\"}";
+        assertThat(post("/user/register", credentials, Map.of()).statusCode()).isEqualTo(201);
+        return Map.of("Authorization", "Bearer " + json(post("/user/login", credentials, Map.of())).get("token").getAsString());
     }
 
     private static JsonObject json(HttpResponse<String> response) {

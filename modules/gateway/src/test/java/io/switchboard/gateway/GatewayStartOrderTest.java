@@ -12,6 +12,7 @@ import java.util.Map;
 
 import io.helidon.config.Config;
 import io.helidon.config.ConfigSources;
+import io.switchboard.comment.CommentServer;
 import io.switchboard.hub.HubServer;
 import io.switchboard.identity.WorkloadTls;
 import io.switchboard.post.PostServer;
@@ -57,6 +58,7 @@ class GatewayStartOrderTest {
                 WorkloadTls watcherTls = ComponentTls.from(config(hubPort, Map.of()).get("tls"), "watcher").orElseThrow();
                 RegistryClient watcher = RegistryClient.create("127.0.0.1:" + hubPort, watcherTls);
                 ServiceEndpoints registered = watcher.discovery().allServices();
+                CommentServer comment = null;
                 PostServer post = null;
                 UserServer user = null;
                 try {
@@ -65,7 +67,11 @@ class GatewayStartOrderTest {
                     assertThat(get(gateway, "/post/abc").statusCode()).isEqualTo(404);
                     assertThat(get(gateway, "/user/me").statusCode()).isEqualTo(404);
 
-                    // post first, then user: each one's routes answer within 1 s of its instance being registered
+                    // comment first (before the post and user services it calls), then post, then user: each one's
+                    // routes answer within 1 s of its instance being registered
+                    comment = CommentServer.start(config(hubPort, Map.of()));
+                    assertThat(secondsUntilRouted(gateway, registered, "comment", "/post/abc/comments")).isLessThan(1.0);
+                    assertThat(get(gateway, "/post/abc").statusCode()).isEqualTo(404);
                     post = PostServer.start(config(hubPort, Map.of()));
                     assertThat(secondsUntilRouted(gateway, registered, "post", "/post?pageSize=1")).isLessThan(1.0);
                     assertThat(get(gateway, "/user/me").statusCode()).isEqualTo(404);
@@ -81,12 +87,16 @@ class GatewayStartOrderTest {
                         return gone.statusCode() == 503 && gone.body().contains("no live instance of post");
                     });
                     assertThat(get(gateway, "/user/me").statusCode()).isEqualTo(401);
+                    assertThat(get(gateway, "/post/abc/comments").statusCode()).isEqualTo(200);
                 } finally {
                     if (post != null) {
                         post.close();
                     }
                     if (user != null) {
                         user.close();
+                    }
+                    if (comment != null) {
+                        comment.close();
                     }
                     watcher.close();
                     watcherTls.close();

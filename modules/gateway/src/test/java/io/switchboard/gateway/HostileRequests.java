@@ -32,10 +32,11 @@ import com.nimbusds.jwt.SignedJWT;
  * left out. No request carries a valid token: every {@code Authorization} it writes is forged or malformed.
  */
 final class HostileRequests {
-    /* An id that is one clean path segment, so DELETE /post/{id} surely reaches the route. */
+    /* An id that is one clean path segment, so DELETE /post/{id} (and the comment routes) surely reach the route. */
     private static final Pattern PLAIN_ID = Pattern.compile("[A-Za-z0-9_-]+");
     private static final List<String> ROUTES = List.of("/post", "/post/x", "/user/register", "/user/login", "/user/me",
-                                                       "/", "/post/", "/observe/../post", "//post", "/POST");
+                                                       "/", "/post/", "/observe/../post", "//post", "/POST",
+                                                       "/post/x/comments", "/post/x/comments/y", "/user/x/comments");
     private static final List<String> METHODS = List.of("GET", "POST", "DELETE", "PUT", "PATCH", "OPTIONS", "HEAD",
                                                         "TRACE", "CONNECT", "FOO", "G\u00c9T");
     private static final List<String> NASTY_SEGMENTS = List.of("%00", "%2e%2e", "..", "%2F..%2F", "%ff%fe", "%", "%zz",
@@ -50,7 +51,9 @@ final class HostileRequests {
             "{\"phoneNumber\":null,\"userPassword\":null}", "{\"phoneNumber\":12345678,\"userPassword\":true}",
             "{\"phoneNumber\":\"+491234567890\",\"phoneNumber\":\"+491234567891\"}", "{\"title\":\"\\ud800\"}",
             "{\"title\":\"\\u0000\",\"content\":\"\\u0000\"}", "{\"id\":\"../../etc/passwd\"}",
-            "{\"__proto__\":{\"admin\":true}}", "{\"title\":\"<script>alert(1)</script>\"}");
+            "{\"__proto__\":{\"admin\":true}}", "{\"title\":\"<script>alert(1)</script>\"}",
+            "{\"text\":\"\\u0000\"}", "{\"text\":{\"a\":1}}", "{\"comment\":{\"text\":\"x\"}}", "{\"text\":null}",
+            "{\"postId\":\"../x\",\"author\":\"admin\",\"text\":\"x\"}");
 
     private final Random random;
     private final String validHost;
@@ -67,7 +70,8 @@ final class HostileRequests {
      *
      * @param bytes       what to write on a fresh connection
      * @param onProtected a well-formed request to a route that needs a bearer token (POST /post, GET /user/me,
-     *                    DELETE /post/{id}), with a forged or malformed token: the gateway must answer 401
+     *                    DELETE /post/{id}, POST /post/{id}/comments, DELETE /post/{id}/comments/{id}), with a
+     *                    forged or malformed token: the gateway must answer 401
      */
     record Request(byte[] bytes, boolean onProtected) {
     }
@@ -79,17 +83,28 @@ final class HostileRequests {
 
     /* A well-formed HTTP/1.1 request to a real route, with hostile content: what gets past the HTTP parser. */
     private Request onARoute() {
-        String[] route = pick(List.of(new String[] {"POST", "/user/register"}, new String[] {"POST", "/user/login"},
-                                      new String[] {"POST", "/post"}, new String[] {"GET", "/user/me"},
-                                      new String[] {"GET", "/post/" + pick(NASTY_SEGMENTS)},
-                                      new String[] {"GET", "/post?" + query()},
-                                      new String[] {"DELETE", "/post/" + urlish(random.nextInt(60))}));
+        // half of the ids are clean segments, so that the routes that need a token are reached often
+        String id = random.nextBoolean() ? "p" + random.nextInt(1_000_000) : urlish(random.nextInt(60));
+        String other = random.nextBoolean() ? "c" + random.nextInt(1_000_000) : urlish(random.nextInt(60));
+        boolean plain = PLAIN_ID.matcher(id).matches();
+        String[] route = pick(List.of(new String[] {"POST", "/user/register", "open"},
+                                      new String[] {"POST", "/user/login", "open"},
+                                      new String[] {"POST", "/post", "protected"},
+                                      new String[] {"GET", "/user/me", "protected"},
+                                      new String[] {"GET", "/post/" + pick(NASTY_SEGMENTS), "open"},
+                                      new String[] {"GET", "/post?" + query(), "open"},
+                                      new String[] {"DELETE", "/post/" + id, plain ? "protected" : "open"},
+                                      // the comment service's routes: a path variable before a literal, a body field,
+                                      // an additional binding, two variables
+                                      new String[] {"POST", "/post/" + id + "/comments", plain ? "protected" : "open"},
+                                      new String[] {"GET", "/post/" + pick(NASTY_SEGMENTS) + "/comments?" + query(), "open"},
+                                      new String[] {"GET", "/user/" + id + "/comments?" + query(), "open"},
+                                      new String[] {"DELETE", "/post/" + id + "/comments/" + other,
+                                                    plain && PLAIN_ID.matcher(other).matches() ? "protected" : "open"}));
         StringBuilder head = new StringBuilder(route[0]).append(' ').append(route[1]).append(" HTTP/1.1\r\n");
         head.append("Host: ").append(validHost).append("\r\nConnection: close\r\n");
-        boolean onProtected = route[1].equals("/post") && route[0].equals("POST") || route[1].equals("/user/me")
-                              || route[0].equals("DELETE") && PLAIN_ID.matcher(route[1].substring(6)).matches();
-        if (route[1].equals("/post") || route[1].startsWith("/user/me") || route[0].equals("DELETE")
-            || random.nextBoolean()) {
+        boolean onProtected = route[2].equals("protected");
+        if (onProtected || route[0].equals("DELETE") || random.nextBoolean()) {
             head.append("Authorization: ").append(authorization()).append("\r\n");
         }
         byte[] body = route[0].equals("POST") ? body() : new byte[0];
