@@ -1,4 +1,4 @@
-# One image per component (hub, gateway, user, post):
+# One image per component (hub, gateway, user, post, comment):
 #   docker build --build-arg COMPONENT=gateway -t switchboard/gateway:0.1.0 .
 # Both base images are build arguments, for mirrors and for machines that must make their own bases.
 # BUILD_IMAGE needs a JDK 21+ (with jlink) and glibc; RUNTIME_BASE needs only glibc (the JRE is copied in).
@@ -8,8 +8,8 @@ ARG COMPONENT=hub
 
 FROM ${BUILD_IMAGE} AS build
 ARG COMPONENT
-# What the runtime needs, found with jdeps --print-module-deps over all four components, plus jdk.crypto.ec
-# (ES256 on JDK 21) and jdk.zipfs.
+# What the runtime needs, found with jdeps --print-module-deps over hub, gateway, user and post (comment's
+# libraries are post's), plus jdk.crypto.ec (ES256 on JDK 21) and jdk.zipfs.
 ARG JAVA_MODULES=java.base,java.compiler,java.desktop,java.management,java.naming,java.sql,jdk.crypto.ec,jdk.jfr,jdk.management,jdk.unsupported,jdk.zipfs
 WORKDIR /src
 COPY mvnw pom.xml ./
@@ -45,6 +45,12 @@ COPY --from=build --chown=10001:10001 /out/data /data
 ENV DATA_DIR=/data
 VOLUME /data
 EXPOSE 8005
+
+FROM runtime AS comment
+COPY --from=build --chown=10001:10001 /out/data /data
+ENV DATA_DIR=/data
+VOLUME /data
+EXPOSE 8007
 
 FROM runtime AS user
 COPY --from=build --chown=10001:10001 /out/data /data

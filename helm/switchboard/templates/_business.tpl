@@ -1,5 +1,5 @@
 {{/*
-A business service (user, post): a Deployment that registers itself through the hub with its pod IP, its data
+A business service (user, post, comment): a Deployment that registers itself through the hub with its pod IP, its data
 on a PersistentVolumeClaim (embedded SQLite, then one replica and the Recreate strategy) or in an external
 PostgreSQL, a Service (for metrics and port-forward; callers find instances through the hub), a
 PodDisruptionBudget. Call with the dict of switchboard.container plus "extraEnv", "extraMounts", "extraVolumes".

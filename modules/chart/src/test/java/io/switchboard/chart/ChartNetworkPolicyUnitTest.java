@@ -23,9 +23,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ChartNetworkPolicyUnitTest {
     private static final Set<String> FLOWS = Set.of(
             "anyone -> gateway:8008",
-            "gateway -> hub:8004", "user -> hub:8004", "post -> hub:8004", "prometheus -> hub:8004",
-            "gateway -> user:8006", "post -> user:8006", "prometheus -> user:8006",
-            "gateway -> post:8005", "prometheus -> post:8005",
+            "gateway -> hub:8004", "user -> hub:8004", "post -> hub:8004", "comment -> hub:8004", "prometheus -> hub:8004",
+            "gateway -> user:8006", "post -> user:8006", "comment -> user:8006", "prometheus -> user:8006",
+            "gateway -> post:8005", "comment -> post:8005", "prometheus -> post:8005",
+            "gateway -> comment:8007", "prometheus -> comment:8007",
             "hub -> etcd:2379", "prometheus -> etcd:2381", "etcd -> etcd:2380");
 
     @Test

@@ -42,6 +42,7 @@ class ChartUnitTest {
             etcd: {replicaCount: 3}
             user: {replicaCount: 2, postgresql: {url: "jdbc:postgresql://pg:5432/user", existingSecret: user-db}}
             post: {replicaCount: 3, postgresql: {url: "jdbc:postgresql://pg:5432/post", existingSecret: post-db}}
+            comment: {replicaCount: 2, postgresql: {url: "jdbc:postgresql://pg:5432/comment", existingSecret: comment-db}}
             gateway: {ingress: {enabled: true, className: nginx}}
             metrics: {serviceMonitor: {enabled: true}}
             """;
@@ -52,6 +53,7 @@ class ChartUnitTest {
                                gateway.login-limit.capacity: 20, gateway.login-limit.per-second: 0.5}}
             post: {config: {registry.ttl: 15, registry.zone: eu-1a, registry.version: 1.2.3, registry.weight: 50,
                             db.pool-size: 6}}
+            comment: {config: {registry.ttl: 12, db.pool-size: 3}}
             user: {config: {user.token-ttl: PT30M, user.login.max-failures: 3, user.login.window: PT10M,
                             user.argon2.memory-kib: 65536, user.argon2.iterations: 3, user.extra-public-keys: '{"keys":[]}',
                             registry.ttl: 20}}
@@ -70,7 +72,7 @@ class ChartUnitTest {
         RenderedChart chart = render("");
 
         assertThat(chart.all(Deployment.class)).extracting(d -> d.getMetadata().getName())
-                .containsExactlyInAnyOrder(name("hub"), name("gateway"), name("user"), name("post"));
+                .containsExactlyInAnyOrder(name("hub"), name("gateway"), name("user"), name("post"), name("comment"));
         assertThat(chart.get(Deployment.class, name("hub")).getSpec().getReplicas()).isEqualTo(2);
         assertThat(chart.get(Deployment.class, name("gateway")).getSpec().getReplicas()).isEqualTo(2);
         assertThat(chart.get(StatefulSet.class, name("etcd")).getSpec().getReplicas()).isEqualTo(1);
@@ -122,7 +124,7 @@ class ChartUnitTest {
 
     @Test
     void theDocumentedKeysWithoutDefaultsAreReadByTheCode() {
-        String sources = sources("user", "post", "runtime", "registry", "server");
+        String sources = sources("user", "post", "comment", "runtime", "registry", "server");
         Repository.KEYS_WITHOUT_DEFAULTS.values().stream().flatMap(List::stream).distinct().forEach(key -> {
             List<String> suffixes = new ArrayList<>();
             String[] parts = key.split("\\.");
@@ -142,12 +144,12 @@ class ChartUnitTest {
         List<String> etcd = IntStream.range(0, members)
                 .mapToObj(i -> "https://" + name("etcd") + "-" + i + "." + name("etcd") + "-headless.apps.svc.cluster.local:2379").toList();
         assertThat(env(chart.container("hub"), "ETCD_ENDPOINTS").orElseThrow().split(",")).containsExactlyElementsOf(etcd);
-        for (String component : List.of("gateway", "user", "post")) {
+        for (String component : List.of("gateway", "user", "post", "comment")) {
             assertThat(env(chart.container(component), "HUB_ENDPOINTS")).contains(name("hub") + ":8004");
         }
         Service hub = chart.get(Service.class, name("hub"));
         assertThat(hub.getSpec().getPorts()).anyMatch(p -> p.getPort() == 8004);
-        for (String component : List.of("user", "post")) {
+        for (String component : List.of("user", "post", "comment")) {
             List<EnvVar> env = chart.container(component).getEnv();
             assertThat(env).anyMatch(e -> e.getName().equals("REGISTRY_ADVERTISE_HOST")
                                           && e.getValueFrom().getFieldRef().getFieldPath().equals("status.podIP"));
@@ -225,9 +227,10 @@ class ChartUnitTest {
             }
         }
         if (variant == 1) {
-            assertThat(chart.custom("ServiceMonitor")).hasSize(4);
+            assertThat(chart.custom("ServiceMonitor")).hasSize(5);
             assertThat(chart.all(PodDisruptionBudget.class)).extracting(p -> p.getMetadata().getName())
-                    .containsExactlyInAnyOrder(name("etcd"), name("hub"), name("gateway"), name("user"), name("post"));
+                    .containsExactlyInAnyOrder(name("etcd"), name("hub"), name("gateway"), name("user"), name("post"),
+                                               name("comment"));
         }
     }
 
@@ -240,7 +243,7 @@ class ChartUnitTest {
     void everyJvmLeavesRoomBesideItsHeapInsideItsMemoryLimit() {
         RenderedChart chart = render("");
 
-        for (String component : List.of("hub", "user", "post", "gateway")) {
+        for (String component : Repository.COMPONENTS) {
             Container container = chart.container(component);
             String options = env(container, "JDK_JAVA_OPTIONS").orElseThrow();
             Matcher percentage = Pattern.compile("-XX:MaxRAMPercentage=([0-9.]+)").matcher(options);
@@ -262,7 +265,7 @@ class ChartUnitTest {
         // helm-java's template leaves hooks out, so the `helm test` pod is not among them
         List<PodSpec> specs = chart.podTemplates().values().stream().map(PodTemplateSpec::getSpec).toList();
 
-        assertThat(specs).hasSize(5);
+        assertThat(specs).hasSize(6);
         for (PodSpec spec : specs) {
             assertThat(spec.getSecurityContext().getRunAsNonRoot()).isTrue();
             assertThat(spec.getSecurityContext().getRunAsUser()).isPositive();
@@ -286,7 +289,7 @@ class ChartUnitTest {
     void businessServicesKeepTheirDatabaseOnAVolumeByDefault() {
         RenderedChart chart = render("");
 
-        for (String component : List.of("user", "post")) {
+        for (String component : List.of("user", "post", "comment")) {
             Deployment deployment = chart.get(Deployment.class, name(component));
             Container container = chart.container(component);
             assertThat(deployment.getSpec().getReplicas()).isEqualTo(1);
@@ -304,7 +307,7 @@ class ChartUnitTest {
         RenderedChart chart = render(QUORUM_AND_POSTGRES);
 
         assertThat(chart.all(PersistentVolumeClaim.class)).isEmpty();
-        for (String component : List.of("user", "post")) {
+        for (String component : List.of("user", "post", "comment")) {
             Deployment deployment = chart.get(Deployment.class, name(component));
             Container container = chart.container(component);
             assertThat(deployment.getSpec().getStrategy()).isNull();

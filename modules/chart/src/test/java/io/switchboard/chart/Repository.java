@@ -19,7 +19,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 final class Repository {
     static final Path ROOT = Path.of("../..").toAbsolutePath().normalize();
     static final Path CHART = ROOT.resolve("helm/switchboard");
-    static final List<String> COMPONENTS = List.of("hub", "gateway", "user", "post");
+    static final List<String> COMPONENTS = List.of("hub", "gateway", "user", "post", "comment");
     static final ObjectMapper YAML = new YAMLMapper();
 
     /*
@@ -36,6 +36,7 @@ final class Repository {
             "hub", TLS_KEYS,
             "gateway", TLS_KEYS,
             "post", concat(SERVICE_KEYS, TLS_KEYS),
+            "comment", concat(SERVICE_KEYS, TLS_KEYS),
             "user", concat(SERVICE_KEYS, TLS_KEYS, List.of("user.signing-key", "user.signing-key-file",
                                                            "user.extra-public-keys", "user.argon2.memory-kib",
                                                            "user.argon2.iterations")));

@@ -32,6 +32,8 @@ class ValuesSchemaUnitTest {
             "user replicas on SQLite        | user: {replicaCount: 2}",
             "post replicas without a Secret | post: {replicaCount: 2, postgresql: {url: 'jdbc:postgresql://pg/post'}}",
             "a database URL that is not PostgreSQL | post: {postgresql: {url: 'jdbc:mysql://db/post', existingSecret: s}}",
+            "comment replicas on SQLite     | comment: {replicaCount: 2}",
+            "a configuration key comment does not read | comment: {config: {user.token-ttl: PT1H}}",
             "external etcd with no endpoints | etcd: {enabled: false}",
             "a wrong balancing policy       | gateway: {config: {gateway.balancing: random}}",
             "a duration that is not ISO-8601 | user: {config: {user.token-ttl: 1h}}",
@@ -52,6 +54,7 @@ class ValuesSchemaUnitTest {
                 hub: {config: {hub.watch-queue: 10}, env: [{name: A, value: b}]}
                 etcd: {replicaCount: 3}
                 post: {replicaCount: 2, postgresql: {url: 'jdbc:postgresql://pg/post', existingSecret: s}}
+                comment: {replicaCount: 2, postgresql: {url: 'jdbc:postgresql://pg/comment', existingSecret: s}}
                 user: {config: {user.token-ttl: PT1H}, signingKey: {existingSecret: sb.user-signing-key, key: signing_key.pem}}
                 """);
     }
