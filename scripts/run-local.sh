@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the whole system on this machine on the default ports:
-#   etcd 127.0.0.1:2379, hub :8004, post :8005, user :8006, gateway :8008
+#   etcd 127.0.0.1:2379, hub :8004, post :8005, user :8006, comment :8007, gateway :8008
 #
 #   scripts/run-local.sh         build what is missing, start everything, wait until each is ready, print a
 #                                curl session; Ctrl-C stops everything (services first, etcd last)
@@ -16,8 +16,8 @@ DATA=data
 LOGS=$DATA/logs
 PIDS=$DATA/pids
 # start order; stopped in reverse
-COMPONENTS=(etcd hub post user gateway)
-declare -A PORT=([etcd]=2379 [hub]=8004 [post]=8005 [user]=8006 [gateway]=8008)
+COMPONENTS=(etcd hub post user comment gateway)
+declare -A PORT=([etcd]=2379 [hub]=8004 [post]=8005 [user]=8006 [comment]=8007 [gateway]=8008)
 
 stop_one() {
     local name=$1 pidfile=$PIDS/$1.pid pid
@@ -67,7 +67,7 @@ done
 [ "$taken" = 0 ] || exit 1
 
 jars=(modules/hub/target/hub.jar modules/post/target/post.jar modules/user/target/user.jar
-      modules/gateway/target/gateway.jar)
+      modules/comment/target/comment.jar modules/gateway/target/gateway.jar)
 for jar in "${jars[@]}"; do
     if [ ! -f "$jar" ]; then
         echo "building (./mvnw package, about a minute the first time)..."
@@ -125,14 +125,15 @@ wait_ready etcd http://127.0.0.1:2379/health
 start_java hub ETCD_ENDPOINTS=http://127.0.0.1:2379
 start_java post HUB_ENDPOINTS=127.0.0.1:8004 DATA_DIR="$DATA"
 start_java user HUB_ENDPOINTS=127.0.0.1:8004 DATA_DIR="$DATA"
+start_java comment HUB_ENDPOINTS=127.0.0.1:8004 DATA_DIR="$DATA"
 start_java gateway HUB_ENDPOINTS=127.0.0.1:8004
 
 cat <<'EOF'
 
 Switchboard is running:
   gateway  http://127.0.0.1:8008        (HTTP API)
-  user     127.0.0.1:8006  post 127.0.0.1:8005  hub 127.0.0.1:8004  (gRPC over mutual TLS; /observe/health,
-           /observe/metrics over TLS: curl --cacert data/identity/ca.pem https://127.0.0.1:8004/observe/health)
+  hub 127.0.0.1:8004  post 127.0.0.1:8005  user 127.0.0.1:8006  comment 127.0.0.1:8007  (gRPC over mutual TLS;
+           /observe/health, /observe/metrics over TLS: curl --cacert data/identity/ca.pem https://127.0.0.1:8004/observe/health)
   etcd     http://127.0.0.1:2379
   registry dashboard  https://127.0.0.1:8004/ui   (live view of every instance and lease; the certificate is the
            local CA's, data/identity/ca.pem: import it into the browser, or accept its warning)
@@ -143,9 +144,12 @@ Try it (copy and paste):
   TOKEN=$(curl -s -X POST localhost:8008/user/login -H 'Content-Type: application/json' \
        -d '{"phoneNumber":"+4915112345678","userPassword":"correct horse"}' | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
   curl -s localhost:8008/user/me -H "Authorization: Bearer $TOKEN"; echo
-  curl -s -X POST localhost:8008/post -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
-       -d '{"title":"Hello","content":"My first post"}'; echo
+  POST_ID=$(curl -s -X POST localhost:8008/post -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+       -d '{"title":"Hello","content":"My first post"}' | sed -n 's/.*"id":"\([^"]*\)".*/\1/p'); echo "$POST_ID"
   curl -s 'localhost:8008/post?pageSize=10'; echo
+  curl -s -X POST "localhost:8008/post/$POST_ID/comments" -H "Authorization: Bearer $TOKEN" \
+       -H 'Content-Type: application/json' -d '{"text":"First!"}'; echo
+  curl -s "localhost:8008/post/$POST_ID/comments"; echo
 
 Ctrl-C (or scripts/run-local.sh stop in another shell) stops everything.
 EOF

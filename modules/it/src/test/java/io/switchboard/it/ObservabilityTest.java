@@ -34,7 +34,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * The stack as an operator watches it: a real Prometheus with deploy/prometheus.yml scrapes all five components,
+ * The stack as an operator watches it: a real Prometheus with deploy/prometheus.yml scrapes etcd and all five components,
  * every target is up and the key series are there; every component's metrics pass {@code promtool check metrics}.
  */
 @Timeout(value = 150, unit = SECONDS)
@@ -43,7 +43,7 @@ class ObservabilityTest {
     @Test
     void prometheusScrapesEveryComponentAndFindsTheKeySeries() throws Exception {
         Map<String, Integer> ports = new LinkedHashMap<>();
-        for (String component : List.of("hub", "post", "user", "gateway")) {
+        for (String component : List.of("hub", "post", "user", "comment", "gateway")) {
             ports.put(component, FreePorts.next());
         }
         try (EtcdServer etcd = EtcdServer.start()) {
@@ -54,12 +54,16 @@ class ObservabilityTest {
                                                  Files.createTempDirectory("obs-post-")));
                 processes.add(Components.service("user", ports.get("hub"), ports.get("user"),
                                                  Files.createTempDirectory("obs-user-")));
+                processes.add(Components.service("comment", ports.get("hub"), ports.get("comment"),
+                                                 Files.createTempDirectory("obs-comment-")));
                 processes.add(Components.gateway(ports.get("hub"), ports.get("gateway"), Map.of()));
                 await().atMost(Duration.ofSeconds(40)).until(() -> ports.values().stream().allMatch(Components::ready));
 
                 String token = Api.registerAndLogin(ports.get("gateway"), "+4425000000");
                 String id = Api.find(Api.ID, send(ports.get("gateway"), "POST", "/post",
                                                   "{\"title\":\"t\",\"content\":\"c\"}", token));
+                assertThat(send(ports.get("gateway"), "POST", "/post/" + id + "/comments", "{\"text\":\"c\"}", token)
+                                   .statusCode()).isEqualTo(201);
                 // every component has served calls: each metric family is present for promtool to judge
                 for (Map.Entry<String, Integer> component : ports.entrySet()) {
                     String metrics = get(component.getValue(), "/observe/metrics");
@@ -79,7 +83,7 @@ class ObservabilityTest {
                     await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500))
                             .untilAsserted(() -> assertThat(upTargets(prometheus))
                                     .as(prometheus.api("/api/v1/targets"))
-                                    .containsExactlyInAnyOrder("etcd", "hub", "post", "user", "gateway"));
+                                    .containsExactlyInAnyOrder("etcd", "hub", "post", "user", "comment", "gateway"));
                     await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
                         assertThat(values(prometheus, "sum by (route) (rate(switchboard_gateway_requests_total[5s]))"))
                                 .as("request rate by route").containsKey("route=/post/{id}");
@@ -88,18 +92,20 @@ class ObservabilityTest {
                                 .as("p99 latency by route").containsKey("route=/post/{id}");
                     });
                     assertThat(values(prometheus, "sum by (service) (switchboard_gateway_instances)"))
-                            .containsEntry("service=post", 1.0).containsEntry("service=user", 1.0);
+                            .containsEntry("service=post", 1.0).containsEntry("service=user", 1.0)
+                            .containsEntry("service=comment", 1.0);
                     assertThat(values(prometheus, "sum by (job) (switchboard_registration_healthy)"))
-                            .containsEntry("job=post", 1.0).containsEntry("job=user", 1.0);
-                    assertThat(values(prometheus, "sum(switchboard_hub_instances)")).containsValue(2.0);
+                            .containsEntry("job=post", 1.0).containsEntry("job=user", 1.0)
+                            .containsEntry("job=comment", 1.0);
+                    assertThat(values(prometheus, "sum(switchboard_hub_instances)")).containsValue(3.0);
                     assertThat(values(prometheus, "sum(switchboard_hub_etcd_up)")).containsValue(1.0);
                     assertThat(values(prometheus, "sum(etcd_server_has_leader)")).containsValue(1.0);
                     // every component says when the certificate it presents ends (about 90 days from now)
                     assertThat(values(prometheus, "min by (job) (switchboard_tls_certificate_expiration_timestamp_seconds"
                                                   + " - time()) > 89 * 86400"))
-                            .containsOnlyKeys("job=hub", "job=post", "job=user", "job=gateway");
+                            .containsOnlyKeys("job=hub", "job=post", "job=user", "job=comment", "job=gateway");
                     assertThat(values(prometheus, "sum by (job) (switchboard_rpc_server_calls_total)"))
-                            .containsKeys("job=post", "job=user");
+                            .containsKeys("job=post", "job=user", "job=comment");
                 } finally {
                     stop.set(true);
                     traffic.join(5_000);
@@ -118,6 +124,7 @@ class ObservabilityTest {
         replacements.put("127.0.0.1:8004", "127.0.0.1:" + ports.get("hub"));
         replacements.put("127.0.0.1:8005", "127.0.0.1:" + ports.get("post"));
         replacements.put("127.0.0.1:8006", "127.0.0.1:" + ports.get("user"));
+        replacements.put("127.0.0.1:8007", "127.0.0.1:" + ports.get("comment"));
         replacements.put("127.0.0.1:8008", "127.0.0.1:" + ports.get("gateway"));
         replacements.put("scrape_interval: 5s", "scrape_interval: 1s");
         replacements.put("../data/identity/ca.pem", Components.CA.resolve("ca.pem").toString());

@@ -31,7 +31,7 @@ import static org.awaitility.Awaitility.await;
 class ServiceLifecycleTest {
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"user", "post"})
+    @ValueSource(strings = {"user", "post", "comment"})
     void readinessIsTheLeaseAndSigtermDeregistersAtOnce(String name) throws Exception {
         int hubPort = FreePorts.next();
         int port = FreePorts.next();
