@@ -1,21 +1,23 @@
 #!/usr/bin/env bash
 # A/B: this tree's gateway against the gateway of another revision, side by side in one run.
 #
-#   bench/gateway-ab.sh REVISION [rounds] [seconds-per-round]      (defaults 4 and 15)
+#   bench/gateway-ab.sh REVISION [rounds] [seconds-per-round] [get|list]      (defaults 4, 15 and get)
 #
 # Builds REVISION's gateway in a temporary git worktree, starts etcd, hub, post and user from this tree on ports
 # 23891 and 28104-28106, and both gateways on 28108 (A: REVISION) and 28118 (B: this tree), each behind the same
-# hub and post service. Both are warmed up for 30 s, then loaded in alternating rounds with GET /post/{id} at 64
-# connections (../shared/tools/http-cost.sh when present, else the same wrk + /proc arithmetic), so that the
+# hub and post service. Both are warmed up for 30 s, then loaded in alternating rounds with GET /post/{id} (or, with
+# list, GET /post?pageSize=10 over 10 posts) at 64 connections (../shared/tools/http-cost.sh when present, else the same wrk + /proc arithmetic), so that the
 # machine's drift hits both alike. Prints each round and the median CPU-us per request of each gateway and B/A.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/prerequisites.sh
 source bench/stack.sh
 
-REV=${1:?usage: bench/gateway-ab.sh REVISION [rounds] [seconds-per-round]}
+REV=${1:?usage: bench/gateway-ab.sh REVISION [rounds] [seconds-per-round] [get|list]}
 ROUNDS=${2:-4}
 SECS=${3:-15}
+ROUTE=${4:-get}
+case $ROUTE in get | list) ;; *) echo "error: the route is get or list, not $ROUTE" >&2; exit 2 ;; esac
 WARMUP=30
 declare -A PORT=([etcd]=23891 [hub]=28104 [post]=28105 [user]=28106 [a]=28108 [b]=28118)
 
@@ -47,15 +49,18 @@ CREDENTIALS='{"phoneNumber":"+4915100000002","userPassword":"benchmark password"
 curl -sf -o /dev/null -X POST "$B/user/register" -H 'Content-Type: application/json' -d "$CREDENTIALS"
 TOKEN=$(curl -sf -X POST "$B/user/login" -H 'Content-Type: application/json' -d "$CREDENTIALS" \
         | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
-ID=$(curl -sf -X POST "$B/post" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
-     -d '{"title":"a/b","content":"benchmark text"}' | sed -n 's/.*"id":"\([^"]*\)".*/\1/p')
+for _ in $(seq 1 "$([ "$ROUTE" = list ] && echo 10 || echo 1)"); do
+    ID=$(curl -sf -X POST "$B/post" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+         -d '{"title":"a/b","content":"benchmark text"}' | sed -n 's/.*"id":"\([^"]*\)".*/\1/p')
+done
+if [ "$ROUTE" = list ]; then TARGET="/post?pageSize=10"; NAME="GET /post?pageSize=10"; else TARGET="/post/$ID"; NAME="GET /post/{id}"; fi
 
 echo "warming up both gateways ($WARMUP s each)..."
-wrk -t2 -c64 -d"${WARMUP}s" "http://127.0.0.1:${PORT[a]}/post/$ID" >/dev/null
-wrk -t2 -c64 -d"${WARMUP}s" "$B/post/$ID" >/dev/null
+wrk -t2 -c64 -d"${WARMUP}s" "http://127.0.0.1:${PORT[a]}$TARGET" >/dev/null
+wrk -t2 -c64 -d"${WARMUP}s" "$B$TARGET" >/dev/null
 
-echo "GET /post/{id}, 64 connections, $ROUNDS rounds of $SECS s each, alternating (A = $REV, B = this tree)"
-declare -A URL=([a]="http://127.0.0.1:${PORT[a]}/post/$ID" [b]="$B/post/$ID")
+echo "$NAME, 64 connections, $ROUNDS rounds of $SECS s each, alternating (A = $REV, B = this tree)"
+declare -A URL=([a]="http://127.0.0.1:${PORT[a]}$TARGET" [b]="$B$TARGET")
 alternate_rounds "$ROUNDS" "$SECS" a b
 MA=$(median "$WORK/a.txt")
 MB=$(median "$WORK/b.txt")
