@@ -65,13 +65,21 @@ public final class GatewayServer implements AutoCloseable {
         Upstreams upstreams = new Upstreams(registry.discovery(), balancing, policy);
         LiveRoutes routes = LiveRoutes.follow(registry.discovery(), upstreams, Metrics.globalRegistry());
         UserKeys keys = UserKeys.open(registry.discovery());
+        HttpRouting.Builder routing = HttpRouting.builder();
+        boolean openApi = config.get("gateway.openapi.enabled").asBoolean().orElse(true);
+        if (openApi) {
+            // before the API's routes: a service cannot take this path
+            routing.get("/openapi.json", Edge.apiDocument(routes));
+        }
+        routing.any(Edge.handler(config.get("gateway"), routes, upstreams, keys.verifier()));
         WebServer server = Servers.builder(config.get("server"), new DiscoveryReadiness(routes))
                 .directHandlers(Edge.transportErrors())
-                .addRouting(HttpRouting.builder().any(Edge.handler(config.get("gateway"), routes, upstreams, keys.verifier())))
+                .addRouting(routing)
                 .build();
         server.start();
         LOG.log(Level.INFO, "gateway listening on port " + server.port() + ", routes learned from the registry, "
-                            + balancing.policy() + " balancing, " + policy);
+                            + balancing.policy() + " balancing, " + policy
+                            + (openApi ? ", the API's OpenAPI document at /openapi.json" : ""));
         return new GatewayServer(server, routes, upstreams, keys, registry, tls);
     }
 

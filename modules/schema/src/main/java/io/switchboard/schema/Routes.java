@@ -10,6 +10,7 @@ import com.google.protobuf.Descriptors;
 import com.google.protobuf.DynamicMessage;
 import com.google.protobuf.Message;
 import io.grpc.MethodDescriptor;
+import io.grpc.protobuf.ProtoMethodDescriptorSupplier;
 import io.grpc.protobuf.ProtoUtils;
 import io.switchboard.api.gateway.v1.RouteProto;
 
@@ -142,6 +143,8 @@ public final class Routes {
                 .setFullMethodName(MethodDescriptor.generateFullMethodName(proto.getService().getFullName(), proto.getName()))
                 .setRequestMarshaller(ProtoUtils.marshaller(prototype))
                 .setResponseMarshaller(ProtoUtils.marshaller(DynamicMessage.getDefaultInstance(proto.getOutputType())))
+                // as generated stubs do: the descriptor it came from, for whoever documents the route
+                .setSchemaDescriptor(new MethodSource(proto))
                 .build();
         return new Route(httpMethod, template, backend, method, prototype, !rule.getBody().isEmpty(),
                          options.getAuth(),
@@ -150,5 +153,23 @@ public final class Routes {
                          options.getRateLimited(),
                          options.getDeadlineMs() == 0 ? DEFAULT_DEADLINE_MILLIS : options.getDeadlineMs(),
                          schemas, bodyField, rule.getResponseBody());
+    }
+
+    /* The proto method behind a route's gRPC method (grpc-java's schema descriptor). */
+    private record MethodSource(Descriptors.MethodDescriptor method) implements ProtoMethodDescriptorSupplier {
+        @Override
+        public Descriptors.MethodDescriptor getMethodDescriptor() {
+            return method;
+        }
+
+        @Override
+        public Descriptors.ServiceDescriptor getServiceDescriptor() {
+            return method.getService();
+        }
+
+        @Override
+        public Descriptors.FileDescriptor getFileDescriptor() {
+            return method.getFile();
+        }
     }
 }

@@ -26,6 +26,16 @@ public final class Edge {
     }
 
     /**
+     * The handler of {@code GET /openapi.json}: the OpenAPI document of the routes served now.
+     *
+     * @param routes the current route table, null until it is known
+     * @return the handler
+     */
+    public static ApiDocument apiDocument(Supplier<RouteTable> routes) {
+        return new ApiDocument(routes);
+    }
+
+    /**
      * The handler for every API request.
      *
      * @param config    the {@code gateway} node

@@ -1,0 +1,494 @@
+package io.switchboard.gateway.docs;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import com.google.protobuf.DescriptorProtos;
+import com.google.protobuf.Descriptors;
+import com.google.protobuf.Descriptors.FieldDescriptor;
+import io.grpc.protobuf.ProtoMethodDescriptorSupplier;
+import io.switchboard.gateway.routes.RouteTable;
+import io.switchboard.schema.Route;
+
+/**
+ * An OpenAPI 3.1 document of a route table, made from the descriptors the services published: every route with its
+ * path and query parameters, its request body and its answers, the schemas of its messages as the protobuf JSON
+ * mapping writes them (lowerCamelCase names, enums as strings, 64-bit integers as strings, well-known types as
+ * their JSON forms), the proto comments as descriptions, bearer security where a route needs a token, and the error
+ * shape every route shares. Routes kept for a service with no live instance are left out. No library turns descriptors into OpenAPI at run time (grpc-gateway's generator is a
+ * protoc plugin in Go), so this walks them; the tests read what it writes with swagger-parser. Not thread safe: one
+ * instance makes one document.
+ */
+public final class OpenApi {
+    private static final String REF = "#/components/schemas/";
+    private static final String ERROR = "Error";
+    /* {field=pattern} or {field}: the variable's field path */
+    private static final Pattern VARIABLE = Pattern.compile("\\{([^}=]+)(=[^}]*)?}");
+    /* how deep query parameters reach into nested messages */
+    private static final int MAX_QUERY_DEPTH = 3;
+
+    private final JsonObject schemas = new JsonObject();
+    private final Set<String> described = new HashSet<>();
+    private final Deque<Descriptors.GenericDescriptor> pending = new ArrayDeque<>();
+    private final Map<Descriptors.FileDescriptor, Map<List<Integer>, String>> comments = new HashMap<>();
+
+    private OpenApi() {
+    }
+
+    /**
+     * The document of a route table.
+     *
+     * @param table   the routes
+     * @param title   the API's title
+     * @param version the document's version (it changes with the routes)
+     * @return the OpenAPI 3.1 document
+     */
+    public static JsonObject of(RouteTable table, String title, String version) {
+        return new OpenApi().document(table, title, version);
+    }
+
+    private JsonObject document(RouteTable table, String title, String version) {
+        JsonObject paths = new JsonObject();
+        Map<String, JsonObject> byPath = new TreeMap<>();
+        Map<String, Integer> operationIds = new HashMap<>();
+        for (Route route : table.routes()) {
+            if (table.unavailable().contains(route.backend())) {
+                // kept while the service is gone (503 at once), but nothing a client can call now
+                continue;
+            }
+            Descriptors.Descriptor input = method(route).getInputType();
+            String path = VARIABLE.matcher(route.template()).replaceAll(v -> "{" + jsonPath(input, v.group(1)) + "}");
+            JsonObject item = byPath.computeIfAbsent(path, p -> new JsonObject());
+            String method = route.httpMethod().toLowerCase();
+            if (!item.has(method)) {
+                item.add(method, operation(route, operationIds));
+            }
+        }
+        byPath.forEach(paths::add);
+        while (!pending.isEmpty()) {
+            Descriptors.GenericDescriptor next = pending.pop();
+            if (next instanceof Descriptors.Descriptor message) {
+                schemas.add(message.getFullName(), messageSchema(message));
+            } else if (next instanceof Descriptors.EnumDescriptor type) {
+                schemas.add(type.getFullName(), enumSchema(type));
+            }
+        }
+        schemas.add(ERROR, errorSchema());
+
+        JsonObject info = new JsonObject();
+        info.addProperty("title", title);
+        info.addProperty("version", version);
+        info.addProperty("description", "The HTTP API of the services registered now, as their instances published it. "
+                                        + "It changes as services come and go.");
+        JsonObject bearer = new JsonObject();
+        bearer.addProperty("type", "http");
+        bearer.addProperty("scheme", "bearer");
+        bearer.addProperty("bearerFormat", "JWT");
+        bearer.addProperty("description", "A token from POST /user/login");
+        JsonObject securitySchemes = new JsonObject();
+        securitySchemes.add("bearer", bearer);
+        JsonObject components = new JsonObject();
+        components.add("schemas", sorted(schemas));
+        components.add("securitySchemes", securitySchemes);
+
+        JsonObject document = new JsonObject();
+        document.addProperty("openapi", "3.1.0");
+        document.add("info", info);
+        document.add("paths", paths);
+        document.add("components", components);
+        return document;
+    }
+
+    private JsonObject operation(Route route, Map<String, Integer> operationIds) {
+        Descriptors.MethodDescriptor method = method(route);
+        JsonObject operation = new JsonObject();
+        String id = method.getService().getName() + "_" + method.getName();
+        int seen = operationIds.merge(id, 1, Integer::sum);
+        operation.addProperty("operationId", seen == 1 ? id : id + "_" + seen);
+        JsonArray tags = new JsonArray();
+        tags.add(route.backend());
+        operation.add("tags", tags);
+        operation.addProperty("summary", method.getName());
+        describe(operation, method);
+
+        Descriptors.Descriptor input = method.getInputType();
+        JsonArray parameters = new JsonArray();
+        Set<String> bound = new HashSet<>();
+        Matcher variables = VARIABLE.matcher(route.template());
+        while (variables.find()) {
+            String fieldPath = variables.group(1);
+            bound.add(fieldPath);
+            List<FieldDescriptor> fields = fieldPath(input, fieldPath);
+            JsonObject parameter = parameter(jsonPath(input, fieldPath), "path", fields.get(fields.size() - 1));
+            parameter.addProperty("required", true);
+            if (variables.group(2) != null) {
+                appendDescription(parameter, "Several path segments: " + variables.group(2).substring(1) + ".");
+            }
+            parameters.add(parameter);
+        }
+        if (!route.body() || !route.bodyField().isEmpty()) {
+            queryParameters(input, "", "", bound, route.bodyField(), 1, new HashSet<>(), parameters);
+        }
+        if (!parameters.isEmpty()) {
+            operation.add("parameters", parameters);
+        }
+        if (route.body()) {
+            JsonObject body = new JsonObject();
+            body.addProperty("required", true);
+            body.add("content", json(route.bodyField().isEmpty() ? ref(input) : fieldSchema(input.findFieldByName(route.bodyField()))));
+            operation.add("requestBody", body);
+        }
+
+        JsonObject responses = new JsonObject();
+        JsonObject success = new JsonObject();
+        success.addProperty("description", route.successStatus() == 204 ? "Done; no content" : "The answer");
+        if (route.successStatus() != 204) {
+            Descriptors.Descriptor output = method.getOutputType();
+            success.add("content", json(route.responseBody().isEmpty() ? ref(output)
+                                                                       : fieldSchema(output.findFieldByName(route.responseBody()))));
+        }
+        responses.add(String.valueOf(route.successStatus()), success);
+        error(responses, "400", "The request is malformed or a value is out of range (INVALID_ARGUMENT, "
+                                + "FAILED_PRECONDITION, OUT_OF_RANGE)");
+        if (route.auth()) {
+            error(responses, "401", "No valid bearer token (UNAUTHENTICATED)");
+        }
+        error(responses, "404", "Not found (NOT_FOUND)");
+        if (route.body()) {
+            error(responses, "413", "The body is over the gateway's limit");
+            error(responses, "415", "The body is not JSON");
+        }
+        error(responses, "429", "Too many requests (RESOURCE_EXHAUSTED); the Retry-After header says when to try again");
+        error(responses, "503", "No live instance of the service, or it is unavailable (UNAVAILABLE)");
+        error(responses, "504", "The service did not answer within the route's deadline (DEADLINE_EXCEEDED)");
+        error(responses, "default", "Any other error, in the same shape (PERMISSION_DENIED 403, ALREADY_EXISTS 409, "
+                                    + "INTERNAL 500, ...)");
+        operation.add("responses", responses);
+        if (route.auth()) {
+            JsonObject requirement = new JsonObject();
+            requirement.add("bearer", new JsonArray());
+            JsonArray security = new JsonArray();
+            security.add(requirement);
+            operation.add("security", security);
+        }
+        return operation;
+    }
+
+    /*
+     * The query parameters of a route: every scalar, enum, repeated scalar and field-mask field the path and the body
+     * do not fill, through singular nested messages (post.id), by JSON name.
+     */
+    private void queryParameters(Descriptors.Descriptor message, String protoPrefix, String jsonPrefix, Set<String> bound,
+                                 String bodyField, int depth, Set<String> visiting, JsonArray parameters) {
+        visiting.add(message.getFullName());
+        for (FieldDescriptor field : message.getFields()) {
+            String protoPath = protoPrefix + field.getName();
+            String jsonPath = jsonPrefix + field.getJsonName();
+            if (bound.contains(protoPath) || bound.contains(jsonPath) || protoPrefix.isEmpty() && field.getName().equals(bodyField)
+                || field.isMapField()) {
+                continue;
+            }
+            if (field.getJavaType() != FieldDescriptor.JavaType.MESSAGE) {
+                parameters.add(parameter(jsonPath, "query", field));
+            } else if (field.getMessageType().getFullName().equals("google.protobuf.FieldMask")) {
+                parameters.add(parameter(jsonPath, "query", field));
+            } else if (!field.isRepeated() && !wellKnown(field.getMessageType()) && depth < MAX_QUERY_DEPTH
+                       && !visiting.contains(field.getMessageType().getFullName())) {
+                queryParameters(field.getMessageType(), protoPath + ".", jsonPath + ".", bound, bodyField, depth + 1,
+                                visiting, parameters);
+            }
+        }
+        visiting.remove(message.getFullName());
+    }
+
+    private JsonObject parameter(String name, String in, FieldDescriptor field) {
+        JsonObject parameter = new JsonObject();
+        parameter.addProperty("name", name);
+        parameter.addProperty("in", in);
+        describe(parameter, field);
+        parameter.add("schema", fieldSchema(field));
+        if (field.isRepeated()) {
+            parameter.addProperty("style", "form");
+            parameter.addProperty("explode", true);
+        }
+        return parameter;
+    }
+
+    private JsonObject messageSchema(Descriptors.Descriptor message) {
+        JsonObject schema = new JsonObject();
+        schema.addProperty("type", "object");
+        describe(schema, message);
+        JsonObject properties = new JsonObject();
+        for (FieldDescriptor field : message.getFields()) {
+            JsonObject property = fieldSchema(field);
+            describe(property, field);
+            properties.add(field.getJsonName(), property);
+        }
+        schema.add("properties", properties);
+        return schema;
+    }
+
+    private JsonObject enumSchema(Descriptors.EnumDescriptor type) {
+        JsonObject schema = new JsonObject();
+        schema.addProperty("type", "string");
+        JsonArray names = new JsonArray();
+        type.getValues().forEach(v -> names.add(v.getName()));
+        schema.add("enum", names);
+        describe(schema, type);
+        return schema;
+    }
+
+    /* A field's schema as the protobuf JSON mapping writes it (repeated as arrays, maps as objects). */
+    private JsonObject fieldSchema(FieldDescriptor field) {
+        if (field.isMapField()) {
+            JsonObject map = new JsonObject();
+            map.addProperty("type", "object");
+            map.add("additionalProperties", singleSchema(field.getMessageType().findFieldByName("value")));
+            return map;
+        }
+        if (field.isRepeated()) {
+            JsonObject array = new JsonObject();
+            array.addProperty("type", "array");
+            array.add("items", singleSchema(field));
+            return array;
+        }
+        return singleSchema(field);
+    }
+
+    private JsonObject singleSchema(FieldDescriptor field) {
+        return switch (field.getType()) {
+            case INT32, SINT32, SFIXED32 -> typed("integer", "int32");
+            case UINT32, FIXED32 -> {
+                JsonObject schema = typed("integer", "int64");
+                schema.addProperty("minimum", 0);
+                yield schema;
+            }
+            case INT64, SINT64, SFIXED64 -> typed("string", "int64");
+            case UINT64, FIXED64 -> typed("string", "uint64");
+            case FLOAT -> typed("number", "float");
+            case DOUBLE -> typed("number", "double");
+            case BOOL -> typed("boolean", null);
+            case STRING -> typed("string", null);
+            case BYTES -> {
+                JsonObject schema = typed("string", "byte");
+                schema.addProperty("contentEncoding", "base64");
+                yield schema;
+            }
+            case ENUM -> field.getEnumType().getFullName().equals("google.protobuf.NullValue") ? typed("null", null)
+                                                                                                 : ref(field.getEnumType());
+            case MESSAGE, GROUP -> ref(field.getMessageType());
+        };
+    }
+
+    /* A $ref to a message's or an enum's schema, or the JSON form of a well-known type. */
+    private JsonObject ref(Descriptors.GenericDescriptor type) {
+        if (type instanceof Descriptors.Descriptor message && wellKnown(message)) {
+            return wellKnownSchema(message);
+        }
+        if (described.add(type.getFullName())) {
+            pending.push(type);
+        }
+        JsonObject ref = new JsonObject();
+        ref.addProperty("$ref", REF + type.getFullName());
+        return ref;
+    }
+
+    private static boolean wellKnown(Descriptors.Descriptor message) {
+        return message.getFile().getPackage().equals("google.protobuf");
+    }
+
+    private JsonObject wellKnownSchema(Descriptors.Descriptor message) {
+        String name = message.getName();
+        return switch (name) {
+            case "Timestamp" -> typed("string", "date-time");
+            case "Duration" -> {
+                JsonObject schema = typed("string", null);
+                schema.addProperty("pattern", "^-?[0-9]+(\\.[0-9]{1,9})?s$");
+                schema.addProperty("description", "Seconds with up to 9 fractional digits and the suffix s: 1.5s");
+                yield schema;
+            }
+            case "FieldMask" -> {
+                JsonObject schema = typed("string", null);
+                schema.addProperty("description", "Field paths in lowerCamelCase, separated by commas");
+                yield schema;
+            }
+            case "Struct", "Empty" -> typed("object", null);
+            case "ListValue" -> typed("array", null);
+            case "Value" -> new JsonObject();
+            case "Any" -> {
+                JsonObject schema = typed("object", null);
+                JsonObject properties = new JsonObject();
+                properties.add("@type", typed("string", null));
+                schema.add("properties", properties);
+                yield schema;
+            }
+            case "DoubleValue", "FloatValue", "Int64Value", "UInt64Value", "Int32Value", "UInt32Value", "BoolValue",
+                 "StringValue", "BytesValue" -> {
+                JsonObject schema = singleSchema(message.findFieldByName("value"));
+                // a wrapper may be null: a value that is absent, not the default
+                JsonArray types = new JsonArray();
+                types.add(schema.get("type").getAsString());
+                types.add("null");
+                schema.add("type", types);
+                yield schema;
+            }
+            default -> typed("object", null);
+        };
+    }
+
+    private static JsonObject errorSchema() {
+        JsonObject error = new JsonObject();
+        error.addProperty("type", "object");
+        JsonObject fields = new JsonObject();
+        JsonObject code = typed("string", null);
+        code.addProperty("description", "The gRPC status code name: NOT_FOUND, INVALID_ARGUMENT, ...");
+        fields.add("code", code);
+        fields.add("message", typed("string", null));
+        JsonObject requestId = typed("string", null);
+        requestId.addProperty("description", "The X-Request-Id of the request, for the logs");
+        fields.add("requestId", requestId);
+        JsonObject details = typed("array", null);
+        JsonObject detail = typed("object", null);
+        JsonObject detailFields = new JsonObject();
+        detailFields.add("@type", typed("string", null));
+        detail.add("properties", detailFields);
+        details.add("items", detail);
+        details.addProperty("description", "The service's google.rpc.Status details (RetryInfo, BadRequest, ...)");
+        fields.add("details", details);
+        error.add("properties", fields);
+        JsonArray required = new JsonArray();
+        required.add("code");
+        required.add("message");
+        required.add("requestId");
+        error.add("required", required);
+
+        JsonObject schema = typed("object", null);
+        JsonObject properties = new JsonObject();
+        properties.add("error", error);
+        schema.add("properties", properties);
+        JsonArray top = new JsonArray();
+        top.add("error");
+        schema.add("required", top);
+        schema.addProperty("description", "Every error the gateway answers, whatever its status");
+        return schema;
+    }
+
+    private static void error(JsonObject responses, String status, String description) {
+        JsonObject response = new JsonObject();
+        response.addProperty("description", description);
+        JsonObject ref = new JsonObject();
+        ref.addProperty("$ref", REF + ERROR);
+        response.add("content", json(ref));
+        responses.add(status, response);
+    }
+
+    private static JsonObject json(JsonObject schema) {
+        JsonObject media = new JsonObject();
+        media.add("schema", schema);
+        JsonObject content = new JsonObject();
+        content.add("application/json", media);
+        return content;
+    }
+
+    private static JsonObject typed(String type, String format) {
+        JsonObject schema = new JsonObject();
+        schema.addProperty("type", type);
+        if (format != null) {
+            schema.addProperty("format", format);
+        }
+        return schema;
+    }
+
+    private static JsonObject sorted(JsonObject object) {
+        JsonObject sorted = new JsonObject();
+        new TreeMap<>(object.asMap()).forEach(sorted::add);
+        return sorted;
+    }
+
+    private static Descriptors.MethodDescriptor method(Route route) {
+        return ((ProtoMethodDescriptorSupplier) route.method().getSchemaDescriptor()).getMethodDescriptor();
+    }
+
+    /* A field path by JSON names: post_id to postId, post.author_id to post.authorId */
+    private static String jsonPath(Descriptors.Descriptor message, String path) {
+        return String.join(".", fieldPath(message, path).stream().map(FieldDescriptor::getJsonName).toList());
+    }
+
+    private static List<FieldDescriptor> fieldPath(Descriptors.Descriptor message, String path) {
+        List<FieldDescriptor> fields = new ArrayList<>();
+        Descriptors.Descriptor current = message;
+        for (String name : path.split("\\.")) {
+            FieldDescriptor field = current.findFieldByName(name);
+            fields.add(field);
+            current = field.getJavaType() == FieldDescriptor.JavaType.MESSAGE ? field.getMessageType() : null;
+        }
+        return fields;
+    }
+
+    private void describe(JsonObject target, Descriptors.GenericDescriptor element) {
+        String comment = comments(element.getFile()).get(path(element));
+        if (comment != null) {
+            appendDescription(target, comment);
+        }
+    }
+
+    private static void appendDescription(JsonObject target, String text) {
+        String before = target.has("description") ? target.get("description").getAsString() + "\n\n" : "";
+        target.addProperty("description", before + text);
+    }
+
+    /* The leading comments of a file's elements, by their source-info path. */
+    private Map<List<Integer>, String> comments(Descriptors.FileDescriptor file) {
+        return comments.computeIfAbsent(file, f -> {
+            Map<List<Integer>, String> byPath = new HashMap<>();
+            for (DescriptorProtos.SourceCodeInfo.Location location : f.toProto().getSourceCodeInfo().getLocationList()) {
+                String text = location.getLeadingComments().strip();
+                if (!text.isEmpty()) {
+                    byPath.putIfAbsent(location.getPathList(), text.replaceAll("\\s*\\n\\s*", " "));
+                }
+            }
+            return byPath;
+        });
+    }
+
+    /* An element's path in its file's source info (descriptor.proto's field numbers and indexes). */
+    private static List<Integer> path(Descriptors.GenericDescriptor element) {
+        List<Integer> path = new ArrayList<>();
+        switch (element) {
+            case Descriptors.Descriptor message when message.getContainingType() != null -> {
+                path.addAll(path(message.getContainingType()));
+                path.addAll(List.of(DescriptorProtos.DescriptorProto.NESTED_TYPE_FIELD_NUMBER, message.getIndex()));
+            }
+            case Descriptors.Descriptor message ->
+                    path.addAll(List.of(DescriptorProtos.FileDescriptorProto.MESSAGE_TYPE_FIELD_NUMBER, message.getIndex()));
+            case Descriptors.FieldDescriptor field -> {
+                path.addAll(path(field.getContainingType()));
+                path.addAll(List.of(DescriptorProtos.DescriptorProto.FIELD_FIELD_NUMBER, field.getIndex()));
+            }
+            case Descriptors.EnumDescriptor type when type.getContainingType() != null -> {
+                path.addAll(path(type.getContainingType()));
+                path.addAll(List.of(DescriptorProtos.DescriptorProto.ENUM_TYPE_FIELD_NUMBER, type.getIndex()));
+            }
+            case Descriptors.EnumDescriptor type ->
+                    path.addAll(List.of(DescriptorProtos.FileDescriptorProto.ENUM_TYPE_FIELD_NUMBER, type.getIndex()));
+            case Descriptors.MethodDescriptor method -> path.addAll(List.of(
+                    DescriptorProtos.FileDescriptorProto.SERVICE_FIELD_NUMBER, method.getService().getIndex(),
+                    DescriptorProtos.ServiceDescriptorProto.METHOD_FIELD_NUMBER, method.getIndex()));
+            default -> {
+                // services and files carry no description here
+            }
+        }
+        return path;
+    }
+}

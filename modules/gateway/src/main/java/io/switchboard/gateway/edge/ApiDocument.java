@@ -1,0 +1,83 @@
+package io.switchboard.gateway.edge;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.function.Supplier;
+
+import com.google.gson.JsonObject;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.HeaderValues;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.Handler;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import io.switchboard.gateway.docs.OpenApi;
+import io.switchboard.gateway.routes.RouteTable;
+import io.switchboard.server.grpc.RequestIds;
+
+/**
+ * {@code GET /openapi.json}: the OpenAPI document of the routes served now, made once per route table. Its ETag (and
+ * {@code info.version}) is the hash of its content, so it changes exactly when the API does; a request with that ETag
+ * in {@code If-None-Match} gets 304. Thread safe.
+ */
+public final class ApiDocument implements Handler {
+    private final Supplier<RouteTable> routes;
+    private volatile Rendered rendered;
+
+    ApiDocument(Supplier<RouteTable> routes) {
+        this.routes = routes;
+    }
+
+    @Override
+    public void handle(ServerRequest request, ServerResponse response) {
+        String requestId = request.headers().first(GatewayHandler.REQUEST_ID).filter(RequestIds::valid)
+                .orElseGet(RequestIds::create);
+        response.header(GatewayHandler.REQUEST_ID, requestId);
+        RouteTable table = routes.get();
+        if (table == null) {
+            response.status(Status.SERVICE_UNAVAILABLE_503);
+            response.header(HeaderNames.CONTENT_TYPE, "application/json");
+            response.send(HttpErrors.body("UNAVAILABLE", "the gateway has not learned its routes yet", requestId));
+            return;
+        }
+        Rendered current = render(table);
+        response.header(HeaderNames.ETAG, current.etag());
+        // clients may keep it, but must ask whether it changed before they use it again
+        response.header(HeaderValues.CACHE_NO_CACHE);
+        boolean unchanged = request.headers().first(HeaderNames.IF_NONE_MATCH)
+                .map(tags -> tags.contains(current.etag()) || tags.strip().equals("*")).orElse(false);
+        if (unchanged) {
+            response.status(Status.NOT_MODIFIED_304);
+            response.send();
+            return;
+        }
+        response.header(HeaderNames.CONTENT_TYPE, "application/json");
+        response.send(current.bytes());
+    }
+
+    private Rendered render(RouteTable table) {
+        Rendered last = rendered;
+        if (last != null && last.table() == table) {
+            return last;
+        }
+        JsonObject document = OpenApi.of(table, "Switchboard API", "");
+        String hash = sha256(document.toString()).substring(0, 16);
+        document.getAsJsonObject("info").addProperty("version", hash);
+        Rendered made = new Rendered(table, document.toString().getBytes(StandardCharsets.UTF_8), "\"" + hash + "\"");
+        rendered = made;
+        return made;
+    }
+
+    private static String sha256(String text) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+    }
+
+    private record Rendered(RouteTable table, byte[] bytes, String etag) {
+    }
+}
