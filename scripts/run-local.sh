@@ -131,7 +131,7 @@ start_java gateway HUB_ENDPOINTS=127.0.0.1:8004
 cat <<'EOF'
 
 Switchboard is running:
-  gateway  http://127.0.0.1:8008        (HTTP API)
+  gateway  http://127.0.0.1:8008        (HTTP API; its docs at http://127.0.0.1:8008/docs, OpenAPI at /openapi.json)
   hub 127.0.0.1:8004  post 127.0.0.1:8005  user 127.0.0.1:8006  comment 127.0.0.1:8007  (gRPC over mutual TLS;
            /observe/health, /observe/metrics over TLS: curl --cacert data/identity/ca.pem https://127.0.0.1:8004/observe/health)
   etcd     http://127.0.0.1:2379

@@ -8,6 +8,7 @@ import io.helidon.config.Config;
 import io.helidon.metrics.api.Metrics;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.HttpRouting;
+import io.switchboard.gateway.docs.DocsPage;
 import io.switchboard.gateway.edge.Edge;
 import io.switchboard.gateway.routes.RouteTable;
 import io.switchboard.gateway.upstream.Upstreams;
@@ -67,9 +68,13 @@ public final class GatewayServer implements AutoCloseable {
         UserKeys keys = UserKeys.open(registry.discovery());
         HttpRouting.Builder routing = HttpRouting.builder();
         boolean openApi = config.get("gateway.openapi.enabled").asBoolean().orElse(true);
+        boolean docs = openApi && config.get("gateway.docs.enabled").asBoolean().orElse(true);
         if (openApi) {
-            // before the API's routes: a service cannot take this path
+            // before the API's routes: a service cannot take these paths
             routing.get("/openapi.json", Edge.apiDocument(routes));
+        }
+        if (docs) {
+            routing.register("/docs", DocsPage.create());
         }
         routing.any(Edge.handler(config.get("gateway"), routes, upstreams, keys.verifier()));
         WebServer server = Servers.builder(config.get("server"), new DiscoveryReadiness(routes))
@@ -79,7 +84,8 @@ public final class GatewayServer implements AutoCloseable {
         server.start();
         LOG.log(Level.INFO, "gateway listening on port " + server.port() + ", routes learned from the registry, "
                             + balancing.policy() + " balancing, " + policy
-                            + (openApi ? ", the API's OpenAPI document at /openapi.json" : ""));
+                            + (openApi ? ", the API's OpenAPI document at /openapi.json" : "")
+                            + (docs ? " and its documentation at /docs" : ""));
         return new GatewayServer(server, routes, upstreams, keys, registry, tls);
     }
 

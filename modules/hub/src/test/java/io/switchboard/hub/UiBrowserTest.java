@@ -1,6 +1,5 @@
 package io.switchboard.hub;
 
-import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,6 +18,7 @@ import io.switchboard.api.hub.v1.Instance;
 import io.switchboard.api.hub.v1.PublishSchemaRequest;
 import io.switchboard.api.hub.v1.RegisterRequest;
 import io.switchboard.identity.LocalCa;
+import io.switchboard.testkit.Chromium;
 import io.switchboard.testkit.EtcdServer;
 import io.switchboard.testkit.Stack;
 import org.junit.jupiter.api.AfterEach;
@@ -27,7 +27,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.openqa.selenium.By;
-import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.NoAlertPresentException;
 import org.openqa.selenium.OutputType;
@@ -35,9 +34,6 @@ import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -50,8 +46,6 @@ import static org.awaitility.Awaitility.await;
  */
 @Timeout(value = 120, unit = SECONDS)
 class UiBrowserTest {
-    private static final String CHROMIUM = System.getenv().getOrDefault("CHROMIUM_BINARY", "/usr/bin/chromium");
-    private static final String CHROMEDRIVER = System.getenv().getOrDefault("CHROMEDRIVER", "/usr/bin/chromedriver");
     private static final Duration LIVE = Duration.ofSeconds(5);
     // the page polls every 2 s: a few rounds
     private static final Duration POLLED = Duration.ofSeconds(10);
@@ -254,25 +248,9 @@ class UiBrowserTest {
     }
 
     private static WebDriver chromium() {
-        ChromeOptions options = new ChromeOptions();
-        options.setBinary(CHROMIUM);
-        options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000",
-                             // the hub's certificate is the stack's CA's: trust exactly its key, as an operator who
-                             // imported that CA would, not any certificate
-                             "--ignore-certificate-errors-spki-list=" + hubKeyPin());
-        // the driver is given explicitly, so Selenium Manager never runs (nothing may be downloaded here)
-        ChromeDriverService service = new ChromeDriverService.Builder()
-                .usingDriverExecutable(new File(CHROMEDRIVER)).usingAnyFreePort().build();
-        try {
-            ChromeDriver driver = new ChromeDriver(service, options);
-            driver.manage().window().setSize(new Dimension(1400, 1000));
-            return driver;
-        } catch (RuntimeException e) {
-            throw new AssertionError("Chromium could not start (" + CHROMIUM + " driven by " + CHROMEDRIVER + "): "
-                                     + e.getMessage().lines().findFirst().orElse("") + ". Install it with "
-                                     + "apt-get install -y chromium chromium-driver (scripts/test.sh does as root), "
-                                     + "or set CHROMIUM_BINARY and CHROMEDRIVER.", e);
-        }
+        // the hub's certificate is the stack's CA's: trust exactly its key, as an operator who imported that CA
+        // would, not any certificate
+        return Chromium.start("--ignore-certificate-errors-spki-list=" + hubKeyPin());
     }
 
     private static void open(HubFixture fixture) {
