@@ -3,8 +3,10 @@ package io.switchboard.schema;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.URL;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Enumeration;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.HexFormat;
@@ -181,11 +183,15 @@ public final class ApiSchemas {
                                                                        : proto);
     }
 
+    /* every descriptor set on the class path: the api jar's, and a service module's own when it has its protos */
     private static Map<String, FileDescriptorProto> commented() {
         Map<String, FileDescriptorProto> files = new HashMap<>();
-        try (InputStream in = ApiSchema.class.getClassLoader().getResourceAsStream(DESCRIPTORS)) {
-            if (in != null) {
-                FileDescriptorSet.parseFrom(in).getFileList().forEach(file -> files.put(file.getName(), file));
+        try {
+            Enumeration<URL> sets = ApiSchema.class.getClassLoader().getResources(DESCRIPTORS);
+            while (sets.hasMoreElements()) {
+                try (InputStream in = sets.nextElement().openStream()) {
+                    FileDescriptorSet.parseFrom(in).getFileList().forEach(file -> files.putIfAbsent(file.getName(), file));
+                }
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + DESCRIPTORS, e);
