@@ -87,3 +87,34 @@ spec:
 {{ . }}
 {{- end }}
 {{- end }}
+
+{{/* The defaults of a service of your own (values `services`): post's. Call with the root context. */}}
+{{- define "switchboard.serviceDefaults" -}}
+replicaCount: 1
+image:
+  pullPolicy: IfNotPresent
+config: {}
+env: []
+jvmOptions: -XX:MaxRAMPercentage=40 -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError
+resources:
+  requests: {cpu: 200m, memory: 384Mi}
+  limits: {memory: 384Mi}
+persistence:
+  size: 1Gi
+  storageClass: ""
+postgresql:
+  url: ""
+  existingSecret: ""
+  userKey: username
+  passwordKey: password
+preStopSleepSeconds: 5
+terminationGracePeriodSeconds: 30
+podDisruptionBudget:
+  enabled: true
+  maxUnavailable: 1
+podAnnotations: {}
+nodeSelector: {}
+tolerations: []
+affinity: {}
+calls: []
+{{- end }}

@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 
 import static io.switchboard.chart.RenderedChart.render;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The rendered NetworkPolicies let in exactly the flows the architecture needs, read back from the objects: which
@@ -53,6 +54,27 @@ class ChartNetworkPolicyUnitTest {
         expected.add("prometheus -> gateway:8008");
         expected.add("helm test -> gateway:8008");
         assertThat(flows(chart)).containsExactlyInAnyOrderElementsOf(expected);
+    }
+
+    @Test
+    void aServiceOfYourOwnGetsTheFlowsOfABusinessServiceAndThoseOfItsCalls() {
+        RenderedChart chart = render("""
+                services:
+                  shop: {port: 8010, image: {repository: r/shop, tag: "1"}, calls: [post, stock]}
+                  stock: {port: 8011, image: {repository: r/stock, tag: "1"}}
+                """);
+
+        Set<String> expected = new TreeSet<>(FLOWS);
+        expected.addAll(Set.of("shop -> hub:8004", "stock -> hub:8004", "shop -> user:8006", "stock -> user:8006",
+                               "gateway -> shop:8010", "prometheus -> shop:8010", "gateway -> stock:8011",
+                               "prometheus -> stock:8011", "shop -> post:8005", "shop -> stock:8011"));
+        assertThat(flows(chart)).containsExactlyInAnyOrderElementsOf(expected);
+    }
+
+    @Test
+    void aCallToNoServiceOfTheReleaseIsRefused() {
+        assertThatThrownBy(() -> render("services: {shop: {port: 8010, image: {repository: r/shop, tag: '1'}, calls: [billing]}}"))
+                .hasMessageContaining("services.shop.calls: \"billing\" is no service of this release");
     }
 
     @Test

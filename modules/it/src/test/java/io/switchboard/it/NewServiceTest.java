@@ -41,6 +41,9 @@ class NewServiceTest {
         assertThat(project.resolve("src/main/proto/shop/v1/shop.proto")).exists();
         assertThat(project.resolve("src/main/java/com/example/shop/ShopService.java")).exists();
         assertThat(project.resolve("Dockerfile")).content().contains("target/shop.jar", "EXPOSE 8010");
+        // its block for the chart (ChartOwnServicesUnitTest renders the chart with this template)
+        assertThat(project.resolve("helm-values.yaml")).content()
+                .contains("  shop:", "port: 8010", "repository: switchboard/shop", "tag: \"1.0.0-SNAPSHOT\"");
         // compiles its proto, runs its own test on real parts, builds target/shop.jar with its libraries
         String build = maven(project, "package");
         assertThat(build).as("the test the service comes with ran and passed").contains("Tests run: 2, Failures: 0, Errors: 0, Skipped: 0");
