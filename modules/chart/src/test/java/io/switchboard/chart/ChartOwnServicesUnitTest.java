@@ -83,8 +83,37 @@ class ChartOwnServicesUnitTest {
         assertThat(chart.all(PersistentVolumeClaim.class)).noneMatch(c -> c.getMetadata().getName().contains("shop"));
     }
 
+    @Test
+    void whatTheBlockSaysWinsFalseAndZeroTooAndItsPortIsThePortItServes() {
+        RenderedChart chart = render("""
+                services:
+                  shop:
+                    port: 9090
+                    image: {repository: r/shop, tag: "1"}
+                    replicaCount: 2
+                    postgresql: {url: "jdbc:postgresql://pg:5432/shop", existingSecret: shop-db}
+                    podDisruptionBudget: {enabled: false}
+                    preStopSleepSeconds: 0
+                """);
+
+        assertThat(chart.find(io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget.class, name("shop"))).isEmpty();
+        Container container = chart.container("shop");
+        assertThat(container.getLifecycle().getPreStop().getSleep().getSeconds()).isZero();
+        assertThat(env(container, "SERVER_PORT")).contains("9090");
+        assertThat(container.getPorts()).extracting(ContainerPort::getContainerPort).containsExactly(9090);
+    }
+
+    @Test
+    void aCallToNoServiceOfTheReleaseIsRefusedWithoutNetworkPoliciesToo() {
+        assertThatThrownBy(() -> render("""
+                networkPolicy: {enabled: false}
+                services: {shop: {port: 8010, image: {repository: r/shop, tag: '1'}, calls: [billing]}}
+                """)).hasMessageContaining("services.shop.calls: \"billing\" is no service of this release");
+    }
+
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
+            "the gateway's own docs path         | services: {docs: {port: 8010, image: {repository: r, tag: '1'}}}",
             "a name that is not a registry name | services: {Shop: {port: 8010, image: {repository: r, tag: '1'}}}",
             "a name of the platform's own       | services: {user: {port: 8010, image: {repository: r, tag: '1'}}}",
             "no port                            | services: {shop: {image: {repository: r, tag: '1'}}}",

@@ -71,7 +71,7 @@ public final class GatewayServer implements AutoCloseable {
         boolean docs = openApi && config.get("gateway.docs.enabled").asBoolean().orElse(true);
         if (openApi) {
             // before the API's routes: a service cannot take these paths
-            routing.get("/openapi.json", Edge.apiDocument(routes));
+            routing.get("/openapi.json", Edge.apiDocument(routes, docs));
         }
         if (docs) {
             routing.register("/docs", DocsPage.create());

@@ -55,6 +55,7 @@ public final class DynamicProtos {
                 .addField(field("update_mask", 13, FieldDescriptorProto.Type.TYPE_MESSAGE)
                                   .setTypeName(".google.protobuf.FieldMask"))
                 .addField(field("small_ratio", 14, FieldDescriptorProto.Type.TYPE_FLOAT))
+                .addField(field("blob", 15, FieldDescriptorProto.Type.TYPE_BYTES))
                 .build();
         EnumDescriptorProto kind = EnumDescriptorProto.newBuilder()
                 .setName("Kind")

@@ -86,7 +86,7 @@ class GatewayOpenApiTest {
         assertThat(getPost.getResponses().get("200").getContent().get("application/json").getSchema().get$ref())
                 .isEqualTo("#/components/schemas/switchboard.post.v1.Post");
         assertThat(getPost.getResponses().get("404").getContent().get("application/json").getSchema().get$ref())
-                .isEqualTo("#/components/schemas/Error");
+                .isEqualTo("#/components/schemas/gateway-error");
 
         // query parameters by JSON name and type
         Map<String, Parameter> listQuery = new TreeMap<>();
@@ -113,7 +113,7 @@ class GatewayOpenApiTest {
         Schema<?> schema = api.getComponents().getSchemas().get("switchboard.comment.v1.Comment");
         assertThat(schema.getProperties()).containsOnlyKeys("id", "postId", "author", "text", "createdAt");
         assertThat(schema.getProperties().get("postId").getDescription()).isEqualTo("set by the service, from the path");
-        assertThat(api.getComponents().getSchemas().get("Error").getRequired()).containsExactly("error");
+        assertThat(api.getComponents().getSchemas().get("gateway-error").getRequired()).containsExactly("error");
 
         // unchanged: 304 on its ETag
         String etag = answer.headers().firstValue("ETag").orElseThrow();
@@ -195,7 +195,7 @@ class GatewayOpenApiTest {
                     .containsKey(status);
             ApiResponse documentedError = operation.getResponses().get(status);
             assertThat(documentedError.getContent().get("application/json").getSchema().get$ref())
-                    .isEqualTo("#/components/schemas/Error");
+                    .isEqualTo("#/components/schemas/gateway-error");
             JsonObject error = JsonParser.parseString(answer.body()).getAsJsonObject().getAsJsonObject("error");
             assertThat(error.keySet()).as(entry.getKey()).contains("code", "message", "requestId");
         }
@@ -227,6 +227,8 @@ class GatewayOpenApiTest {
         try (GatewayServer off = GatewayServer.start(STACK.serviceConfig(hub.port(), Map.of("gateway.openapi.enabled", "false")))) {
             await().atMost(Duration.ofSeconds(15)).until(() -> off.routedServices().contains("post"));
             assertThat(send(off, "GET", "/openapi.json", null, Map.of()).statusCode()).isEqualTo(404);
+            // the docs page shows that document: off with it
+            assertThat(send(off, "GET", "/docs", null, Map.of()).statusCode()).isEqualTo(404);
         }
     }
 

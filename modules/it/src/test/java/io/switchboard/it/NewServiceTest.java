@@ -41,6 +41,7 @@ class NewServiceTest {
         assertThat(project.resolve("src/main/proto/shop/v1/shop.proto")).exists();
         assertThat(project.resolve("src/main/java/com/example/shop/ShopService.java")).exists();
         assertThat(project.resolve("Dockerfile")).content().contains("target/shop.jar", "EXPOSE 8010");
+        assertThat(project.resolve("README.md")).content().contains("# The shop service", "## Build, test, run", "## Ship it");
         // its block for the chart (ChartOwnServicesUnitTest renders the chart with this template)
         assertThat(project.resolve("helm-values.yaml")).content()
                 .contains("  shop:", "port: 8010", "repository: switchboard/shop", "tag: \"1.0.0-SNAPSHOT\"");

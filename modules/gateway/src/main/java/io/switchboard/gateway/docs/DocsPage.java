@@ -28,14 +28,16 @@ public final class DocsPage implements HttpService {
                                          + "form-action 'none'; frame-ancestors 'none'";
     private static final String WEBJAR = "META-INF/resources/webjars/swagger-ui/";
 
-    private final Asset page = Asset.load("io/switchboard/gateway/docs/index.html", "text/html; charset=UTF-8", false);
-    private final Asset init = Asset.load("io/switchboard/gateway/docs/docs.js", "text/javascript; charset=UTF-8", false);
+    private final Asset page = Asset.load("io/switchboard/gateway/docs/index.html", "text/html; charset=UTF-8", null);
+    private final Asset init = Asset.load("io/switchboard/gateway/docs/docs.js", "text/javascript; charset=UTF-8", null);
     private final Asset bundle;
     private final Asset style;
 
-    private DocsPage(String swaggerUi) {
-        bundle = Asset.load(swaggerUi + "swagger-ui-bundle.js", "text/javascript; charset=UTF-8", true);
-        style = Asset.load(swaggerUi + "swagger-ui.css", "text/css; charset=UTF-8", true);
+    private DocsPage(String swaggerUi, String version) {
+        // the webjar's version tags its files: a browser asks whether they changed and gets 304 until an upgrade
+        String etag = "\"swagger-ui-" + version + "\"";
+        bundle = Asset.load(swaggerUi + "swagger-ui-bundle.js", "text/javascript; charset=UTF-8", etag);
+        style = Asset.load(swaggerUi + "swagger-ui.css", "text/css; charset=UTF-8", etag);
     }
 
     /**
@@ -51,16 +53,17 @@ public final class DocsPage implements HttpService {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the swagger-ui webjar's version", e);
         }
-        return new DocsPage(WEBJAR + webjar.getProperty("version") + "/");
+        String version = webjar.getProperty("version");
+        return new DocsPage(WEBJAR + version + "/", version);
     }
 
     @Override
     public void routing(HttpRules rules) {
         rules.any(DocsPage::secure)
-                .get("/", (req, res) -> page.send(res))
-                .get("/docs.js", (req, res) -> init.send(res))
-                .get("/swagger-ui-bundle.js", (req, res) -> bundle.send(res))
-                .get("/swagger-ui.css", (req, res) -> style.send(res))
+                .get("/", (req, res) -> page.send(req, res))
+                .get("/docs.js", (req, res) -> init.send(req, res))
+                .get("/swagger-ui-bundle.js", (req, res) -> bundle.send(req, res))
+                .get("/swagger-ui.css", (req, res) -> style.send(req, res))
                 .any((req, res) -> {
                     res.status(Status.NOT_FOUND_404);
                     res.header(HeaderNames.CONTENT_TYPE, "application/json");
@@ -83,19 +86,27 @@ public final class DocsPage implements HttpService {
         return in;
     }
 
-    private record Asset(byte[] bytes, String contentType, boolean versioned) {
-        static Asset load(String name, String contentType, boolean versioned) {
+    /* a file of the page; etag: null for ours, which are sent whole every time (they are small) */
+    private record Asset(byte[] bytes, String contentType, String etag) {
+        static Asset load(String name, String contentType, String etag) {
             try (InputStream in = resource(name)) {
-                return new Asset(in.readAllBytes(), contentType, versioned);
+                return new Asset(in.readAllBytes(), contentType, etag);
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot read documentation resource " + name, e);
             }
         }
 
-        void send(ServerResponse res) {
+        void send(ServerRequest req, ServerResponse res) {
+            res.header(HeaderNames.CACHE_CONTROL, "no-cache");
+            if (etag != null) {
+                res.header(HeaderNames.ETAG, etag);
+                if (req.headers().first(HeaderNames.IF_NONE_MATCH).map(tags -> tags.contains(etag)).orElse(false)) {
+                    res.status(Status.NOT_MODIFIED_304);
+                    res.send();
+                    return;
+                }
+            }
             res.header(HeaderNames.CONTENT_TYPE, contentType);
-            // Swagger UI changes only with the gateway's build; the page itself is always fetched anew
-            res.header(HeaderNames.CACHE_CONTROL, versioned ? "public, max-age=3600" : "no-cache");
             res.send(bytes);
         }
     }

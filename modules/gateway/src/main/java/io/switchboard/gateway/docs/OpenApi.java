@@ -9,6 +9,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -20,6 +22,7 @@ import com.google.protobuf.Descriptors.FieldDescriptor;
 import io.grpc.protobuf.ProtoMethodDescriptorSupplier;
 import io.switchboard.gateway.routes.RouteTable;
 import io.switchboard.schema.Route;
+import io.switchboard.schema.Routes;
 
 /**
  * An OpenAPI 3.1 document of a route table, made from the descriptors the services published: every route with its
@@ -32,7 +35,8 @@ import io.switchboard.schema.Route;
  */
 public final class OpenApi {
     private static final String REF = "#/components/schemas/";
-    private static final String ERROR = "Error";
+    /* not a name a proto message can have, so that no service's message takes its place */
+    private static final String ERROR = "gateway-error";
     /* {field=pattern} or {field}: the variable's field path */
     private static final Pattern VARIABLE = Pattern.compile("\\{([^}=]+)(=[^}]*)?}");
     /* how deep query parameters reach into nested messages */
@@ -55,10 +59,28 @@ public final class OpenApi {
      * @return the OpenAPI 3.1 document
      */
     public static JsonObject of(RouteTable table, String title, String version) {
-        return new OpenApi().document(table, title, version);
+        return of(table, title, version, path -> false, left -> { });
     }
 
-    private JsonObject document(RouteTable table, String title, String version) {
+    /**
+     * The document of a route table, leaving out the routes it cannot show.
+     *
+     * @param table    the routes
+     * @param title    the API's title
+     * @param version  the document's version
+     * @param reserved whether a route's path template is one the gateway answers itself (its routes never reached)
+     * @param leftOut  told of each route left out and why: one on a reserved path, one whose OpenAPI path and method
+     *                 another route has already (multi-segment variables of different patterns), one that cannot be
+     *                 described
+     * @return the OpenAPI 3.1 document
+     */
+    public static JsonObject of(RouteTable table, String title, String version, Predicate<String> reserved,
+                                Consumer<String> leftOut) {
+        return new OpenApi().document(table, title, version, reserved, leftOut);
+    }
+
+    private JsonObject document(RouteTable table, String title, String version, Predicate<String> reserved,
+                                Consumer<String> leftOut) {
         JsonObject paths = new JsonObject();
         Map<String, JsonObject> byPath = new TreeMap<>();
         Map<String, Integer> operationIds = new HashMap<>();
@@ -67,14 +89,27 @@ public final class OpenApi {
                 // kept while the service is gone (503 at once), but nothing a client can call now
                 continue;
             }
-            Descriptors.Descriptor input = method(route).getInputType();
-            String path = VARIABLE.matcher(route.template()).replaceAll(v -> "{" + jsonPath(input, v.group(1)) + "}");
-            JsonObject item = byPath.computeIfAbsent(path, p -> new JsonObject());
-            String method = route.httpMethod().toLowerCase();
-            if (!item.has(method)) {
+            String shown = route.httpMethod() + " " + route.template() + " of " + route.describe();
+            if (reserved.test(route.template())) {
+                leftOut.accept(shown + ": the gateway answers that path itself");
+                continue;
+            }
+            try {
+                Descriptors.Descriptor input = method(route).getInputType();
+                String path = VARIABLE.matcher(route.template())
+                        .replaceAll(v -> Matcher.quoteReplacement("{" + jsonPath(input, v.group(1)) + "}"));
+                JsonObject item = byPath.computeIfAbsent(path, p -> new JsonObject());
+                String method = route.httpMethod().toLowerCase();
+                if (item.has(method)) {
+                    leftOut.accept(shown + ": another route is " + route.httpMethod() + " " + path + " in OpenAPI's terms");
+                    continue;
+                }
                 item.add(method, operation(route, operationIds));
+            } catch (RuntimeException e) {
+                leftOut.accept(shown + ": " + e);
             }
         }
+        byPath.values().removeIf(JsonObject::isEmpty);
         byPath.forEach(paths::add);
         while (!pending.isEmpty()) {
             Descriptors.GenericDescriptor next = pending.pop();
@@ -127,13 +162,15 @@ public final class OpenApi {
         Set<String> bound = new HashSet<>();
         Matcher variables = VARIABLE.matcher(route.template());
         while (variables.find()) {
-            String fieldPath = variables.group(1);
-            bound.add(fieldPath);
-            List<FieldDescriptor> fields = fieldPath(input, fieldPath);
-            JsonObject parameter = parameter(jsonPath(input, fieldPath), "path", fields.get(fields.size() - 1));
+            List<FieldDescriptor> fields = fieldPath(input, variables.group(1));
+            bound.add(String.join(".", fields.stream().map(FieldDescriptor::getName).toList()));
+            JsonObject parameter = parameter(jsonPath(input, variables.group(1)), "path", fields.get(fields.size() - 1));
             parameter.addProperty("required", true);
             if (variables.group(2) != null) {
-                appendDescription(parameter, "Several path segments: " + variables.group(2).substring(1) + ".");
+                String segments = variables.group(2).substring(1);
+                parameter.getAsJsonObject("schema").addProperty("pattern", segmentsPattern(segments));
+                appendDescription(parameter, "Several path segments (" + segments + "), with their slashes: call it "
+                                             + "directly, a client that encodes the slashes reaches no route.");
             }
             parameters.add(parameter);
         }
@@ -195,8 +232,9 @@ public final class OpenApi {
         for (FieldDescriptor field : message.getFields()) {
             String protoPath = protoPrefix + field.getName();
             String jsonPath = jsonPrefix + field.getJsonName();
-            if (bound.contains(protoPath) || bound.contains(jsonPath) || protoPrefix.isEmpty() && field.getName().equals(bodyField)
-                || field.isMapField()) {
+            if (bound.contains(protoPath) || protoPrefix.isEmpty() && field.getName().equals(bodyField)
+                || field.isMapField() || field.getType() == FieldDescriptor.Type.BYTES) {
+                // bytes cannot be given in the URL (the gateway answers 400)
                 continue;
             }
             if (field.getJavaType() != FieldDescriptor.JavaType.MESSAGE) {
@@ -272,6 +310,7 @@ public final class OpenApi {
             case UINT32, FIXED32 -> {
                 JsonObject schema = typed("integer", "int64");
                 schema.addProperty("minimum", 0);
+                schema.addProperty("maximum", 4_294_967_295L);
                 yield schema;
             }
             case INT64, SINT64, SFIXED64 -> typed("string", "int64");
@@ -425,15 +464,26 @@ public final class OpenApi {
         return String.join(".", fieldPath(message, path).stream().map(FieldDescriptor::getJsonName).toList());
     }
 
+    /* the fields a path variable names, by proto or JSON names, as the gateway reads it */
     private static List<FieldDescriptor> fieldPath(Descriptors.Descriptor message, String path) {
-        List<FieldDescriptor> fields = new ArrayList<>();
-        Descriptors.Descriptor current = message;
-        for (String name : path.split("\\.")) {
-            FieldDescriptor field = current.findFieldByName(name);
-            fields.add(field);
-            current = field.getJavaType() == FieldDescriptor.JavaType.MESSAGE ? field.getMessageType() : null;
+        List<FieldDescriptor> fields = Routes.fieldPath(message, path);
+        if (fields.isEmpty()) {
+            throw new IllegalArgumentException("no field " + path + " in " + message.getFullName());
         }
         return fields;
+    }
+
+    /* shelves/* to ^shelves/[^/]+$, ** to .+ */
+    private static String segmentsPattern(String segments) {
+        List<String> parts = new ArrayList<>();
+        for (String segment : segments.split("/", -1)) {
+            parts.add(switch (segment) {
+                case "*" -> "[^/]+";
+                case "**" -> ".+";
+                default -> segment.replaceAll("([^A-Za-z0-9])", "\\\\$1");
+            });
+        }
+        return "^" + String.join("/", parts) + "$";
     }
 
     private void describe(JsonObject target, Descriptors.GenericDescriptor element) {

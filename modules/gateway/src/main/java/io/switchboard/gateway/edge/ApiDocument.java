@@ -4,6 +4,8 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
 import com.google.gson.JsonObject;
@@ -23,11 +25,18 @@ import io.switchboard.server.grpc.RequestIds;
  * in {@code If-None-Match} gets 304. Thread safe.
  */
 public final class ApiDocument implements Handler {
+    private static final System.Logger LOG = System.getLogger(ApiDocument.class.getName());
+    /* how many distinct reasons for leaving a route out are remembered, so that each is logged once */
+    private static final int MAX_TOLD = 1_000;
+
     private final Supplier<RouteTable> routes;
+    private final boolean docs;
+    private final Set<String> told = ConcurrentHashMap.newKeySet();
     private volatile Rendered rendered;
 
-    ApiDocument(Supplier<RouteTable> routes) {
+    ApiDocument(Supplier<RouteTable> routes, boolean docs) {
         this.routes = routes;
+        this.docs = docs;
     }
 
     @Override
@@ -62,12 +71,23 @@ public final class ApiDocument implements Handler {
         if (last != null && last.table() == table) {
             return last;
         }
-        JsonObject document = OpenApi.of(table, "Switchboard API", "");
+        JsonObject document = OpenApi.of(table, "Switchboard API", "", this::answeredByTheGateway, this::leftOut);
         String hash = sha256(document.toString()).substring(0, 16);
         document.getAsJsonObject("info").addProperty("version", hash);
         Rendered made = new Rendered(table, document.toString().getBytes(StandardCharsets.UTF_8), "\"" + hash + "\"");
         rendered = made;
         return made;
+    }
+
+    /* the gateway's own paths: a service's route there is never reached */
+    private boolean answeredByTheGateway(String template) {
+        return template.equals("/openapi.json") || docs && (template.equals("/docs") || template.startsWith("/docs/"));
+    }
+
+    private void leftOut(String why) {
+        if (told.size() < MAX_TOLD && told.add(why)) {
+            LOG.log(System.Logger.Level.WARNING, "route left out of the API document: " + why);
+        }
     }
 
     private static String sha256(String text) {

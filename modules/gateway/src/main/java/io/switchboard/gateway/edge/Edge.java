@@ -29,10 +29,11 @@ public final class Edge {
      * The handler of {@code GET /openapi.json}: the OpenAPI document of the routes served now.
      *
      * @param routes the current route table, null until it is known
+     * @param docs   whether the gateway serves {@code /docs} too (a service's routes there are not reached)
      * @return the handler
      */
-    public static ApiDocument apiDocument(Supplier<RouteTable> routes) {
-        return new ApiDocument(routes);
+    public static ApiDocument apiDocument(Supplier<RouteTable> routes, boolean docs) {
+        return new ApiDocument(routes, docs);
     }
 
     /**

@@ -209,8 +209,8 @@ public final class Transcoder {
         try {
             converted = switch (field.getJavaType()) {
             case STRING -> value;
-            case INT -> Integer.parseInt(value);
-            case LONG -> Long.parseLong(value);
+            case INT -> unsigned(field) ? Integer.parseUnsignedInt(value) : Integer.parseInt(value);
+            case LONG -> unsigned(field) ? Long.parseUnsignedLong(value) : Long.parseLong(value);
             case BOOLEAN -> switch (value) {
                 case "true" -> true;
                 case "false" -> false;
@@ -287,5 +287,13 @@ public final class Transcoder {
         BadRequest(String message) {
             super(message, null, false, false);
         }
+    }
+
+    /* uint32, fixed32, uint64, fixed64: 0 to 2^32-1 or 2^64-1 in the URL, as the JSON mapping reads them */
+    private static boolean unsigned(Descriptors.FieldDescriptor field) {
+        return switch (field.getType()) {
+            case UINT32, FIXED32, UINT64, FIXED64 -> true;
+            default -> false;
+        };
     }
 }

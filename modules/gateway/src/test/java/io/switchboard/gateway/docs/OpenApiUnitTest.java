@@ -121,10 +121,44 @@ class OpenApiUnitTest {
     }
 
     @Test
+    void routesItCannotShowAreLeftOutWithTheirReasonAndTheRestStays() {
+        RouteTable table = RouteTable.of(List.of(DynamicProtos.service(
+                "demo",
+                DynamicProtos.get("/v1/{name=shelves/*}"),
+                DynamicProtos.get("/v1/{name=books/*}"),
+                DynamicProtos.get("/docs/{name}"),
+                // a JSON name in a path variable, as the gateway accepts it
+                DynamicProtos.get("/tokens/{pageToken}"))));
+        List<String> leftOut = new ArrayList<>();
+        OpenAPI api = parse(OpenApi.of(table, "test", "1", path -> path.startsWith("/docs/"), leftOut::add));
+
+        assertThat(api.getPaths()).containsOnlyKeys("/v1/{name}", "/tokens/{pageToken}");
+        assertThat(leftOut).hasSize(2);
+        assertThat(leftOut).anyMatch(why -> why.startsWith("GET /docs/{name} of demo") && why.contains("answers that path itself"));
+        assertThat(leftOut).anyMatch(why -> why.startsWith("GET /v1/{name=books/*} of demo")
+                                            && why.contains("another route is GET /v1/{name}"));
+        Parameter name = api.getPaths().get("/v1/{name}").getGet().getParameters().get(0);
+        assertThat(name.getSchema().getPattern()).isEqualTo("^shelves/[^/]+$");
+        assertThat("shelves/12").matches(name.getSchema().getPattern());
+        assertThat(api.getPaths().get("/tokens/{pageToken}").getGet().getParameters())
+                .extracting(p -> p.getIn() + " " + p.getName()).contains("path pageToken").doesNotContain("query pageToken");
+    }
+
+    @Test
+    void queryParametersAreOnlyThoseTheUrlCanCarryAndUnsignedHaveTheirRange() {
+        Map<String, Schema> sample = API.getComponents().getSchemas().get("test.Sample").getProperties();
+        assertThat(sample.get("usmall").getMaximum()).isEqualByComparingTo("4294967295");
+        // bytes are a field of the message (base64), but the gateway takes none from the URL: no query parameter
+        assertThat(sample.get("blob").getFormat()).isEqualTo("byte");
+        assertThat(API.getPaths().get("/sample/{child.name}").getGet().getParameters()).extracting(Parameter::getName)
+                .contains("usmall").doesNotContain("blob");
+    }
+
+    @Test
     void anEmptyTableIsAValidDocumentWithNoPaths() {
         OpenAPI empty = parse(OpenApi.of(RouteTable.EMPTY, "test", "1"));
         assertThat(empty.getPaths()).isNullOrEmpty();
-        assertThat(empty.getComponents().getSchemas()).containsOnlyKeys("Error");
+        assertThat(empty.getComponents().getSchemas()).containsOnlyKeys("gateway-error");
     }
 
     private static Set<String> types(Schema<?> schema) {

@@ -205,19 +205,24 @@ class TranscoderUnitTest {
     void queryParametersOfEveryScalarKindTheUrlCanCarryAreConverted() throws Exception {
         Message request = transcoder.request(SAMPLE_GET, Map.of(),
                                              query("name", "a b+c", "count", "-2147483648", "big", "-9223372036854775808",
-                                                   "flag", "true"), NO_BODY);
+                                                   "flag", "true", "usmall", "4294967295",
+                                                   "ubig", "18446744073709551615"), NO_BODY);
 
         assertThat(request.getField(field("name"))).isEqualTo("a b+c");
         assertThat(request.getField(field("count"))).isEqualTo(Integer.MIN_VALUE);
         assertThat(request.getField(field("big"))).isEqualTo(Long.MIN_VALUE);
         assertThat(request.getField(field("flag"))).isEqualTo(true);
+        // unsigned to their top, as the JSON mapping reads them (Java keeps them in int and long)
+        assertThat(request.getField(field("usmall"))).isEqualTo(-1);
+        assertThat(request.getField(field("ubig"))).isEqualTo(-1L);
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"count=abc", "count=2147483648", "count=1.0", "count=", "count= 1", "big=9223372036854775808",
                             "big=0x10", "flag=1", "flag=TRUE", "flag=yes", "flag=", "kind=THIRD", "kind=7", "kind=",
                             "ratio=NaN", "ratio=Infinity", "ratio=1e999", "ratio=0x1p3", "ratio=1d", "ratio= 1",
-                            "ratio=1,5", "child.count=x", "small_ratio=1e39", "small_ratio=-1e39"})
+                            "ratio=1,5", "child.count=x", "small_ratio=1e39", "small_ratio=-1e39", "usmall=-1",
+                            "usmall=4294967296", "ubig=-1", "ubig=18446744073709551616"})
     void aQueryValueThatIsNotItsFieldsTypeIsABadRequestNamingTheParameter(String parameter) {
         String name = parameter.substring(0, parameter.indexOf('='));
         String value = parameter.substring(parameter.indexOf('=') + 1);
@@ -247,7 +252,7 @@ class TranscoderUnitTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"child", "child.child"})
+    @ValueSource(strings = {"child", "child.child", "blob"})
     void aQueryParameterForAFieldTheUrlCannotCarryIsABadRequest(String name) {
         assertThatThrownBy(() -> transcoder.request(SAMPLE_GET, Map.of(), query(name, "1"), NO_BODY))
                 .isInstanceOf(Transcoder.BadRequest.class)
