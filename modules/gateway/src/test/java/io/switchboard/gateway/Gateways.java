@@ -47,6 +47,11 @@ final class Gateways {
      * test class shares) are deregistered first, so that a test's gateway sees only its own.
      */
     static GatewayServer over(Stack stack, Instance... instances) {
+        return over(stack, Map.of(), instances);
+    }
+
+    /** As {@link #over(Stack, Instance...)}, with gateway settings of the test's own. */
+    static GatewayServer over(Stack stack, Map<String, String> settings, Instance... instances) {
         List<Registration> earlier = REGISTERED.remove(stack);
         if (earlier != null) {
             earlier.forEach(Registration::close);
@@ -61,7 +66,7 @@ final class Gateways {
                                                                Duration.ofSeconds(10))))
                 .toList();
         REGISTERED.put(stack, registrations);
-        GatewayServer gateway = stack.start(GatewayServer.start(stack.serviceConfig(hub.port(), Map.of())));
+        GatewayServer gateway = stack.start(GatewayServer.start(stack.serviceConfig(hub.port(), settings)));
         await().atMost(Duration.ofSeconds(10)).until(() -> registrations.stream().allMatch(Registration::healthy));
         HttpRequest ready = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.port() + "/observe/health/ready"))
                 .build();

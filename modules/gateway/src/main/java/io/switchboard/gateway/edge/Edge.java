@@ -49,8 +49,10 @@ public final class Edge {
                                          TokenVerifier verifier) {
         ClientRateLimiter limiter = new ClientRateLimiter(config.get("login-limit.capacity").asInt().orElse(10),
                                                           config.get("login-limit.per-second").asDouble().orElse(1.0));
+        Admission admission = new Admission(config.get("limits.in-flight").asInt().orElse(1000),
+                                            config.get("limits.rate-limited-in-flight").asInt().orElse(32));
         GatewayMetrics metrics = new GatewayMetrics(Metrics.globalRegistry());
-        return new GatewayHandler(routes, upstreams, verifier, limiter, metrics,
+        return new GatewayHandler(routes, upstreams, verifier, limiter, admission, metrics,
                                   config.get("body-limit").asInt().orElse(1024 * 1024));
     }
 }

@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
@@ -19,6 +20,7 @@ import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.helidon.common.buffers.DataReader;
+import io.helidon.common.concurrency.limits.LimitAlgorithm;
 import io.helidon.common.uri.UriQuery;
 import io.helidon.http.HeaderName;
 import io.helidon.http.HeaderNames;
@@ -57,14 +59,16 @@ public final class GatewayHandler implements Handler {
     private final TokenVerifier verifier;
     private final ClientRateLimiter limiter;
     private final GatewayMetrics metrics;
+    private final Admission admission;
     private final int bodyLimit;
 
     GatewayHandler(Supplier<RouteTable> routes, Upstreams upstreams, TokenVerifier verifier, ClientRateLimiter limiter,
-                   GatewayMetrics metrics, int bodyLimit) {
+                   Admission admission, GatewayMetrics metrics, int bodyLimit) {
         this.routes = routes;
         this.upstreams = upstreams;
         this.verifier = verifier;
         this.limiter = limiter;
+        this.admission = admission;
         this.metrics = metrics;
         this.bodyLimit = bodyLimit;
     }
@@ -87,15 +91,20 @@ public final class GatewayHandler implements Handler {
         Route route = match == null ? null : match.route();
         Outcome outcome = new Outcome();
         int status;
+        Optional<LimitAlgorithm.Token> admitted = admission.request();
         try {
-            status = match == null ? error(response, 503, "UNAVAILABLE", "the gateway has not learned its routes yet",
-                                           requestId)
-                                   : route == null ? unmatched(match, response, requestId)
-                                   : serve(route, match, request, response, requestId, outcome);
+            status = admitted.isEmpty() ? shed(response, "in-flight", "the gateway serves as many requests as it may",
+                                               requestId)
+                                        : match == null ? error(response, 503, "UNAVAILABLE",
+                                                                "the gateway has not learned its routes yet", requestId)
+                                        : route == null ? unmatched(match, response, requestId)
+                                        : serve(route, match, request, response, requestId, outcome);
         } catch (RuntimeException e) {
             // a bug, not bad input: answer 500 without detail, log it once with the request id
             System.getLogger(GatewayHandler.class.getName()).log(Level.ERROR, "[" + requestId + "] " + e, e);
             status = error(response, 500, "INTERNAL", "internal error", requestId);
+        } finally {
+            admitted.ifPresent(LimitAlgorithm.Token::success);
         }
         long nanos = System.nanoTime() - start;
         String label = route == null ? "unmatched" : route.template();
@@ -110,13 +119,29 @@ public final class GatewayHandler implements Handler {
 
     private int serve(Route route, RouteTable.Match match, ServerRequest request, ServerResponse response,
                       String requestId, Outcome outcome) {
-        if (route.rateLimited()) {
-            Duration wait = limiter.acquire(clientOf(request.remotePeer().address()));
-            if (!wait.isZero()) {
-                response.header(HeaderNames.RETRY_AFTER, String.valueOf(Math.max(1, (wait.toMillis() + 999) / 1000)));
-                return error(response, 429, "RESOURCE_EXHAUSTED", "too many requests from this address", requestId);
-            }
+        if (!route.rateLimited()) {
+            return call(route, match, request, response, requestId, outcome);
         }
+        Duration wait = limiter.acquire(clientOf(request.remotePeer().address()));
+        if (!wait.isZero()) {
+            response.header(HeaderNames.RETRY_AFTER, String.valueOf(Math.max(1, (wait.toMillis() + 999) / 1000)));
+            return error(response, 429, "RESOURCE_EXHAUSTED", "too many requests from this address", requestId);
+        }
+        // the rate-limited routes' own share of the permits: a flood of logins from many addresses leaves reads theirs
+        Optional<LimitAlgorithm.Token> admitted = admission.rateLimitedRequest();
+        if (admitted.isEmpty()) {
+            return shed(response, "rate-limited-route", "the gateway serves as many requests on this route as it may",
+                        requestId);
+        }
+        try {
+            return call(route, match, request, response, requestId, outcome);
+        } finally {
+            admitted.get().success();
+        }
+    }
+
+    private int call(Route route, RouteTable.Match match, ServerRequest request, ServerResponse response,
+                     String requestId, Outcome outcome) {
         Metadata metadata = new Metadata();
         metadata.put(RequestIds.KEY, requestId);
         request.headers().first(TRACEPARENT).filter(t -> TRACEPARENT_FORMAT.matcher(t).matches())
@@ -238,6 +263,13 @@ public final class GatewayHandler implements Handler {
             parameters.put(name, query.all(name));
         }
         return parameters;
+    }
+
+    /* a request beyond a limit: answered at once, counted, and told when to come back */
+    private int shed(ServerResponse response, String limit, String message, String requestId) {
+        metrics.shed(limit);
+        response.header(HeaderNames.RETRY_AFTER, "1");
+        return error(response, 503, "UNAVAILABLE", message, requestId);
     }
 
     private static int error(ServerResponse response, int status, String code, String message, String requestId) {

@@ -16,7 +16,9 @@ import io.switchboard.server.LatencyHistograms;
  * {@code switchboard_gateway_request_duration_seconds{route}} (histogram),
  * {@code switchboard_gateway_upstream_calls_total{service,outcome}},
  * {@code switchboard_gateway_upstream_retried_calls_total{service,kind,outcome}} (calls that took more than one attempt:
- * kind {@code hedge}, {@code retry} or {@code gateway-retry}; outcome the call's final gRPC code). The gauges of
+ * kind {@code hedge}, {@code retry} or {@code gateway-retry}; outcome the call's final gRPC code),
+ * {@code switchboard_gateway_shed_requests_total{limit}} (requests answered 503 at once beyond a limit: {@code in-flight}
+ * or {@code rate-limited-route}). The gauges of
  * instances and routes are the live routes'. Meters are looked up once per label set. Thread safe.
  */
 final class GatewayMetrics {
@@ -25,6 +27,7 @@ final class GatewayMetrics {
     private final Map<String, Timer> durations = new ConcurrentHashMap<>();
     private final Map<List<String>, Counter> upstream = new ConcurrentHashMap<>();
     private final Map<List<String>, Counter> retried = new ConcurrentHashMap<>();
+    private final Map<String, Counter> shed = new ConcurrentHashMap<>();
 
     GatewayMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -55,5 +58,13 @@ final class GatewayMetrics {
                                      + "the extra attempts (hedge, retry, gateway-retry) and the call's gRPC outcome")
                         .tags(List.of(Tag.create("service", service), Tag.create("kind", kind),
                                       Tag.create("outcome", outcome))))).increment();
+    }
+
+    void shed(String limit) {
+        shed.computeIfAbsent(limit, l -> registry.getOrCreate(
+                Counter.builder("switchboard.gateway.shed.requests")
+                        .description("Requests answered 503 at once because a limit of requests in flight was reached, "
+                                     + "by limit (in-flight, rate-limited-route)")
+                        .tags(List.of(Tag.create("limit", l))))).increment();
     }
 }
