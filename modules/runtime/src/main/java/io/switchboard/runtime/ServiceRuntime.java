@@ -24,6 +24,7 @@ import io.switchboard.registry.RegistryClient;
 import io.switchboard.schema.ApiSchemas;
 import io.switchboard.server.ComponentTls;
 import io.switchboard.server.Servers;
+import io.switchboard.server.grpc.CallLimit;
 import io.switchboard.server.grpc.IdentifiedCallers;
 import io.switchboard.server.grpc.RequestIds;
 
@@ -42,6 +43,8 @@ import io.switchboard.server.grpc.RequestIds;
  */
 public final class ServiceRuntime implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(ServiceRuntime.class.getName());
+    /* calls a service serves at once unless limits.calls says otherwise: beyond, UNAVAILABLE at once */
+    private static final int DEFAULT_CALLS = 256;
 
     private final Config config;
     private final String service;
@@ -89,7 +92,8 @@ public final class ServiceRuntime implements AutoCloseable {
             throw new IllegalStateException(service + " already started");
         }
         GrpcRouting.Builder grpc = GrpcRouting.builder()
-                .intercept(new RpcMetrics(Metrics.globalRegistry()), new RequestIds())
+                .intercept(new RpcMetrics(Metrics.globalRegistry()), new RequestIds(),
+                           new CallLimit(service, config.get("limits.calls").asInt().orElse(DEFAULT_CALLS)))
                 .service(grpcHealth.getHealthService());
         // with an identity, only the platform's workloads call in (the gateway, other services); tokens say which user
         tls.ifPresent(ignored -> grpc.intercept(new IdentifiedCallers(service)));
