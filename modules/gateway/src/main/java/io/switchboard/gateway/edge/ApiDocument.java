@@ -17,7 +17,6 @@ import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import io.switchboard.gateway.docs.OpenApi;
 import io.switchboard.gateway.routes.RouteTable;
-import io.switchboard.server.grpc.RequestIds;
 
 /**
  * {@code GET /openapi.json}: the OpenAPI document of the routes served now, made once per route table. Its ETag (and
@@ -41,14 +40,10 @@ public final class ApiDocument implements Handler {
 
     @Override
     public void handle(ServerRequest request, ServerResponse response) {
-        String requestId = request.headers().first(GatewayHandler.REQUEST_ID).filter(RequestIds::valid)
-                .orElseGet(RequestIds::create);
-        response.header(GatewayHandler.REQUEST_ID, requestId);
+        String requestId = GatewayHandler.requestId(request, response);
         RouteTable table = routes.get();
         if (table == null) {
-            response.status(Status.SERVICE_UNAVAILABLE_503);
-            response.header(HeaderNames.CONTENT_TYPE, "application/json");
-            response.send(HttpErrors.body("UNAVAILABLE", "the gateway has not learned its routes yet", requestId));
+            GatewayHandler.error(response, 503, "UNAVAILABLE", "the gateway has not learned its routes yet", requestId);
             return;
         }
         Rendered current = render(table);

@@ -83,9 +83,7 @@ public final class GatewayHandler implements Handler {
         }
         long start = System.nanoTime();
         String method = request.prologue().method().text();
-        String requestId = request.headers().first(REQUEST_ID).filter(RequestIds::valid)
-                .orElseGet(RequestIds::create);
-        response.header(REQUEST_ID, requestId);
+        String requestId = requestId(request, response);
         RouteTable table = routes.get();
         RouteTable.Match match = table == null ? null : table.match(method, path);
         Route route = match == null ? null : match.route();
@@ -272,7 +270,14 @@ public final class GatewayHandler implements Handler {
         return error(response, 503, "UNAVAILABLE", message, requestId);
     }
 
-    private static int error(ServerResponse response, int status, String code, String message, String requestId) {
+    /* the client's request id when it sent a valid one, else a new one; answered in X-Request-Id */
+    static String requestId(ServerRequest request, ServerResponse response) {
+        String requestId = request.headers().first(REQUEST_ID).filter(RequestIds::valid).orElseGet(RequestIds::create);
+        response.header(REQUEST_ID, requestId);
+        return requestId;
+    }
+
+    static int error(ServerResponse response, int status, String code, String message, String requestId) {
         return error(response, status, code, message, requestId, null);
     }
 
