@@ -14,6 +14,7 @@ import io.switchboard.api.comment.v1.DeleteCommentResponse;
 import io.switchboard.api.comment.v1.ListCommentsRequest;
 import io.switchboard.api.comment.v1.ListCommentsResponse;
 import io.switchboard.comment.comments.Comments;
+import io.switchboard.runtime.db.KeysetTokens;
 import io.switchboard.server.grpc.RequestIds;
 import io.switchboard.server.grpc.Unary;
 import io.switchboard.tokens.Caller;
@@ -77,10 +78,10 @@ final class CommentService extends CommentServiceGrpc.CommentServiceImplBase {
                 checkId("postId", request.getPostId());
                 filter = new Comments.Filter(true, request.getPostId());
             }
-            Comments.Page page = comments.list(filter, size, request.getPageToken());
+            KeysetTokens.Page<Comments.StoredComment> page = comments.list(filter, size, request.getPageToken());
             ListCommentsResponse.Builder response = ListCommentsResponse.newBuilder()
                     .setNextPageToken(page.nextPageToken());
-            page.comments().forEach(c -> response.addComments(toProto(c)));
+            page.rows().forEach(c -> response.addComments(toProto(c)));
             return response.build();
         });
     }

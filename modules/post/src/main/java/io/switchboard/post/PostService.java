@@ -15,6 +15,7 @@ import io.switchboard.api.post.v1.ListPostsResponse;
 import io.switchboard.api.post.v1.Post;
 import io.switchboard.api.post.v1.PostServiceGrpc;
 import io.switchboard.post.posts.Posts;
+import io.switchboard.runtime.db.KeysetTokens;
 import io.switchboard.server.grpc.RequestIds;
 import io.switchboard.server.grpc.Unary;
 import io.switchboard.tokens.Caller;
@@ -63,9 +64,9 @@ final class PostService extends PostServiceGrpc.PostServiceImplBase {
             if (!request.getAuthor().isEmpty() && !ID.matcher(request.getAuthor()).matches()) {
                 throw invalid("author must be a user id");
             }
-            Posts.Page page = posts.list(request.getAuthor(), size, request.getPageToken());
+            KeysetTokens.Page<Posts.StoredPost> page = posts.list(request.getAuthor(), size, request.getPageToken());
             ListPostsResponse.Builder response = ListPostsResponse.newBuilder().setNextPageToken(page.nextPageToken());
-            page.posts().forEach(p -> response.addPosts(toProto(p)));
+            page.rows().forEach(p -> response.addPosts(toProto(p)));
             return response.build();
         });
     }

@@ -58,7 +58,7 @@ final class Items {
         }
     }
 
-    Page list(int pageSize, String pageToken) {
+    KeysetTokens.Page<StoredItem> list(int pageSize, String pageToken) {
         KeysetTokens.Position after = pageToken.isEmpty() ? null : KeysetTokens.decode(pageToken, PAGES, "");
         String sql = "SELECT " + COLUMNS + " FROM items"
                      + (after == null ? "" : " WHERE created_at > ? OR (created_at = ? AND id > ?)")
@@ -72,13 +72,8 @@ final class Items {
                 query.setString(i++, after.id());
             }
             query.setInt(i, pageSize + 1);
-            List<StoredItem> items = read(query);
-            if (items.size() <= pageSize) {
-                return new Page(items, "");
-            }
-            StoredItem last = items.get(pageSize - 1);
-            return new Page(List.copyOf(items.subList(0, pageSize)),
-                            KeysetTokens.encode(PAGES, new KeysetTokens.Position(last.createdAt(), last.id()), ""));
+            return KeysetTokens.page(read(query), pageSize, item -> new KeysetTokens.Position(item.createdAt(), item.id()),
+                                     position -> KeysetTokens.encode(PAGES, position, ""));
         } catch (SQLException e) {
             throw unavailable(e);
         }
@@ -99,8 +94,5 @@ final class Items {
     }
 
     record StoredItem(String id, String owner, String text, long createdAt) {
-    }
-
-    record Page(List<StoredItem> items, String nextPageToken) {
     }
 }

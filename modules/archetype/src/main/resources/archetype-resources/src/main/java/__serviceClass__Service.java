@@ -12,6 +12,7 @@ import ${package}.api.v1.Item;
 import ${package}.api.v1.ListItemsRequest;
 import ${package}.api.v1.ListItemsResponse;
 import ${package}.api.v1.${serviceClass}ServiceGrpc;
+import io.switchboard.runtime.db.KeysetTokens;
 import io.switchboard.server.grpc.RequestIds;
 import io.switchboard.server.grpc.Unary;
 import io.switchboard.tokens.Caller;
@@ -66,9 +67,9 @@ final class ${serviceClass}Service extends ${serviceClass}ServiceGrpc.${serviceC
             if (size < 1 || size > MAX_PAGE) {
                 throw invalid("pageSize must be 1.." + MAX_PAGE + ", got " + request.getPageSize());
             }
-            Items.Page page = items.list(size, request.getPageToken());
+            KeysetTokens.Page<Items.StoredItem> page = items.list(size, request.getPageToken());
             ListItemsResponse.Builder response = ListItemsResponse.newBuilder().setNextPageToken(page.nextPageToken());
-            page.items().forEach(item -> response.addItems(toProto(item)));
+            page.rows().forEach(item -> response.addItems(toProto(item)));
             return response.build();
         });
     }

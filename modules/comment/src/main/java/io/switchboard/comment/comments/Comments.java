@@ -92,7 +92,7 @@ public final class Comments {
      * @param pageToken token from the previous page of this filter, empty for the first
      * @return the page and the token of the next one (empty when this is the last)
      */
-    public Page list(Filter filter, int pageSize, String pageToken) {
+    public KeysetTokens.Page<StoredComment> list(Filter filter, int pageSize, String pageToken) {
         String kind = filter.byPost() ? "cp1" : "ca1";
         KeysetTokens.Position after = pageToken.isEmpty() ? null : KeysetTokens.decode(pageToken, kind, filter.value());
         String sql = "SELECT " + COLUMNS + " FROM comments WHERE " + (filter.byPost() ? "post_id" : "author") + " = ?"
@@ -108,14 +108,8 @@ public final class Comments {
                 query.setString(i++, after.id());
             }
             query.setInt(i, pageSize + 1);
-            List<StoredComment> comments = read(query);
-            if (comments.size() <= pageSize) {
-                return new Page(comments, "");
-            }
-            StoredComment last = comments.get(pageSize - 1);
-            return new Page(List.copyOf(comments.subList(0, pageSize)),
-                            KeysetTokens.encode(kind, new KeysetTokens.Position(last.createdAt(), last.id()),
-                                                filter.value()));
+            return KeysetTokens.page(read(query), pageSize, c -> new KeysetTokens.Position(c.createdAt(), c.id()),
+                                     position -> KeysetTokens.encode(kind, position, filter.value()));
         } catch (SQLException e) {
             throw unavailable(e);
         }
@@ -171,14 +165,5 @@ public final class Comments {
      * @param createdAt creation time, epoch millis
      */
     public record StoredComment(String id, String postId, String author, String text, long createdAt) {
-    }
-
-    /**
-     * A page of comments.
-     *
-     * @param comments      comments, oldest first
-     * @param nextPageToken token of the next page, empty when none
-     */
-    public record Page(List<StoredComment> comments, String nextPageToken) {
     }
 }

@@ -91,7 +91,7 @@ public final class Posts {
      * @param pageToken token from the previous page, empty for the first
      * @return the page and the token of the next one (empty when this is the last)
      */
-    public Page list(String author, int pageSize, String pageToken) {
+    public KeysetTokens.Page<StoredPost> list(String author, int pageSize, String pageToken) {
         KeysetTokens.Position after = pageToken.isEmpty() ? null : PageTokens.decode(pageToken, author);
         StringBuilder sql = new StringBuilder("SELECT " + COLUMNS + " FROM posts WHERE 1 = 1");
         List<Object> parameters = new ArrayList<>();
@@ -112,13 +112,8 @@ public final class Posts {
             for (int i = 0; i < parameters.size(); i++) {
                 query.setObject(i + 1, parameters.get(i));
             }
-            List<StoredPost> posts = read(query);
-            if (posts.size() <= pageSize) {
-                return new Page(posts, "");
-            }
-            List<StoredPost> page = posts.subList(0, pageSize);
-            StoredPost last = page.get(page.size() - 1);
-            return new Page(List.copyOf(page), PageTokens.encode(new KeysetTokens.Position(last.createdAt(), last.id()), author));
+            return KeysetTokens.page(read(query), pageSize, post -> new KeysetTokens.Position(post.createdAt(), post.id()),
+                                     position -> PageTokens.encode(position, author));
         } catch (SQLException e) {
             throw unavailable(e);
         }
@@ -165,14 +160,5 @@ public final class Posts {
      * @param createdAt creation time, epoch millis
      */
     public record StoredPost(String id, String author, String title, String content, long createdAt) {
-    }
-
-    /**
-     * A page of posts.
-     *
-     * @param posts         posts, newest first
-     * @param nextPageToken token of the next page, empty when none
-     */
-    public record Page(List<StoredPost> posts, String nextPageToken) {
     }
 }

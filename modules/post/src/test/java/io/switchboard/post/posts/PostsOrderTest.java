@@ -9,6 +9,7 @@ import java.util.List;
 
 import io.helidon.config.Config;
 import io.switchboard.runtime.db.Database;
+import io.switchboard.runtime.db.KeysetTokens;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -53,8 +54,8 @@ class PostsOrderTest {
         List<String> ids = new ArrayList<>();
         String token = "";
         do {
-            Posts.Page page = posts.list(author, size, token);
-            page.posts().forEach(p -> ids.add(p.id()));
+            KeysetTokens.Page<Posts.StoredPost> page = posts.list(author, size, token);
+            page.rows().forEach(p -> ids.add(p.id()));
             token = page.nextPageToken();
         } while (!token.isEmpty());
         return ids;

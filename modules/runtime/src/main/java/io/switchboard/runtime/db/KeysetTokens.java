@@ -2,7 +2,9 @@ package io.switchboard.runtime.db;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
+import java.util.List;
 import java.util.Optional;
+import java.util.function.Function;
 
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -75,6 +77,36 @@ public final class KeysetTokens {
     public static StatusRuntimeException notIssued() {
         return Status.INVALID_ARGUMENT.withDescription("pageToken is not one this service issued for this query")
                 .asRuntimeException();
+    }
+
+    /**
+     * A page from the rows a query read with {@code LIMIT pageSize + 1}: at most {@code pageSize} of them, and when
+     * there were more, the token of the page after the last one kept.
+     *
+     * @param rows     the rows read, in the list's order, at most {@code pageSize + 1}
+     * @param pageSize the page's size
+     * @param position where a row stands in the list's order
+     * @param token    the token of the page after a position
+     * @param <T>      row type
+     * @return the page
+     */
+    public static <T> Page<T> page(List<T> rows, int pageSize, Function<T, Position> position,
+                                   Function<Position, String> token) {
+        if (rows.size() <= pageSize) {
+            return new Page<>(List.copyOf(rows), "");
+        }
+        List<T> page = List.copyOf(rows.subList(0, pageSize));
+        return new Page<>(page, token.apply(position.apply(page.get(pageSize - 1))));
+    }
+
+    /**
+     * A page of a list.
+     *
+     * @param rows          the rows, in the list's order
+     * @param nextPageToken the token of the next page, empty when this is the last
+     * @param <T>           row type
+     */
+    public record Page<T>(List<T> rows, String nextPageToken) {
     }
 
     /**
