@@ -2,16 +2,12 @@ package io.switchboard.testkit;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
+import java.util.List;
 
 /**
  * A real Prometheus server (Debian's {@code prometheus}) on a free loopback port with a temporary data directory,
@@ -21,15 +17,10 @@ import java.util.concurrent.TimeUnit;
 public final class PrometheusServer implements AutoCloseable {
     private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
 
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-    private final Path dir;
-    private final int port;
-    private final Process process;
+    private final HttpServerProcess server;
 
-    private PrometheusServer(Path dir, int port, Process process) {
-        this.dir = dir;
-        this.port = port;
-        this.process = process;
+    private PrometheusServer(HttpServerProcess server) {
+        this.server = server;
     }
 
     /**
@@ -45,16 +36,11 @@ public final class PrometheusServer implements AutoCloseable {
             Path dir = Files.createTempDirectory("switchboard-prometheus-");
             Files.writeString(dir.resolve("prometheus.yml"), configYaml);
             int port = FreePorts.next();
-            Process process = new ProcessBuilder(binary.toString(),
-                                                 "--config.file=" + dir.resolve("prometheus.yml"),
-                                                 "--storage.tsdb.path=" + dir.resolve("data"),
-                                                 "--web.listen-address=127.0.0.1:" + port)
-                    .redirectErrorStream(true)
-                    .redirectOutput(dir.resolve("prometheus.log").toFile())
-                    .start();
-            PrometheusServer server = new PrometheusServer(dir, port, process);
-            server.awaitReady();
-            return server;
+            return new PrometheusServer(HttpServerProcess.start(
+                    "prometheus", dir, port,
+                    List.of(binary.toString(), "--config.file=" + dir.resolve("prometheus.yml"),
+                            "--storage.tsdb.path=" + dir.resolve("data"), "--web.listen-address=127.0.0.1:" + port),
+                    "/-/ready", START_TIMEOUT));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start " + binary, e);
         }
@@ -85,16 +71,7 @@ public final class PrometheusServer implements AutoCloseable {
      * @return the JSON body
      */
     public String api(String path) {
-        try {
-            return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                                     .timeout(Duration.ofSeconds(5)).build(),
-                             HttpResponse.BodyHandlers.ofString()).body();
-        } catch (IOException e) {
-            throw new UncheckedIOException("Prometheus API " + path + " failed", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
-        }
+        return server.get(path).body();
     }
 
     /**
@@ -113,51 +90,11 @@ public final class PrometheusServer implements AutoCloseable {
      * @return the last lines
      */
     public String logTail() {
-        return ServerFiles.tail(dir.resolve("prometheus.log"));
+        return server.logTail();
     }
 
     @Override
     public void close() {
-        process.destroy();
-        try {
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        ServerFiles.delete(dir);
-    }
-
-    private void awaitReady() {
-        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (!process.isAlive()) {
-                throw new IllegalStateException("prometheus exited at start:\n" + logTail());
-            }
-            try {
-                HttpResponse<Void> ready = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
-                                                                                       + "/-/ready"))
-                                                             .timeout(Duration.ofSeconds(1)).build(),
-                                                     HttpResponse.BodyHandlers.discarding());
-                if (ready.statusCode() == 200) {
-                    return;
-                }
-            } catch (IOException e) {
-                // not listening yet
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while waiting for prometheus", e);
-            }
-            try {
-                Thread.sleep(100);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted", e);
-            }
-        }
-        String tail = logTail();
-        close();
-        throw new IllegalStateException("prometheus not ready after " + START_TIMEOUT.toSeconds() + " s:\n" + tail);
+        server.close();
     }
 }
