@@ -36,8 +36,9 @@ public final class CommentServer implements AutoCloseable {
      */
     public static CommentServer start(Config config) {
         Path dataDir = Path.of(config.get("data.dir").asString().orElse("data"));
-        Database database = Database.open(config.get("db"), dataDir, "comment", Comments.MIGRATIONS);
         ServiceRuntime runtime = ServiceRuntime.create(config, "comment");
+        Database database = Database.open(config.get("db"), dataDir, "comment", Comments.MIGRATIONS,
+                                          runtime.tracing());
         UserKeys keys = UserKeys.open(runtime.discovery());
         PostLookup posts = new PostLookup(runtime.discovery());
         runtime.start(List.of(new Authentication(keys.verifier())),

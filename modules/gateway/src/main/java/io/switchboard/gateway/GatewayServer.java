@@ -18,6 +18,7 @@ import io.switchboard.registry.CallPolicy;
 import io.switchboard.registry.RegistryClient;
 import io.switchboard.server.ComponentTls;
 import io.switchboard.server.Servers;
+import io.switchboard.server.Tracing;
 import io.switchboard.tokens.UserKeys;
 
 /**
@@ -35,15 +36,17 @@ public final class GatewayServer implements AutoCloseable {
     private final UserKeys keys;
     private final RegistryClient registry;
     private final Optional<WorkloadTls> tls;
+    private final Tracing tracing;
 
     private GatewayServer(WebServer server, LiveRoutes routes, Upstreams upstreams, UserKeys keys,
-                          RegistryClient registry, Optional<WorkloadTls> tls) {
+                          RegistryClient registry, Optional<WorkloadTls> tls, Tracing tracing) {
         this.server = server;
         this.routes = routes;
         this.upstreams = upstreams;
         this.keys = keys;
         this.registry = registry;
         this.tls = tls;
+        this.tracing = tracing;
     }
 
     /**
@@ -76,7 +79,8 @@ public final class GatewayServer implements AutoCloseable {
         if (docs) {
             routing.register("/docs", DocsPage.create());
         }
-        routing.any(Edge.handler(config.get("gateway"), routes, upstreams, keys.verifier()));
+        Tracing tracing = Tracing.fromEnvironment("gateway");
+        routing.any(Edge.handler(config.get("gateway"), routes, upstreams, keys.verifier(), tracing));
         WebServer server = Servers.builder(config.get("server"), new DiscoveryReadiness(routes))
                 .directHandlers(Edge.transportErrors())
                 .addRouting(routing)
@@ -86,7 +90,7 @@ public final class GatewayServer implements AutoCloseable {
                             + balancing.policy() + " balancing, " + policy
                             + (openApi ? ", the API's OpenAPI document at /openapi.json" : "")
                             + (docs ? " and its documentation at /docs" : ""));
-        return new GatewayServer(server, routes, upstreams, keys, registry, tls);
+        return new GatewayServer(server, routes, upstreams, keys, registry, tls, tracing);
     }
 
     /**
@@ -116,6 +120,7 @@ public final class GatewayServer implements AutoCloseable {
         keys.close();
         registry.close();
         tls.ifPresent(WorkloadTls::close);
+        tracing.close();
         LOG.log(Level.INFO, "gateway stopped");
     }
 }

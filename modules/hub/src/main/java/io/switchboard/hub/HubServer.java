@@ -20,6 +20,7 @@ import io.switchboard.hub.view.InstanceView;
 import io.switchboard.identity.WorkloadTls;
 import io.switchboard.server.ComponentTls;
 import io.switchboard.server.Servers;
+import io.switchboard.server.Tracing;
 import io.switchboard.server.grpc.CallerIdentity;
 
 /**
@@ -40,10 +41,12 @@ public final class HubServer implements AutoCloseable {
     private final HealthStatusManager grpcHealth;
     private final Optional<UiService> ui;
     private final Optional<WorkloadTls> tls;
+    private final Tracing tracing;
     private boolean stopped;
 
     private HubServer(WebServer server, EtcdStore store, EtcdProbe probe, InstanceView view, HubReadiness readiness,
-                      HealthStatusManager grpcHealth, Optional<UiService> ui, Optional<WorkloadTls> tls) {
+                      HealthStatusManager grpcHealth, Optional<UiService> ui, Optional<WorkloadTls> tls,
+                      Tracing tracing) {
         this.server = server;
         this.store = store;
         this.probe = probe;
@@ -52,6 +55,7 @@ public final class HubServer implements AutoCloseable {
         this.grpcHealth = grpcHealth;
         this.ui = ui;
         this.tls = tls;
+        this.tracing = tracing;
     }
 
     /**
@@ -80,15 +84,18 @@ public final class HubServer implements AutoCloseable {
         Optional<UiService> ui = UiService.create(config.get("ui"), store, view, probe);
 
         HubReadiness readiness = new HubReadiness(probe, view);
+        // registrations and renewals get server spans, continuing the registering instance's trace
+        Tracing tracing = Tracing.fromEnvironment("hub");
+        GrpcRouting.Builder grpc = GrpcRouting.builder();
+        tracing.serverInterceptors().forEach(grpc::intercept);
         WebServerConfig.Builder builder = Servers.builder(config.get("server"), readiness, tls.orElse(null))
                 .addFeature(GrpcReflectionFeature.builder().enabled(true).build())
-                .addRouting(GrpcRouting.builder()
-                                    .intercept(new CallerIdentity())
+                .addRouting(grpc.intercept(new CallerIdentity())
                                     .service(new HubService(store, view, metrics, maxRegistrations, tls.isPresent()))
                                     .service(grpcHealth.getHealthService()));
         ui.ifPresent(service -> builder.routing(http -> http.register("/ui", service)));
         WebServer server = builder.build();
-        HubServer hub = new HubServer(server, store, probe, view, readiness, grpcHealth, ui, tls);
+        HubServer hub = new HubServer(server, store, probe, view, readiness, grpcHealth, ui, tls, tracing);
         server.start();
         grpcHealth.setStatus("", ServingStatus.SERVING);
         LOG.log(Level.INFO, "hub listening on port " + server.port() + ", etcd " + endpoints
@@ -137,6 +144,7 @@ public final class HubServer implements AutoCloseable {
         probe.close();
         store.close();
         tls.ifPresent(WorkloadTls::close);
+        tracing.close();
         LOG.log(Level.INFO, "hub stopped");
     }
 }

@@ -47,8 +47,16 @@ final class Components {
     }
 
     static JavaProcess hub(String etcdEndpoint, int port) {
-        return JavaProcess.jar(jar("hub"), Map.of("ETCD_ENDPOINTS", etcdEndpoint, "SERVER_PORT", String.valueOf(port),
-                                                  "TLS_LOCAL_CA", CA.toString()));
+        return hub(etcdEndpoint, port, Map.of());
+    }
+
+    /** A hub with extra environment. */
+    static JavaProcess hub(String etcdEndpoint, int port, Map<String, String> extra) {
+        Map<String, String> env = new java.util.HashMap<>(Map.of("ETCD_ENDPOINTS", etcdEndpoint,
+                                                                 "SERVER_PORT", String.valueOf(port),
+                                                                 "TLS_LOCAL_CA", CA.toString()));
+        env.putAll(extra);
+        return JavaProcess.jar(jar("hub"), env);
     }
 
     /** A business service (user or post) with a short lease TTL and its own data directory. */

@@ -31,16 +31,17 @@ final class TwoPosts implements AutoCloseable {
     private final List<JavaProcess> processes = new ArrayList<>();
     private final Map<String, String> postSettings;
 
-    private TwoPosts(EtcdServer etcd, PostgresServer postgres, Map<String, String> postSettings, String phone)
-            throws Exception {
-        this.postSettings = new HashMap<>(postSettings);
+    private TwoPosts(EtcdServer etcd, PostgresServer postgres, Map<String, String> postSettings,
+                     Map<String, String> everyone, String phone) throws Exception {
+        this.postSettings = new HashMap<>(everyone);
+        this.postSettings.putAll(postSettings);
         this.postSettings.putAll(Map.of("DB_URL", postgres.createDatabase("posts"), "DB_USER", PostgresServer.USER));
         int userPort = FreePorts.next();
-        hub = start(Components.hub(etcd.endpoint(), hubPort));
-        start(Components.service("user", hubPort, userPort, Files.createTempDirectory("u-")));
+        hub = start(Components.hub(etcd.endpoint(), hubPort, everyone));
+        start(Components.service("user", hubPort, userPort, Files.createTempDirectory("u-"), everyone));
         postA = post(postPorts[0]);
         postB = post(postPorts[1]);
-        gateway = start(Components.gateway(hubPort, gatewayPort, Map.of()));
+        gateway = start(Components.gateway(hubPort, gatewayPort, everyone));
         await().atMost(Duration.ofSeconds(40)).until(() -> ready(userPort) && ready(postPorts[0]) && ready(postPorts[1])
                                                            && ready(gatewayPort));
         String token = Api.registerAndLogin(gatewayPort, phone);
@@ -59,7 +60,23 @@ final class TwoPosts implements AutoCloseable {
      */
     static TwoPosts start(EtcdServer etcd, PostgresServer postgres, Map<String, String> postSettings, String phone)
             throws Exception {
-        return new TwoPosts(etcd, postgres, postSettings, phone);
+        return new TwoPosts(etcd, postgres, postSettings, Map.of(), phone);
+    }
+
+    /**
+     * Starts the stack with the same extra environment for every process (tracing, say), and waits until it is ready.
+     *
+     * @param etcd         a running etcd
+     * @param postgres     a running PostgreSQL
+     * @param postSettings environment of both post instances, beside their database
+     * @param everyone     environment of every process
+     * @param phone        the phone number of the user who writes the post
+     * @return the stack
+     * @throws Exception when a process cannot start
+     */
+    static TwoPosts start(EtcdServer etcd, PostgresServer postgres, Map<String, String> postSettings,
+                          Map<String, String> everyone, String phone) throws Exception {
+        return new TwoPosts(etcd, postgres, postSettings, everyone, phone);
     }
 
     /**

@@ -33,8 +33,8 @@ public final class PostServer implements AutoCloseable {
      */
     public static PostServer start(Config config) {
         Path dataDir = Path.of(config.get("data.dir").asString().orElse("data"));
-        Database database = Database.open(config.get("db"), dataDir, "post", Posts.MIGRATIONS);
         ServiceRuntime runtime = ServiceRuntime.create(config, "post");
+        Database database = Database.open(config.get("db"), dataDir, "post", Posts.MIGRATIONS, runtime.tracing());
         UserKeys keys = UserKeys.open(runtime.discovery());
         runtime.start(List.of(new Authentication(keys.verifier())), List.of(new PostService(new Posts(database))));
         return new PostServer(runtime, database, keys);

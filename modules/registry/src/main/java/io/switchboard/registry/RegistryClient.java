@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.List;
 
 import com.google.protobuf.ByteString;
+import io.grpc.ClientInterceptor;
 import io.helidon.config.Config;
 import io.switchboard.api.hub.v1.ApiSchema;
 import io.switchboard.api.hub.v1.Instance;
@@ -62,9 +63,13 @@ public final class RegistryClient implements AutoCloseable {
      * @throws IllegalArgumentException when an endpoint is not {@code host:port}
      */
     public static RegistryClient create(String hubEndpoints, WorkloadTls tls) {
+        return create(hubEndpoints, tls, List.of());
+    }
+
+    private static RegistryClient create(String hubEndpoints, WorkloadTls tls, List<ClientInterceptor> interceptors) {
         List<String> endpoints = Arrays.stream(hubEndpoints.split(",")).map(String::trim).filter(s -> !s.isEmpty())
                 .toList();
-        return new RegistryClient(HubConnection.open(endpoints, tls));
+        return new RegistryClient(HubConnection.open(endpoints, tls, interceptors));
     }
 
     /**
@@ -75,7 +80,20 @@ public final class RegistryClient implements AutoCloseable {
      * @return the client
      */
     public static RegistryClient create(Config config, WorkloadTls tls) {
-        return create(config.get("hub.endpoints").asString().orElse("127.0.0.1:8004"), tls);
+        return create(config, tls, List.of());
+    }
+
+    /**
+     * A client of the hub replicas in {@code hub.endpoints}, whose calls (to the hub, and to instances through
+     * {@link #discovery()}) go through the given interceptors, such as {@link io.switchboard.server.Tracing}'s.
+     *
+     * @param config       root configuration
+     * @param tls          the component's TLS, or null for plaintext
+     * @param interceptors on every call; the first runs first
+     * @return the client
+     */
+    public static RegistryClient create(Config config, WorkloadTls tls, List<ClientInterceptor> interceptors) {
+        return create(config.get("hub.endpoints").asString().orElse("127.0.0.1:8004"), tls, interceptors.reversed());
     }
 
     /**

@@ -24,6 +24,7 @@ import io.switchboard.registry.RegistryClient;
 import io.switchboard.schema.ApiSchemas;
 import io.switchboard.server.ComponentTls;
 import io.switchboard.server.Servers;
+import io.switchboard.server.Tracing;
 import io.switchboard.server.grpc.CallLimit;
 import io.switchboard.server.grpc.IdentifiedCallers;
 import io.switchboard.server.grpc.RequestIds;
@@ -39,7 +40,10 @@ import io.switchboard.server.grpc.RequestIds;
  * <p>
  * Readiness is the registration lease: {@code /observe/health/ready} is UP only while the lease is alive and
  * renewed on time. {@link #close()} stops in the order that moves traffic away first: not ready, deregistered,
- * in-flight calls drained ({@code server.shutdown-grace-period}), stopped. Thread safe.
+ * in-flight calls drained ({@code server.shutdown-grace-period}), stopped.
+ * <p>
+ * With tracing on ({@link Tracing}: an {@code OTEL_*} exporter endpoint), every call gets a server span that
+ * continues its caller's trace, and calls to the hub and to other services get client spans. Thread safe.
  */
 public final class ServiceRuntime implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(ServiceRuntime.class.getName());
@@ -49,6 +53,7 @@ public final class ServiceRuntime implements AutoCloseable {
     private final Config config;
     private final String service;
     private final Optional<WorkloadTls> tls;
+    private final Tracing tracing;
     private final RegistryClient registry;
     private final HealthStatusManager grpcHealth = new HealthStatusManager();
     private final LeaseReadiness readiness = new LeaseReadiness();
@@ -60,7 +65,9 @@ public final class ServiceRuntime implements AutoCloseable {
         this.config = config;
         this.service = service;
         this.tls = tls;
-        this.registry = RegistryClient.create(config, tls.orElse(null));
+        this.tracing = Tracing.fromEnvironment(service);
+        // calls to the hub (registrations, renewals) and to other services get client spans
+        this.registry = RegistryClient.create(config, tls.orElse(null), tracing.clientInterceptors());
         grpcHealth.setStatus("", ServingStatus.NOT_SERVING);
     }
 
@@ -91,8 +98,10 @@ public final class ServiceRuntime implements AutoCloseable {
         if (server != null) {
             throw new IllegalStateException(service + " already started");
         }
-        GrpcRouting.Builder grpc = GrpcRouting.builder()
-                .intercept(new RpcMetrics(Metrics.globalRegistry()), new RequestIds(),
+        GrpcRouting.Builder grpc = GrpcRouting.builder();
+        // the first interceptor runs first: the call's span holds the refusals and the time of the others
+        tracing.serverInterceptors().forEach(grpc::intercept);
+        grpc.intercept(new RpcMetrics(Metrics.globalRegistry()), new RequestIds(),
                            new CallLimit(service, config.get("limits.calls").asInt().orElse(DEFAULT_CALLS)))
                 .service(grpcHealth.getHealthService());
         // with an identity, only the platform's workloads call in (the gateway, other services); tokens say which user
@@ -135,6 +144,15 @@ public final class ServiceRuntime implements AutoCloseable {
     }
 
     /**
+     * The service's tracing, for its database and its own spans.
+     *
+     * @return tracing, off unless an exporter is configured
+     */
+    public Tracing tracing() {
+        return tracing;
+    }
+
+    /**
      * Whether the service should receive traffic: registered, lease renewed on time, not stopping.
      *
      * @return true when ready
@@ -162,6 +180,7 @@ public final class ServiceRuntime implements AutoCloseable {
         }
         registry.close();
         tls.ifPresent(WorkloadTls::close);
+        tracing.close();
         LOG.log(Level.INFO, service + " stopped");
     }
 

@@ -36,9 +36,10 @@ public final class UserServer implements AutoCloseable {
     public static UserServer start(Config config) {
         Path dataDir = Path.of(config.get("data.dir").asString().orElse("data"));
         Config user = config.get("user");
+        ServiceRuntime runtime = ServiceRuntime.create(config, "user");
         // an account whose registration was acknowledged must survive a power cut, not only a killed process
         Database database = Database.open(config.get("db"), dataDir, "user", Accounts.MIGRATIONS,
-                                          Database.Synchronous.FULL);
+                                          Database.Synchronous.FULL, runtime.tracing());
         SigningKeys keys = SigningKeys.load(user, dataDir);
         Passwords passwords = new Passwords(user.get("argon2.memory-kib").asInt().orElse(19 * 1024),
                                             user.get("argon2.iterations").asInt().orElse(2));
@@ -51,8 +52,7 @@ public final class UserServer implements AutoCloseable {
                                                                        .orElse(Duration.ofMinutes(5))));
         // user verifies its own tokens with its own keys: no call to itself through discovery
         TokenVerifier verifier = new TokenVerifier(keys::publicSet);
-        ServiceRuntime runtime = ServiceRuntime.create(config, "user")
-                .start(List.of(new Authentication(verifier)), List.of(service));
+        runtime.start(List.of(new Authentication(verifier)), List.of(service));
         return new UserServer(runtime, database);
     }
 

@@ -32,8 +32,8 @@ public final class ${serviceClass}Server implements AutoCloseable {
      */
     public static ${serviceClass}Server start(Config config) {
         Path dataDir = Path.of(config.get("data.dir").asString().orElse("data"));
-        Database database = Database.open(config.get("db"), dataDir, "${service}", Items.MIGRATIONS);
         ServiceRuntime runtime = ServiceRuntime.create(config, "${service}");
+        Database database = Database.open(config.get("db"), dataDir, "${service}", Items.MIGRATIONS, runtime.tracing());
         UserKeys keys = UserKeys.open(runtime.discovery());
         runtime.start(List.of(new Authentication(keys.verifier())), List.of(new ${serviceClass}Service(new Items(database))));
         return new ${serviceClass}Server(runtime, database, keys);

@@ -7,6 +7,7 @@ import io.helidon.metrics.api.Metrics;
 import io.helidon.webserver.http.DirectHandlers;
 import io.switchboard.gateway.routes.RouteTable;
 import io.switchboard.gateway.upstream.Upstreams;
+import io.switchboard.server.Tracing;
 import io.switchboard.tokens.TokenVerifier;
 
 /**
@@ -43,16 +44,17 @@ public final class Edge {
      * @param routes    the current route table, null until it is known
      * @param upstreams backends
      * @param verifier  token verifier
+     * @param tracing   the gateway's tracing: a server span per request, a client span per upstream attempt
      * @return the handler
      */
     public static GatewayHandler handler(Config config, Supplier<RouteTable> routes, Upstreams upstreams,
-                                         TokenVerifier verifier) {
+                                         TokenVerifier verifier, Tracing tracing) {
         ClientRateLimiter limiter = new ClientRateLimiter(config.get("login-limit.capacity").asInt().orElse(10),
                                                           config.get("login-limit.per-second").asDouble().orElse(1.0));
         Admission admission = new Admission(config.get("limits.in-flight").asInt().orElse(1000),
                                             config.get("limits.rate-limited-in-flight").asInt().orElse(32));
         GatewayMetrics metrics = new GatewayMetrics(Metrics.globalRegistry());
-        return new GatewayHandler(routes, upstreams, verifier, limiter, admission, metrics,
+        return new GatewayHandler(routes, upstreams, verifier, limiter, admission, metrics, tracing,
                                   config.get("body-limit").asInt().orElse(1024 * 1024));
     }
 }

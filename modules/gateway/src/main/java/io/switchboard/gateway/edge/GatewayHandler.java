@@ -7,12 +7,12 @@ import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
-import java.util.regex.Pattern;
 
 import com.google.gson.JsonArray;
 import com.google.protobuf.Message;
@@ -24,14 +24,24 @@ import io.helidon.common.concurrency.limits.LimitAlgorithm;
 import io.helidon.common.uri.UriQuery;
 import io.helidon.http.HeaderName;
 import io.helidon.http.HeaderNames;
+import io.helidon.http.ServerRequestHeaders;
 import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanBuilder;
+import io.opentelemetry.api.trace.SpanContext;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.context.Context;
+import io.opentelemetry.context.Scope;
+import io.opentelemetry.context.propagation.TextMapGetter;
 import io.switchboard.gateway.routes.RouteTable;
 import io.switchboard.gateway.transcode.Transcoder;
 import io.switchboard.gateway.upstream.Attempts;
 import io.switchboard.gateway.upstream.Upstreams;
 import io.switchboard.schema.Route;
+import io.switchboard.server.Tracing;
 import io.switchboard.server.grpc.RequestIds;
 import io.switchboard.tokens.Authentication;
 import io.switchboard.tokens.TokenVerifier;
@@ -47,11 +57,26 @@ public final class GatewayHandler implements Handler {
     private static final String OBSERVE = "/observe/";
     static final HeaderName REQUEST_ID = HeaderNames.create("X-Request-Id");
     private static final HeaderName TRACEPARENT = HeaderNames.create("traceparent");
-    private static final Metadata.Key<String> TRACEPARENT_KEY =
-            Metadata.Key.of("traceparent", Metadata.ASCII_STRING_MARSHALLER);
-    /* W3C Trace Context: version-traceid-parentid-flags in lower-case hex; a later version may append fields */
-    private static final Pattern TRACEPARENT_FORMAT =
-            Pattern.compile("[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}(-[\\x21-\\x7e]{0,72})?");
+    private static final HeaderName TRACESTATE = HeaderNames.create("tracestate");
+    /* the W3C trace context of a request (the propagator checks its format, and drops what it cannot read) */
+    private static final TextMapGetter<ServerRequestHeaders> HEADERS = new TextMapGetter<>() {
+        @Override
+        public Iterable<String> keys(ServerRequestHeaders headers) {
+            List<String> names = new ArrayList<>();
+            headers.forEach(header -> names.add(header.name()));
+            return names;
+        }
+
+        @Override
+        public String get(ServerRequestHeaders headers, String key) {
+            if (headers == null) {
+                return null;
+            }
+            HeaderName name = key.equals(TRACEPARENT.lowerCase()) ? TRACEPARENT
+                    : key.equals(TRACESTATE.lowerCase()) ? TRACESTATE : HeaderNames.create(key);
+            return headers.first(name).orElse(null);
+        }
+    };
 
     private final Supplier<RouteTable> routes;
     private final Transcoder transcoder = new Transcoder();
@@ -60,16 +85,18 @@ public final class GatewayHandler implements Handler {
     private final ClientRateLimiter limiter;
     private final GatewayMetrics metrics;
     private final Admission admission;
+    private final Tracing tracing;
     private final int bodyLimit;
 
     GatewayHandler(Supplier<RouteTable> routes, Upstreams upstreams, TokenVerifier verifier, ClientRateLimiter limiter,
-                   Admission admission, GatewayMetrics metrics, int bodyLimit) {
+                   Admission admission, GatewayMetrics metrics, Tracing tracing, int bodyLimit) {
         this.routes = routes;
         this.upstreams = upstreams;
         this.verifier = verifier;
         this.limiter = limiter;
         this.admission = admission;
         this.metrics = metrics;
+        this.tracing = tracing;
         this.bodyLimit = bodyLimit;
     }
 
@@ -87,32 +114,71 @@ public final class GatewayHandler implements Handler {
         RouteTable table = routes.get();
         RouteTable.Match match = table == null ? null : table.match(method, path);
         Route route = match == null ? null : match.route();
-        Outcome outcome = new Outcome();
-        int status;
-        Optional<LimitAlgorithm.Token> admitted = admission.request();
-        try {
-            status = admitted.isEmpty() ? shed(response, "in-flight", "the gateway serves as many requests as it may",
-                                               requestId)
-                                        : match == null ? error(response, 503, "UNAVAILABLE",
-                                                                "the gateway has not learned its routes yet", requestId)
-                                        : route == null ? unmatched(match, response, requestId)
-                                        : serve(route, match, request, response, requestId, outcome);
-        } catch (RuntimeException e) {
-            // a bug, not bad input: answer 500 without detail, log it once with the request id
-            System.getLogger(GatewayHandler.class.getName()).log(Level.ERROR, "[" + requestId + "] " + e, e);
-            status = error(response, 500, "INTERNAL", "internal error", requestId);
+        Span span = span(request, method, path, route, requestId);
+        Outcome outcome = new Outcome(new Attempts(tracing, Context.root().with(span)));
+        int status = 500;
+        // current while the request is served: the latency histogram's exemplar is this span's
+        try (Scope ignored = span.makeCurrent()) {
+            Optional<LimitAlgorithm.Token> admitted = admission.request();
+            try {
+                status = admitted.isEmpty() ? shed(response, "in-flight", "the gateway serves as many requests as it may",
+                                                   requestId)
+                                            : match == null ? error(response, 503, "UNAVAILABLE",
+                                                                    "the gateway has not learned its routes yet", requestId)
+                                            : route == null ? unmatched(match, response, requestId)
+                                            : serve(route, match, request, response, requestId, outcome);
+            } catch (RuntimeException e) {
+                // a bug, not bad input: answer 500 without detail, log it once with the request id
+                System.getLogger(GatewayHandler.class.getName()).log(Level.ERROR, "[" + requestId + "] " + e, e);
+                status = error(response, 500, "INTERNAL", "internal error", requestId);
+            } finally {
+                admitted.ifPresent(LimitAlgorithm.Token::success);
+            }
+            long nanos = System.nanoTime() - start;
+            String label = route == null ? "unmatched" : route.template();
+            metrics.request(label, method, status, nanos);
+            if (ACCESS.isLoggable(Level.INFO)) {
+                ACCESS.log(Level.INFO, method + " " + path + " " + status + " " + Duration.ofNanos(nanos).toMillis()
+                                       + "ms " + requestId + (route == null ? "" : outcome.upstream(route))
+                                       + (outcome.grpc == null ? "" : " grpc=" + outcome.grpc
+                                                                      + (outcome.attempts.headersArrived()
+                                                                         ? " after-headers" : ""))
+                                       + trace(span));
+            }
         } finally {
-            admitted.ifPresent(LimitAlgorithm.Token::success);
+            span.setAttribute("http.response.status_code", status);
+            if (status >= 500) {
+                span.setStatus(StatusCode.ERROR);
+            }
+            span.end();
         }
-        long nanos = System.nanoTime() - start;
-        String label = route == null ? "unmatched" : route.template();
-        metrics.request(label, method, status, nanos);
-        if (ACCESS.isLoggable(Level.INFO)) {
-            ACCESS.log(Level.INFO, method + " " + path + " " + status + " " + Duration.ofNanos(nanos).toMillis() + "ms "
-                                   + requestId + (route == null ? "" : outcome.upstream(route))
-                                   + (outcome.grpc == null ? "" : " grpc=" + outcome.grpc
-                                                                  + (outcome.attempts.headersArrived() ? " after-headers" : "")));
+    }
+
+    /*
+     * The request's server span, named by its route's template, continuing the caller's trace. With tracing off, the
+     * caller's trace context itself (passed on to the backend unchanged), or an invalid span.
+     */
+    private Span span(ServerRequest request, String method, String path, Route route, String requestId) {
+        Context caller = tracing.openTelemetry().getPropagators().getTextMapPropagator()
+                .extract(Context.root(), request.headers(), HEADERS);
+        SpanBuilder span = tracing.tracer().spanBuilder(route == null ? method : method + " " + route.template())
+                .setParent(caller)
+                .setSpanKind(SpanKind.SERVER);
+        if (tracing.on()) {
+            span.setAttribute("http.request.method", method)
+                    .setAttribute("url.path", path)
+                    .setAttribute("switchboard.request_id", requestId);
+            if (route != null) {
+                span.setAttribute("http.route", route.template());
+            }
         }
+        return span.startSpan();
+    }
+
+    /* for the access log: the trace a sampled request's spans are in */
+    private static String trace(Span span) {
+        SpanContext context = span.getSpanContext();
+        return context.isSampled() ? " trace=" + context.getTraceId() : "";
     }
 
     private int serve(Route route, RouteTable.Match match, ServerRequest request, ServerResponse response,
@@ -142,8 +208,6 @@ public final class GatewayHandler implements Handler {
                      String requestId, Outcome outcome) {
         Metadata metadata = new Metadata();
         metadata.put(RequestIds.KEY, requestId);
-        request.headers().first(TRACEPARENT).filter(t -> TRACEPARENT_FORMAT.matcher(t).matches())
-                .ifPresent(t -> metadata.put(TRACEPARENT_KEY, t));
         if (route.auth()) {
             String authorization = request.headers().first(HeaderNames.AUTHORIZATION).orElse("");
             String refusal = authenticate(authorization, metadata);
@@ -295,8 +359,12 @@ public final class GatewayHandler implements Handler {
 
     /* What the upstream answered, for the access log. */
     private static final class Outcome {
-        private final Attempts attempts = new Attempts();
+        private final Attempts attempts;
         private String grpc;
+
+        private Outcome(Attempts attempts) {
+            this.attempts = attempts;
+        }
 
         private String upstream(Route route) {
             SocketAddress address = attempts.peer();

@@ -241,6 +241,7 @@ public final class Upstreams implements AutoCloseable {
 
         @Override
         public <Q, A> ClientCall<Q, A> interceptCall(MethodDescriptor<Q, A> method, CallOptions options, Channel next) {
+            attempts.method(method);
             CallOptions counted = options.withStreamTracerFactory(attempts.tracer);
             PeerReporter reporter = this;
             return new ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, counted)) {

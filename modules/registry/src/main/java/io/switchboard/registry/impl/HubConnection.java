@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
+import io.grpc.ClientInterceptor;
 import io.grpc.EquivalentAddressGroup;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
@@ -30,29 +31,36 @@ public final class HubConnection implements AutoCloseable {
     private final ManagedChannel channel;
     private final HubGrpc.HubStub async;
     private final WorkloadTls tls;
+    private final List<ClientInterceptor> interceptors;
 
     /**
-     * A connection over a channel made elsewhere: {@link #open(List, WorkloadTls)} in production, an in-process
+     * A connection over a channel made elsewhere: {@link #open(List, WorkloadTls, List)} in production, an in-process
      * channel in tests.
      *
      * @param channel the channel; closed with the connection
      * @param tls     the component's TLS, for the channels to instances; null for plaintext
      */
     HubConnection(ManagedChannel channel, WorkloadTls tls) {
+        this(channel, tls, List.of());
+    }
+
+    private HubConnection(ManagedChannel channel, WorkloadTls tls, List<ClientInterceptor> interceptors) {
         this.channel = channel;
         this.async = HubGrpc.newStub(channel);
         this.tls = tls;
+        this.interceptors = List.copyOf(interceptors);
     }
 
     /**
      * Opens a channel to the hub replicas. Does not connect yet: the hub may start later.
      *
      * @param endpoints {@code host:port} of each replica
-     * @param tls       the component's TLS, or null for plaintext
+     * @param tls          the component's TLS, or null for plaintext
+     * @param interceptors on every call to the hub and to instances (tracing); the last runs first
      * @return the connection
      * @throws IllegalArgumentException when the list is empty or an endpoint is not {@code host:port}
      */
-    public static HubConnection open(List<String> endpoints, WorkloadTls tls) {
+    public static HubConnection open(List<String> endpoints, WorkloadTls tls, List<ClientInterceptor> interceptors) {
         if (endpoints.isEmpty()) {
             throw new IllegalArgumentException("hub.endpoints is empty: give at least one host:port");
         }
@@ -60,8 +68,9 @@ public final class HubConnection implements AutoCloseable {
         ManagedChannel channel = Transport.channel("hub", new HubAddresses(parsed), tls)
                 .defaultLoadBalancingPolicy("round_robin")
                 .keepAliveTimeout(5, TimeUnit.SECONDS)
+                .intercept(interceptors)
                 .build();
-        return new HubConnection(channel, tls);
+        return new HubConnection(channel, tls, interceptors);
     }
 
     /**
@@ -71,6 +80,15 @@ public final class HubConnection implements AutoCloseable {
      */
     WorkloadTls tls() {
         return tls;
+    }
+
+    /**
+     * The component's interceptors, for the channels to instances too.
+     *
+     * @return the interceptors; the last runs first
+     */
+    List<ClientInterceptor> interceptors() {
+        return interceptors;
     }
 
     /**

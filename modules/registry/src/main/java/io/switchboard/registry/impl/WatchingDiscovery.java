@@ -99,6 +99,8 @@ public final class WatchingDiscovery implements Discovery, AutoCloseable {
                 .defaultServiceConfig(ServiceConfigs.of(balancing, idempotent, policy))
                 .enableRetry()
                 .intercept(TriedInstances.INTERCEPTOR)
+                // after TriedInstances: grpc-java runs the interceptor added last first
+                .intercept(hub.interceptors())
                 .build();
     }
 

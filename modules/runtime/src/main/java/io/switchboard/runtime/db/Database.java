@@ -20,7 +20,10 @@ import javax.sql.DataSource;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.util.DriverDataSource;
 import io.helidon.config.Config;
+import io.opentelemetry.instrumentation.jdbc.datasource.JdbcTelemetry;
+import io.switchboard.server.Tracing;
 
 /**
  * A service's own database: an embedded SQLite file under {@code data/} by default, PostgreSQL when
@@ -62,7 +65,22 @@ public final class Database implements AutoCloseable {
      * @return the database
      */
     public static Database open(Config config, Path dataDir, String name, List<String> migrations) {
-        return open(config, dataDir, name, migrations, Synchronous.NORMAL);
+        return open(config, dataDir, name, migrations, Synchronous.NORMAL, Tracing.off());
+    }
+
+    /**
+     * Opens the database and applies the migrations not applied yet; with tracing on, each statement run gets a
+     * span (its kind and table, and its text with the values left out).
+     *
+     * @param config     the {@code db} node
+     * @param dataDir    directory of the default SQLite database
+     * @param name       file name for the default SQLite database, {@code <dataDir>/<name>.db}
+     * @param migrations schema statements, in order; each index runs once, ever
+     * @param tracing    the service's tracing ({@code ServiceRuntime.tracing()})
+     * @return the database
+     */
+    public static Database open(Config config, Path dataDir, String name, List<String> migrations, Tracing tracing) {
+        return open(config, dataDir, name, migrations, Synchronous.NORMAL, tracing);
     }
 
     /**
@@ -74,10 +92,11 @@ public final class Database implements AutoCloseable {
      * @param name        file name for the default SQLite database, {@code <dataDir>/<name>.db}
      * @param migrations  schema statements, in order; each index runs once, ever
      * @param synchronous SQLite's {@code synchronous} setting
+     * @param tracing     the service's tracing ({@code ServiceRuntime.tracing()})
      * @return the database
      */
     public static Database open(Config config, Path dataDir, String name, List<String> migrations,
-                                Synchronous synchronous) {
+                                Synchronous synchronous, Tracing tracing) {
         String url = config.get("url").asString().orElse("jdbc:sqlite:" + dataDir.resolve(name + ".db"));
         boolean sqlite = url.startsWith("jdbc:sqlite:");
         HikariConfig hikari = new HikariConfig();
@@ -97,10 +116,31 @@ public final class Database implements AutoCloseable {
             hikari.setMaximumPoolSize(config.get("pool-size").asInt().orElse(8));
         }
         hikari.setConnectionTimeout(5000);
+        if (tracing.on()) {
+            traced(hikari, tracing);
+        }
         Database database = new Database(new HikariDataSource(hikari), sqlite);
         Migrations.apply(database.dataSource, migrations);
         LOG.log(Level.INFO, "database " + redact(url) + " ready");
         return database;
+    }
+
+    /*
+     * The pool's connections come from OpenTelemetry's JDBC wrapper around the driver, so that the statements kept per
+     * physical connection (prepared) are traced too; the pool's own checkouts are not.
+     */
+    private static void traced(HikariConfig hikari, Tracing tracing) {
+        DataSource driver = new DriverDataSource(hikari.getJdbcUrl(), null, hikari.getDataSourceProperties(),
+                                                 hikari.getUsername(), hikari.getPassword());
+        hikari.setDataSource(JdbcTelemetry.builder(tracing.openTelemetry())
+                                     .setDataSourceInstrumenterEnabled(false)
+                                     .setQuerySanitizationEnabled(true)
+                                     .setCaptureQueryParameters(false)
+                                     .build()
+                                     .wrap(driver));
+        hikari.setJdbcUrl(null);
+        hikari.setUsername(null);
+        hikari.setPassword(null);
     }
 
     /**
