@@ -162,6 +162,19 @@ variables, probes on the observe endpoints, a preStop pause, security. Call with
     - name: TLS_PLAINTEXT
       value: "true"
     {{- end }}
+    {{- with .root.Values.tracing.otlpEndpoint }}
+    # tracing: spans over OTLP/HTTP, named by component
+    - name: OTEL_EXPORTER_OTLP_ENDPOINT
+      value: {{ . | quote }}
+    - name: OTEL_SERVICE_NAME
+      value: {{ $.component | quote }}
+    - name: OTEL_RESOURCE_ATTRIBUTES
+      value: {{ printf "service.namespace=%s" $.root.Release.Namespace | quote }}
+    - name: OTEL_TRACES_SAMPLER
+      value: parentbased_traceidratio
+    - name: OTEL_TRACES_SAMPLER_ARG
+      value: {{ $.root.Values.tracing.samplingRatio | toString | quote }}
+    {{- end }}
     {{- with .env }}
     {{- toYaml . | nindent 4 }}
     {{- end }}

@@ -123,6 +123,23 @@ class ChartUnitTest {
     }
 
     @Test
+    void tracingIsOffByDefaultAndAnEndpointTurnsItOnInEveryComponentWithItsOwnNameAndTheSamplingRatio() {
+        RenderedChart off = render("");
+        RenderedChart on = render("tracing: {otlpEndpoint: 'http://otel-collector.observability:4318', samplingRatio: 0.25}");
+
+        for (String component : Repository.COMPONENTS) {
+            assertThat(off.container(component).getEnv()).as(component).noneMatch(e -> e.getName().startsWith("OTEL_"));
+            Container container = on.container(component);
+            assertThat(env(container, "OTEL_EXPORTER_OTLP_ENDPOINT")).as(component)
+                    .contains("http://otel-collector.observability:4318");
+            assertThat(env(container, "OTEL_SERVICE_NAME")).as(component).contains(component);
+            assertThat(env(container, "OTEL_RESOURCE_ATTRIBUTES")).contains("service.namespace=" + RenderedChart.NAMESPACE);
+            assertThat(env(container, "OTEL_TRACES_SAMPLER")).contains("parentbased_traceidratio");
+            assertThat(env(container, "OTEL_TRACES_SAMPLER_ARG")).contains("0.25");
+        }
+    }
+
+    @Test
     void theDocumentedKeysWithoutDefaultsAreReadByTheCode() {
         String sources = sources("user", "post", "comment", "runtime", "registry", "server");
         Repository.KEYS_WITHOUT_DEFAULTS.values().stream().flatMap(List::stream).distinct().forEach(key -> {

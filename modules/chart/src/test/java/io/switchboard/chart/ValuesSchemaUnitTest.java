@@ -42,6 +42,9 @@ class ValuesSchemaUnitTest {
             "a signing key Secret name that is no Secret name | user: {signingKey: {existingSecret: My_Key, key: k}}",
             "a signing key Secret key with a slash | user: {signingKey: {existingSecret: my-key, key: keys/pem}}",
             "an empty signing key Secret key | user: {signingKey: {existingSecret: my-key, key: ''}}",
+            "a tracing endpoint that is no URL | tracing: {otlpEndpoint: 'otel-collector:4318'}",
+            "a sampling ratio above 1       | tracing: {samplingRatio: 1.5}",
+            "a negative sampling ratio      | tracing: {samplingRatio: -0.1}",
     })
     void badValuesAreRejected(String what, String values) {
         assertThatThrownBy(() -> RenderedChart.render(values)).as(what).isInstanceOf(IllegalStateException.class)
@@ -56,6 +59,7 @@ class ValuesSchemaUnitTest {
                 post: {replicaCount: 2, postgresql: {url: 'jdbc:postgresql://pg/post', existingSecret: s}}
                 comment: {replicaCount: 2, postgresql: {url: 'jdbc:postgresql://pg/comment', existingSecret: s}}
                 user: {config: {user.token-ttl: PT1H}, signingKey: {existingSecret: sb.user-signing-key, key: signing_key.pem}}
+                tracing: {otlpEndpoint: 'https://otel-collector.observability:4318', samplingRatio: 0}
                 """);
     }
 
