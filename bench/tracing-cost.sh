@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# What tracing costs the gateway: the same gateway with tracing off (A) and on at 100 % sampling (B), side by side.
+#
+#   bench/tracing-cost.sh [rounds] [seconds-per-round]      (defaults 4 and 15)
+#
+# Starts a Zipkin server (the exec jar from Maven Central, spans in memory), etcd, hub, post and user on ports
+# 23893, 29411 and 28124-28126, and two gateways of this tree behind them: A on 28128 with no OTEL_* setting (off),
+# B on 28138 exporting every request's spans (a server span and an attempt span) to Zipkin. Both are warmed up for
+# 30 s, then loaded in alternating rounds with GET /post/{id} at 64 connections; prints each round, the median
+# CPU-us per request of each gateway and B/A, and how many spans Zipkin received from B. The services themselves
+# run without tracing: only the gateway's cost is measured. (Off against the previous revision: bench/gateway-ab.sh.)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/prerequisites.sh
+source bench/stack.sh
+
+ROUNDS=${1:-4}
+SECS=${2:-15}
+WARMUP=30
+ZIPKIN_VERSION=$(sed -n 's:.*<version.zipkin-server>\(.*\)</version.zipkin-server>.*:\1:p' pom.xml)
+declare -A PORT=([etcd]=23893 [zipkin]=29411 [hub]=28124 [post]=28125 [user]=28126 [a]=28128 [b]=28138)
+
+find_jdk >/dev/null
+ensure_etcd
+ensure_wrk
+require_free_ports etcd="${PORT[etcd]}" zipkin="${PORT[zipkin]}" hub="${PORT[hub]}" post="${PORT[post]}" \
+                   user="${PORT[user]}" gateway-a="${PORT[a]}" gateway-b="${PORT[b]}"
+
+WORK=$(mktemp -d /tmp/switchboard-tracing.XXXXXX)
+trap 'stack_cleanup; rm -rf "$WORK"' EXIT
+
+echo "building this tree and fetching the Zipkin server $ZIPKIN_VERSION (logs in $WORK)..."
+./mvnw -B -q package -DskipTests -pl modules/hub,modules/post,modules/user,modules/gateway -am
+./mvnw -B -q dependency:copy -Dartifact="io.zipkin:zipkin-server:$ZIPKIN_VERSION:jar:exec" -DoutputDirectory="$WORK" \
+    -Dmdep.stripVersion=true
+"$JAVA_HOME/bin/java" -Xmx256m -XX:+UseSerialGC -jar "$WORK/zipkin-server-exec.jar" \
+    "--armeria.ports[0].port=${PORT[zipkin]}" "--armeria.ports[0].ip=127.0.0.1" "--armeria.ports[0].protocols[0]=http" \
+    >"$WORK/zipkin.log" 2>&1 &
+PID[zipkin]=$!
+wait_ready "http://127.0.0.1:${PORT[zipkin]}/health"
+
+start_etcd "${PORT[etcd]}" 23894
+HUB=127.0.0.1:${PORT[hub]}
+start_java hub "${PORT[hub]}" modules/hub/target/hub.jar ETCD_ENDPOINTS="http://127.0.0.1:${PORT[etcd]}"
+start_java post "${PORT[post]}" modules/post/target/post.jar HUB_ENDPOINTS=$HUB DATA_DIR="$WORK/post"
+start_java user "${PORT[user]}" modules/user/target/user.jar HUB_ENDPOINTS=$HUB DATA_DIR="$WORK/user"
+start_java a "${PORT[a]}" modules/gateway/target/gateway.jar HUB_ENDPOINTS=$HUB
+start_java b "${PORT[b]}" modules/gateway/target/gateway.jar HUB_ENDPOINTS=$HUB \
+    OTEL_EXPORTER_ZIPKIN_ENDPOINT="http://127.0.0.1:${PORT[zipkin]}/api/v2/spans" OTEL_SERVICE_NAME=gateway-b
+grep -q 'tracing is on' "$WORK/b.log" || { echo "error: gateway B did not turn tracing on" >&2; exit 1; }
+
+B=http://127.0.0.1:${PORT[b]}
+CREDENTIALS='{"phoneNumber":"+4915100000003","userPassword":"benchmark password"}'
+curl -sf -o /dev/null -X POST "$B/user/register" -H 'Content-Type: application/json' -d "$CREDENTIALS"
+TOKEN=$(curl -sf -X POST "$B/user/login" -H 'Content-Type: application/json' -d "$CREDENTIALS" \
+        | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
+ID=$(curl -sf -X POST "$B/post" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+     -d '{"title":"tracing","content":"benchmark text"}' | sed -n 's/.*"id":"\([^"]*\)".*/\1/p')
+TARGET="/post/$ID"
+
+echo "warming up both gateways ($WARMUP s each)..."
+wrk -t2 -c64 -d"${WARMUP}s" "http://127.0.0.1:${PORT[a]}$TARGET" >/dev/null
+wrk -t2 -c64 -d"${WARMUP}s" "$B$TARGET" >/dev/null
+
+echo "GET /post/{id}, 64 connections, $ROUNDS rounds of $SECS s each, alternating (A = tracing off, B = on, 100 %)"
+declare -A URL=([a]="http://127.0.0.1:${PORT[a]}$TARGET" [b]="$B$TARGET")
+alternate_rounds "$ROUNDS" "$SECS" a b
+MA=$(median "$WORK/a.txt")
+MB=$(median "$WORK/b.txt")
+printf 'median cpu-us/req: A %s, B %s, B/A %s\n' "$MA" "$MB" "$(awk -v a="$MA" -v b="$MB" 'BEGIN{printf "%.2f", b/a}')"
+echo "resident memory: A $(awk '/VmRSS/{printf "%.0f", $2/1024}' "/proc/${PID[a]}/status") MiB," \
+     "B $(awk '/VmRSS/{printf "%.0f", $2/1024}' "/proc/${PID[b]}/status") MiB"
+SAMPLE=$(curl -sf "http://127.0.0.1:${PORT[zipkin]}/api/v2/traces?serviceName=gateway-b&limit=1" || echo '[]')
+echo "Zipkin holds B's traces: $([ "$SAMPLE" != '[]' ] && echo yes || echo NO), e.g. $(echo "$SAMPLE" | head -c 300)"
