@@ -29,7 +29,6 @@ import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import io.opentelemetry.api.trace.Span;
-import io.opentelemetry.api.trace.SpanBuilder;
 import io.opentelemetry.api.trace.SpanContext;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
@@ -146,9 +145,11 @@ public final class GatewayHandler implements Handler {
                                        + trace(span));
             }
         } finally {
-            span.setAttribute("http.response.status_code", status);
-            if (status >= 500) {
-                span.setStatus(StatusCode.ERROR);
+            if (span.isRecording()) {
+                span.setAttribute("http.response.status_code", status);
+                if (status >= 500) {
+                    span.setStatus(StatusCode.ERROR);
+                }
             }
             span.end();
         }
@@ -161,18 +162,20 @@ public final class GatewayHandler implements Handler {
     private Span span(ServerRequest request, String method, String path, Route route, String requestId) {
         Context caller = tracing.openTelemetry().getPropagators().getTextMapPropagator()
                 .extract(Context.root(), request.headers(), HEADERS);
-        SpanBuilder span = tracing.tracer().spanBuilder(route == null ? method : method + " " + route.template())
+        Span span = tracing.tracer().spanBuilder(route == null ? method : method + " " + route.template())
                 .setParent(caller)
-                .setSpanKind(SpanKind.SERVER);
-        if (tracing.on()) {
-            span.setAttribute("http.request.method", method)
-                    .setAttribute("url.path", path)
-                    .setAttribute("switchboard.request_id", requestId);
+                .setSpanKind(SpanKind.SERVER)
+                .startSpan();
+        // only a span that is recorded (sampled) is worth its attributes
+        if (span.isRecording()) {
+            span.setAttribute("http.request.method", method);
+            span.setAttribute("url.path", path);
+            span.setAttribute("switchboard.request_id", requestId);
             if (route != null) {
                 span.setAttribute("http.route", route.template());
             }
         }
-        return span.startSpan();
+        return span;
     }
 
     /* for the access log: the trace a sampled request's spans are in */

@@ -79,19 +79,28 @@ public final class Attempts {
         Span span = tracing.tracer().spanBuilder(called == null ? "attempt" : called.getFullMethodName())
                 .setParent(request)
                 .setSpanKind(SpanKind.CLIENT)
-                .setAttribute("rpc.system", "grpc")
-                .setAttribute("rpc.service", called == null ? "" : called.getServiceName())
-                .setAttribute("rpc.method", called == null ? "" : called.getBareMethodName())
-                // counted across the request: the gateway's own retry goes on from its first call's attempts
-                .setAttribute("switchboard.attempt", started.incrementAndGet())
-                .setAttribute("switchboard.attempt.transparent_retry", info.isTransparentRetry())
                 .startSpan();
+        // counted across the request: the gateway's own retry goes on from its first call's attempts
+        int number = started.incrementAndGet();
+        boolean recording = span.isRecording();
+        if (recording) {
+            span.setAttribute("rpc.system", "grpc");
+            span.setAttribute("rpc.service", called == null ? "" : called.getServiceName());
+            span.setAttribute("rpc.method", called == null ? "" : called.getBareMethodName());
+            // each attribute costs every export: the first attempt, the usual one, has no number
+            if (number > 1) {
+                span.setAttribute("switchboard.attempt", number);
+            }
+            if (info.isTransparentRetry()) {
+                span.setAttribute("switchboard.attempt.transparent_retry", true);
+            }
+        }
         // these headers are the attempt's own copy: each attempt sends its own span as the parent
         tracing.openTelemetry().getPropagators().getTextMapPropagator().inject(request.with(span), headers, SETTER);
         return new ClientStreamTracer() {
             @Override
             public void streamCreated(Attributes transportAttrs, Metadata streamHeaders) {
-                if (transportAttrs.get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR) instanceof InetSocketAddress address) {
+                if (recording && transportAttrs.get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR) instanceof InetSocketAddress address) {
                     span.setAttribute("server.address", address.getHostString());
                     span.setAttribute("server.port", address.getPort());
                 }
@@ -99,10 +108,12 @@ public final class Attempts {
 
             @Override
             public void streamClosed(Status status) {
-                span.setAttribute("rpc.grpc.status_code", status.getCode().value());
-                // a hedge that lost to another attempt ends CANCELLED: not the request's failure
-                if (!status.isOk() && status.getCode() != Status.Code.CANCELLED) {
-                    span.setStatus(StatusCode.ERROR, status.getCode().name());
+                if (recording) {
+                    span.setAttribute("rpc.grpc.status_code", status.getCode().value());
+                    // a hedge that lost to another attempt ends CANCELLED: not the request's failure
+                    if (!status.isOk() && status.getCode() != Status.Code.CANCELLED) {
+                        span.setStatus(StatusCode.ERROR, status.getCode().name());
+                    }
                 }
                 span.end();
             }
