@@ -39,7 +39,7 @@ public final class CommentServer implements AutoCloseable {
         ServiceRuntime runtime = ServiceRuntime.create(config, "comment");
         Database database = Database.open(config.get("db"), dataDir, "comment", Comments.MIGRATIONS,
                                           runtime.tracing());
-        UserKeys keys = UserKeys.open(runtime.discovery());
+        UserKeys keys = UserKeys.open(runtime.discovery(), config);
         PostLookup posts = new PostLookup(runtime.discovery());
         runtime.start(List.of(new Authentication(keys.verifier())),
                       List.of(new CommentService(new Comments(database), posts)));

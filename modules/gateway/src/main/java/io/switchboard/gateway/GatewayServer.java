@@ -68,7 +68,7 @@ public final class GatewayServer implements AutoCloseable {
         CallPolicy policy = CallPolicy.from(config.get("gateway.upstream"));
         Upstreams upstreams = new Upstreams(registry.discovery(), balancing, policy);
         LiveRoutes routes = LiveRoutes.follow(registry.discovery(), upstreams, Metrics.globalRegistry());
-        UserKeys keys = UserKeys.open(registry.discovery());
+        UserKeys keys = UserKeys.open(registry.discovery(), config);
         HttpRouting.Builder routing = HttpRouting.builder();
         boolean openApi = config.get("gateway.openapi.enabled").asBoolean().orElse(true);
         boolean docs = openApi && config.get("gateway.docs.enabled").asBoolean().orElse(true);

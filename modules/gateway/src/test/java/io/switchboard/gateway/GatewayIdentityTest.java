@@ -164,7 +164,7 @@ class GatewayIdentityTest {
         SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.ES256).keyID(key.getKeyID())
                                               .type(JOSEObjectType.JWT).build(),
                                       new JWTClaimsSet.Builder().subject(userId).issuer(TokenVerifier.ISSUER)
-                                              .issueTime(new Date())
+                                              .audience(TokenVerifier.AUDIENCE).issueTime(new Date())
                                               .expirationTime(Date.from(Instant.now().plusSeconds(600))).build());
         jwt.sign(new ECDSASigner(key));
         return jwt.serialize();

@@ -249,7 +249,7 @@ final class HostileRequests {
     static Map<String, String> forgedTokens() throws JOSEException {
         ECKey stranger = new ECKeyGenerator(Curve.P_256).keyID("stranger").generate();
         Instant now = Instant.now();
-        JWTClaimsSet valid = new JWTClaimsSet.Builder().issuer("switchboard-user").subject("user-1")
+        JWTClaimsSet valid = new JWTClaimsSet.Builder().issuer("switchboard-user").subject("user-1").audience("switchboard")
                 .issueTime(Date.from(now)).expirationTime(Date.from(now.plusSeconds(3600))).build();
         JWTClaimsSet expired = new JWTClaimsSet.Builder(valid).expirationTime(Date.from(now.minusSeconds(60))).build();
         JWTClaimsSet otherIssuer = new JWTClaimsSet.Builder(valid).issuer("someone-else").build();

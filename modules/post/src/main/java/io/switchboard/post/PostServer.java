@@ -35,7 +35,7 @@ public final class PostServer implements AutoCloseable {
         Path dataDir = Path.of(config.get("data.dir").asString().orElse("data"));
         ServiceRuntime runtime = ServiceRuntime.create(config, "post");
         Database database = Database.open(config.get("db"), dataDir, "post", Posts.MIGRATIONS, runtime.tracing());
-        UserKeys keys = UserKeys.open(runtime.discovery());
+        UserKeys keys = UserKeys.open(runtime.discovery(), config);
         runtime.start(List.of(new Authentication(keys.verifier())), List.of(new PostService(new Posts(database))));
         return new PostServer(runtime, database, keys);
     }

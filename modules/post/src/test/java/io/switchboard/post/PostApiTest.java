@@ -94,6 +94,7 @@ class PostApiTest {
         SignedJWT forged = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.ES256).keyID(kid).build(),
                                          new JWTClaimsSet.Builder().subject(victim.getUserId())
                                                  .issuer(TokenVerifier.ISSUER)
+                                                 .audience(TokenVerifier.AUDIENCE).issueTime(new Date())
                                                  .expirationTime(Date.from(Instant.now().plusSeconds(600))).build());
         forged.sign(new ECDSASigner(attacker));
         assertCode(() -> withToken(forged.serialize()).createPost(CreatePostRequest.newBuilder().setTitle("pwned")

@@ -329,6 +329,7 @@ class PostServiceUnitTest {
     private static String token(ECKey signer, String subject) throws Exception {
         SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.ES256).keyID(signer.getKeyID()).build(),
                                       new JWTClaimsSet.Builder().subject(subject).issuer(TokenVerifier.ISSUER)
+                                              .audience(TokenVerifier.AUDIENCE).issueTime(new Date())
                                               .expirationTime(Date.from(Instant.now().plusSeconds(300))).build());
         jwt.sign(new ECDSASigner(signer));
         return jwt.serialize();

@@ -4,6 +4,7 @@ import java.lang.System.Logger.Level;
 import java.text.ParseException;
 import java.time.Duration;
 import java.util.Date;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 
 import com.nimbusds.jose.JOSEException;
@@ -17,17 +18,28 @@ import com.nimbusds.jwt.SignedJWT;
 
 /**
  * Verifies the tokens the user service issues: ES256 only, signed by a key of the published JWK set, issued by
- * {@value #ISSUER}, not expired, with a subject.
+ * {@value #ISSUER} for {@value #AUDIENCE}, with a subject, an issue time not in the future, not expired and not used
+ * before its {@code nbf}; the times are compared with a clock skew allowed between the issuer's clock and this one
+ * ({@link #CLOCK_SKEW} by default, {@code tokens.clock-skew}).
  * <p>
  * Keys are cached by {@code kid}. A token signed with a key not in the cache makes the verifier fetch the set
  * again (at most once per refresh interval, {@link #REFRESH_INTERVAL} by default), so a key rotation is followed
- * without a restart and a flood of forged {@code kid}s cannot turn into a flood of fetches. Thread safe.
+ * without a restart and a flood of forged {@code kid}s cannot turn into a flood of fetches. One fetch runs at a time:
+ * the requests that need it meanwhile wait for it rather than fetch too. After a failed fetch the next is tried no
+ * sooner than {@link #RETRY_AFTER_FAILURE}: until then a token of an unknown key is refused at once ("token keys
+ * unavailable"), instead of every request waiting for a key source that is down. Thread safe.
  */
 public final class TokenVerifier {
     /** The issuer of every token. */
     public static final String ISSUER = "switchboard-user";
+    /** The audience of every token: the platform's API, whichever service serves the call. */
+    public static final String AUDIENCE = "switchboard";
+    /** Default difference allowed between the issuer's clock and the verifier's. */
+    public static final Duration CLOCK_SKEW = Duration.ofSeconds(30);
     /** Default shortest time between two fetches of the key set. */
     public static final Duration REFRESH_INTERVAL = Duration.ofSeconds(5);
+    /** Shortest time between a failed fetch of the key set and the next (or the refresh interval, if shorter). */
+    public static final Duration RETRY_AFTER_FAILURE = Duration.ofSeconds(1);
 
     private static final System.Logger LOG = System.getLogger(TokenVerifier.class.getName());
     private static final String BEARER = "Bearer ";
@@ -36,9 +48,14 @@ public final class TokenVerifier {
 
     private final Supplier<JWKSet> source;
     private final long refreshNanos;
+    private final long retryNanos;
+    private final long skewMillis;
     private volatile JWKSet keys = new JWKSet();
-    private volatile long fetchedNanos;
     private volatile boolean fetched;
+    /* guarded by this: when the next fetch may start, and the fetch running now (null when none) */
+    private long nextFetchNanos;
+    private CompletableFuture<Void> fetching;
+    private boolean failing;
 
     /**
      * A verifier over a key source.
@@ -56,8 +73,26 @@ public final class TokenVerifier {
      * @param refreshInterval shortest time between two fetches
      */
     public TokenVerifier(Supplier<JWKSet> source, Duration refreshInterval) {
+        this(source, refreshInterval, CLOCK_SKEW);
+    }
+
+    /**
+     * A verifier over a key source, fetching it at most once per interval, allowing a clock skew.
+     *
+     * @param source          fetches the current JWK set (public keys); may throw when unreachable
+     * @param refreshInterval shortest time between two fetches
+     * @param clockSkew       difference allowed between the issuer's clock and this one, 0 to 5 minutes
+     * @throws IllegalArgumentException when the skew is negative or over 5 minutes
+     */
+    public TokenVerifier(Supplier<JWKSet> source, Duration refreshInterval, Duration clockSkew) {
+        if (clockSkew.isNegative() || clockSkew.compareTo(Duration.ofMinutes(5)) > 0) {
+            throw new IllegalArgumentException("tokens.clock-skew must be 0 to 5 minutes, got " + clockSkew);
+        }
+        this.skewMillis = clockSkew.toMillis();
         this.source = source;
         this.refreshNanos = refreshInterval.toNanos();
+        this.retryNanos = Math.min(refreshNanos, RETRY_AFTER_FAILURE.toNanos());
+        this.nextFetchNanos = System.nanoTime();
     }
 
     /**
@@ -104,12 +139,24 @@ public final class TokenVerifier {
                 throw new InvalidTokenException("bad token signature");
             }
             JWTClaimsSet claims = jwt.getJWTClaimsSet();
+            long now = System.currentTimeMillis();
             Date expiry = claims.getExpirationTime();
-            if (expiry == null || expiry.getTime() <= System.currentTimeMillis()) {
+            if (expiry == null || expiry.getTime() + skewMillis <= now) {
                 throw new InvalidTokenException("token expired");
             }
             if (!ISSUER.equals(claims.getIssuer())) {
                 throw new InvalidTokenException("token from an unknown issuer");
+            }
+            if (claims.getAudience() == null || !claims.getAudience().contains(AUDIENCE)) {
+                throw new InvalidTokenException("token for another audience");
+            }
+            Date issued = claims.getIssueTime();
+            if (issued == null || issued.getTime() - skewMillis > now) {
+                throw new InvalidTokenException(issued == null ? "token has no issue time" : "token issued in the future");
+            }
+            Date notBefore = claims.getNotBeforeTime();
+            if (notBefore != null && notBefore.getTime() - skewMillis > now) {
+                throw new InvalidTokenException("token not valid yet");
             }
             if (claims.getSubject() == null || claims.getSubject().isBlank()) {
                 throw new InvalidTokenException("token has no subject");
@@ -122,8 +169,8 @@ public final class TokenVerifier {
 
     private ECKey key(String kid) throws InvalidTokenException {
         JWK key = keys.getKeyByKeyId(kid);
-        if (key == null && refreshAllowed()) {
-            refresh();
+        if (key == null) {
+            awaitFetch();
             key = keys.getKeyByKeyId(kid);
         }
         if (key == null) {
@@ -135,22 +182,53 @@ public final class TokenVerifier {
         return ec;
     }
 
-    private synchronized boolean refreshAllowed() {
-        long now = System.nanoTime();
-        if (fetched && now - fetchedNanos < refreshNanos) {
-            return false;
+    /* Fetches the key set when a fetch is due, or waits for the one running; returns at once otherwise. */
+    private void awaitFetch() {
+        CompletableFuture<Void> fetch;
+        synchronized (this) {
+            if (fetching != null) {
+                fetch = fetching;
+            } else if (System.nanoTime() - nextFetchNanos < 0) {
+                return;
+            } else {
+                fetching = new CompletableFuture<>();
+                fetch = null;
+            }
         }
-        fetchedNanos = now;
-        return true;
-    }
-
-    private void refresh() {
+        if (fetch != null) {
+            fetch.join();
+            return;
+        }
+        boolean ok = false;
+        String failure = null;
         try {
             keys = source.get().toPublicJWKSet();
             fetched = true;
+            ok = true;
         } catch (RuntimeException e) {
             fetched = false;
-            LOG.log(Level.WARNING, "cannot fetch token keys: " + e.getMessage());
+            failure = e.getMessage();
+        } finally {
+            CompletableFuture<Void> done;
+            boolean firstFailure;
+            boolean recovered;
+            synchronized (this) {
+                nextFetchNanos = System.nanoTime() + (ok ? refreshNanos : retryNanos);
+                firstFailure = !ok && !failing;
+                recovered = ok && failing;
+                failing = !ok;
+                done = fetching;
+                fetching = null;
+            }
+            done.complete(null);
+            // one line when the key source fails, one when it answers again: not one per request
+            if (firstFailure) {
+                LOG.log(Level.WARNING, "cannot fetch token keys (" + failure + "); tokens of keys not cached are "
+                                       + "refused until a fetch succeeds, tried at most every "
+                                       + Duration.ofNanos(retryNanos).toMillis() + " ms");
+            } else if (recovered) {
+                LOG.log(Level.INFO, "token keys fetched again");
+            }
         }
     }
 

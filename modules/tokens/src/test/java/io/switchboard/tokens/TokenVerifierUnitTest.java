@@ -2,7 +2,13 @@ package io.switchboard.tokens;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Date;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -79,7 +85,7 @@ class TokenVerifierUnitTest {
                                        claims("u", 60, TokenVerifier.ISSUER));
         hmac.sign(new MACSigner(new byte[32]));
         assertThatThrownBy(() -> verifier.verify(hmac.serialize())).hasMessage("unsupported token algorithm");
-        assertThatThrownBy(() -> verifier.verify(token(key, "k", "u", -1))).hasMessage("token expired");
+        assertThatThrownBy(() -> verifier.verify(token(key, "k", "u", -60))).hasMessage("token expired");
         SignedJWT foreign = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.ES256).keyID("k").build(),
                                           claims("u", 60, "someone-else"));
         foreign.sign(new ECDSASigner(key));
@@ -95,6 +101,98 @@ class TokenVerifierUnitTest {
         assertThatThrownBy(() -> verifier.verify(token(key, "k", "u", 60))).hasMessage("token keys unavailable");
     }
 
+    @Test
+    void whileTheKeySourceIsDownOneFetchRunsAtATimeAndNoRequestWaitsForAnotherUntilItIsDue() throws Exception {
+        ECKey key = key("k");
+        AtomicInteger fetches = new AtomicInteger();
+        AtomicBoolean up = new AtomicBoolean();
+        TokenVerifier verifier = new TokenVerifier(() -> {
+            fetches.incrementAndGet();
+            try {
+                // a key source that takes its time to fail, as a call does until its deadline
+                Thread.sleep(300);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (!up.get()) {
+                throw new IllegalStateException("user unreachable");
+            }
+            return new JWKSet(key.toPublicJWK());
+        }, Duration.ofSeconds(5));
+        String token = token(key, "k", "u", 60);
+
+        List<Future<String>> answers = new ArrayList<>();
+        try (ExecutorService requests = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < 20; i++) {
+                answers.add(requests.submit(() -> outcome(verifier, token)));
+            }
+        }
+        for (Future<String> answer : answers) {
+            assertThat(answer.get()).isEqualTo("token keys unavailable");
+        }
+        assertThat(fetches.get()).as("20 requests at once, one fetch").isEqualTo(1);
+
+        long start = System.nanoTime();
+        assertThat(outcome(verifier, token)).isEqualTo("token keys unavailable");
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).as("refused at once until a retry is due")
+                .isLessThan(Duration.ofMillis(100));
+        assertThat(fetches.get()).isEqualTo(1);
+
+        up.set(true);
+        Thread.sleep(TokenVerifier.RETRY_AFTER_FAILURE.toMillis());
+        assertThat(outcome(verifier, token)).isEqualTo("u");
+        assertThat(fetches.get()).isEqualTo(2);
+    }
+
+    @Test
+    void aTokenMustBeForThePlatformIssuedInThePastAndValidNowWithinTheClockSkew() throws Exception {
+        ECKey key = key("k");
+        TokenVerifier verifier = new TokenVerifier(() -> new JWKSet(key.toPublicJWK()), TokenVerifier.REFRESH_INTERVAL,
+                                                   Duration.ofSeconds(30));
+        Instant now = Instant.now();
+
+        assertThat(outcome(verifier, signed(key, issued("u", 60, TokenVerifier.ISSUER).build()))).isEqualTo("u");
+        assertThat(outcome(verifier, signed(key, issued("u", 60, TokenVerifier.ISSUER).audience("billing").build())))
+                .isEqualTo("token for another audience");
+        assertThat(outcome(verifier, signed(key, issued("u", 60, TokenVerifier.ISSUER).audience((String) null).build())))
+                .isEqualTo("token for another audience");
+        assertThat(outcome(verifier, signed(key, issued("u", 60, TokenVerifier.ISSUER).issueTime(null).build())))
+                .isEqualTo("token has no issue time");
+        // the boundaries, each side of the 30 s skew
+        assertThat(outcome(verifier, signed(key, issued("u", 600, TokenVerifier.ISSUER)
+                .issueTime(Date.from(now.plusSeconds(25))).build()))).isEqualTo("u");
+        assertThat(outcome(verifier, signed(key, issued("u", 600, TokenVerifier.ISSUER)
+                .issueTime(Date.from(now.plusSeconds(40))).build()))).isEqualTo("token issued in the future");
+        assertThat(outcome(verifier, signed(key, issued("u", 600, TokenVerifier.ISSUER)
+                .notBeforeTime(Date.from(now.plusSeconds(25))).build()))).isEqualTo("u");
+        assertThat(outcome(verifier, signed(key, issued("u", 600, TokenVerifier.ISSUER)
+                .notBeforeTime(Date.from(now.plusSeconds(40))).build()))).isEqualTo("token not valid yet");
+        assertThat(outcome(verifier, signed(key, issued("u", 600, TokenVerifier.ISSUER)
+                .expirationTime(Date.from(now.minusSeconds(25))).build()))).isEqualTo("u");
+        assertThat(outcome(verifier, signed(key, issued("u", 600, TokenVerifier.ISSUER)
+                .expirationTime(Date.from(now.minusSeconds(40))).build()))).isEqualTo("token expired");
+        assertThat(outcome(verifier, signed(key, issued("u", 600, TokenVerifier.ISSUER).expirationTime(null).build())))
+                .isEqualTo("token expired");
+    }
+
+    @Test
+    void theClockSkewIsBounded() {
+        assertThatThrownBy(() -> new TokenVerifier(JWKSet::new, TokenVerifier.REFRESH_INTERVAL, Duration.ofSeconds(-1)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("tokens.clock-skew");
+        assertThatThrownBy(() -> new TokenVerifier(JWKSet::new, TokenVerifier.REFRESH_INTERVAL, Duration.ofMinutes(6)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("tokens.clock-skew");
+        new TokenVerifier(JWKSet::new, TokenVerifier.REFRESH_INTERVAL, Duration.ofMinutes(5));
+        new TokenVerifier(JWKSet::new, TokenVerifier.REFRESH_INTERVAL, Duration.ZERO);
+    }
+
+    private static String outcome(TokenVerifier verifier, String token) {
+        try {
+            return verifier.verify(token).userId();
+        } catch (TokenVerifier.InvalidTokenException e) {
+            return e.getMessage();
+        }
+    }
+
     private static ECKey key(String kid) throws Exception {
         return new ECKeyGenerator(Curve.P_256).keyID(kid).generate();
     }
@@ -107,7 +205,20 @@ class TokenVerifierUnitTest {
     }
 
     private static JWTClaimsSet claims(String subject, long expiresInSeconds, String issuer) {
-        return new JWTClaimsSet.Builder().subject(subject).issuer(issuer)
-                .expirationTime(Date.from(Instant.now().plusSeconds(expiresInSeconds))).build();
+        return issued(subject, expiresInSeconds, issuer).build();
+    }
+
+    /* the claims the user service's TokenIssuer sets */
+    private static JWTClaimsSet.Builder issued(String subject, long expiresInSeconds, String issuer) {
+        Instant now = Instant.now();
+        return new JWTClaimsSet.Builder().subject(subject).issuer(issuer).audience(TokenVerifier.AUDIENCE)
+                .issueTime(Date.from(now)).notBeforeTime(Date.from(now))
+                .expirationTime(Date.from(now.plusSeconds(expiresInSeconds)));
+    }
+
+    private static String signed(ECKey key, JWTClaimsSet claims) throws Exception {
+        SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.ES256).keyID(key.getKeyID()).build(), claims);
+        jwt.sign(new ECDSASigner(key));
+        return jwt.serialize();
     }
 }

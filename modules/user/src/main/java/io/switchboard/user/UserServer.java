@@ -8,6 +8,7 @@ import io.helidon.config.Config;
 import io.switchboard.runtime.ServiceRuntime;
 import io.switchboard.tokens.Authentication;
 import io.switchboard.tokens.TokenVerifier;
+import io.switchboard.tokens.UserKeys;
 import io.switchboard.runtime.db.Database;
 import io.switchboard.user.accounts.Accounts;
 import io.switchboard.user.accounts.Passwords;
@@ -51,7 +52,8 @@ public final class UserServer implements AutoCloseable {
                                                                user.get("login.window").as(Duration.class)
                                                                        .orElse(Duration.ofMinutes(5))));
         // user verifies its own tokens with its own keys: no call to itself through discovery
-        TokenVerifier verifier = new TokenVerifier(keys::publicSet);
+        TokenVerifier verifier = new TokenVerifier(keys::publicSet, TokenVerifier.REFRESH_INTERVAL,
+                                                  UserKeys.clockSkew(config));
         runtime.start(List.of(new Authentication(verifier)), List.of(service));
         return new UserServer(runtime, database);
     }

@@ -296,8 +296,8 @@ class UserApiTest {
         Path keyFile = dataDir.resolve("user-signing-key.json");
         ECKey key = ECKey.parse(Files.readString(keyFile));
         String userId = register(nextPhone(), PASSWORD).getUserId();
-        // properly signed, but expired a second ago
-        assertUnauthenticated(sign(key, key.getKeyID(), userId, Instant.now().minusSeconds(1)));
+        // properly signed, but expired a minute ago (beyond the 30 s clock skew allowed)
+        assertUnauthenticated(sign(key, key.getKeyID(), userId, Instant.now().minusSeconds(60)));
         // and the same, unexpired, is accepted: the rejection above is the expiry
         assertThat(withToken(sign(key, key.getKeyID(), userId, Instant.now().plusSeconds(60)))
                            .getUser(GetUserRequest.getDefaultInstance()).getUserId()).isEqualTo(userId);
@@ -315,6 +315,7 @@ class UserApiTest {
     private static String sign(ECKey key, String kid, String subject, Instant expiry) throws Exception {
         SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.ES256).keyID(kid).build(),
                                       new JWTClaimsSet.Builder().subject(subject).issuer(TokenVerifier.ISSUER)
+                                              .audience(TokenVerifier.AUDIENCE).issueTime(new Date())
                                               .expirationTime(Date.from(expiry)).build());
         jwt.sign(new ECDSASigner(key));
         return jwt.serialize();

@@ -34,7 +34,7 @@ public final class ${serviceClass}Server implements AutoCloseable {
         Path dataDir = Path.of(config.get("data.dir").asString().orElse("data"));
         ServiceRuntime runtime = ServiceRuntime.create(config, "${service}");
         Database database = Database.open(config.get("db"), dataDir, "${service}", Items.MIGRATIONS, runtime.tracing());
-        UserKeys keys = UserKeys.open(runtime.discovery());
+        UserKeys keys = UserKeys.open(runtime.discovery(), config);
         runtime.start(List.of(new Authentication(keys.verifier())), List.of(new ${serviceClass}Service(new Items(database))));
         return new ${serviceClass}Server(runtime, database, keys);
     }

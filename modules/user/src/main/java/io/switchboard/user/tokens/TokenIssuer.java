@@ -55,7 +55,9 @@ public final class TokenIssuer {
                                       new JWTClaimsSet.Builder()
                                               .subject(userId)
                                               .issuer(TokenVerifier.ISSUER)
+                                              .audience(TokenVerifier.AUDIENCE)
                                               .issueTime(Date.from(now))
+                                              .notBeforeTime(Date.from(now))
                                               .expirationTime(Date.from(expiry))
                                               .jwtID(UUID.randomUUID().toString())
                                               .build());
