@@ -319,6 +319,31 @@ class GatewayApiTest {
     }
 
     @Test
+    void registrationsAreRateLimitedPerClientAddressWithinTheLoginsBudget() throws Exception {
+        try (GatewayServer limited = GatewayServer.start(STACK.serviceConfig(hub.port(), Map.of(
+                "gateway.login-limit.capacity", "3", "gateway.login-limit.per-second", "0.1")))) {
+            await().atMost(Duration.ofSeconds(10)).until(() -> send(limited, "GET", "/observe/health/ready", null,
+                                                                    Map.of()).statusCode() == 200);
+            Map<String, String> json = Map.of("Content-Type", "application/json");
+            for (int i = 0; i < 3; i++) {
+                String phone = "+4472" + PHONES.incrementAndGet();
+                assertThat(send(limited, "POST", "/user/register", "{\"phoneNumber\":\"" + phone
+                                                                  + "\",\"userPassword\":\"whatever1\"}", json)
+                                   .statusCode()).isEqualTo(201);
+            }
+            HttpResponse<String> refused = send(limited, "POST", "/user/register", "{\"phoneNumber\":\"+4472"
+                                                                                  + PHONES.incrementAndGet()
+                                                                                  + "\",\"userPassword\":\"whatever1\"}",
+                                                json);
+            assertError(refused, 429, "RESOURCE_EXHAUSTED");
+            assertThat(Integer.parseInt(refused.headers().firstValue("Retry-After").orElseThrow())).isBetween(1, 10);
+            // the same budget: a login from that address waits too
+            assertError(send(limited, "POST", "/user/login", "{\"phoneNumber\":\"+4471000000\",\"userPassword\":\"x1234567\"}",
+                             json), 429, "RESOURCE_EXHAUSTED");
+        }
+    }
+
+    @Test
     void aLockedOutNumberIsToldToRetryWhenItsLockoutEndsNotAFixedMinute() throws Exception {
         String phone = "+4471" + PHONES.incrementAndGet();
         String wrong = "{\"phoneNumber\":\"" + phone + "\",\"userPassword\":\"wrong pass\"}";

@@ -25,6 +25,10 @@ import io.grpc.Status;
  * the operator can change the cost without locking anyone out; a successful check of a hash made with another cost
  * gives a new hash at the configured cost to store in its place (OWASP Password Storage Cheat Sheet: upgrade on
  * login). The memory that half the heap holds is shared by the cost of each hash running, whatever its cost.
+ * <p>
+ * Registrations may take at most half of that memory at once (when it holds two hashes or more): a flood of
+ * registrations, each a hash, then leaves logins the other half, instead of queueing them behind it until their
+ * deadlines pass.
  */
 public final class Passwords {
     private static final System.Logger LOG = System.getLogger(Passwords.class.getName());
@@ -39,6 +43,8 @@ public final class Passwords {
     private final Argon2Function argon2;
     /** KiB of hash memory free to take; a hash takes its own cost in KiB (at most all of it). */
     private final Semaphore turns;
+    /** KiB of it that registrations may take at once. */
+    private final Semaphore registrations;
     private final int capacityKib;
     private final String decoy;
 
@@ -49,10 +55,16 @@ public final class Passwords {
      * @param iterations passes over the memory
      */
     public Passwords(int memoryKib, int iterations) {
+        this(memoryKib, iterations, concurrentHashes(Runtime.getRuntime().maxMemory(), memoryKib));
+    }
+
+    /* with the number of hashes that may run at once given */
+    Passwords(int memoryKib, int iterations, int hashesAtOnce) {
         this.argon2 = Argon2Function.getInstance(memoryKib, iterations, 1, 32, Argon2.ID);
-        this.capacityKib = concurrentHashes(Runtime.getRuntime().maxMemory(), memoryKib) * memoryKib;
+        this.capacityKib = hashesAtOnce * memoryKib;
         this.turns = new Semaphore(capacityKib, true);
-        this.decoy = hash("decoy password, never matches");
+        this.registrations = new Semaphore(Math.max(1, hashesAtOnce / 2) * memoryKib, true);
+        this.decoy = hashed("decoy password, never matches");
     }
 
     /**
@@ -70,12 +82,23 @@ public final class Passwords {
     }
 
     /**
-     * Hashes a password with a fresh salt at the configured cost.
+     * Hashes a new account's password with a fresh salt at the configured cost, within the registrations' share.
      *
      * @param password the password
      * @return PHC string
+     * @throws io.grpc.StatusRuntimeException UNAVAILABLE when no turn came within the call's deadline
      */
     public String hash(String password) {
+        int kib = kib(argon2);
+        acquire(registrations, kib, "too many registrations in progress; retry later");
+        try {
+            return hashed(password);
+        } finally {
+            registrations.release(kib);
+        }
+    }
+
+    private String hashed(String password) {
         return inTurn(argon2, () -> Password.hash(password).addRandomSalt(16).with(argon2).getResult());
     }
 
@@ -101,7 +124,7 @@ public final class Passwords {
         if (stored == null || !matches) {
             return Check.NO_MATCH;
         }
-        return made.equals(argon2) ? Check.MATCH : new Check(true, hash(password));
+        return made.equals(argon2) ? Check.MATCH : new Check(true, hashed(password));
     }
 
     /*
@@ -129,24 +152,32 @@ public final class Passwords {
     }
 
     private <T> T inTurn(Argon2Function cost, Supplier<T> hashing) {
-        int kib = Math.min(capacityKib, Math.max(1, cost.getMemory()));
+        int kib = Math.min(capacityKib, kib(cost));
+        acquire(turns, kib, "too many password checks in progress; retry later");
+        try {
+            return hashing.get();
+        } finally {
+            turns.release(kib);
+        }
+    }
+
+    private int kib(Argon2Function cost) {
+        return Math.min(capacityKib, Math.max(1, cost.getMemory()));
+    }
+
+    /* Takes permits within the call's deadline (30 s at most), or answers UNAVAILABLE. */
+    private static void acquire(Semaphore semaphore, int kib, String refusal) {
         Deadline deadline = Context.current().getDeadline();
         long wait = deadline == null
                     ? MAX_WAIT_NANOS
                     : Math.min(MAX_WAIT_NANOS, deadline.timeRemaining(TimeUnit.NANOSECONDS));
         try {
-            if (!turns.tryAcquire(kib, Math.max(0, wait), TimeUnit.NANOSECONDS)) {
-                throw Status.UNAVAILABLE.withDescription("too many password checks in progress; retry later")
-                        .asRuntimeException();
+            if (!semaphore.tryAcquire(kib, Math.max(0, wait), TimeUnit.NANOSECONDS)) {
+                throw Status.UNAVAILABLE.withDescription(refusal).asRuntimeException();
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw Status.CANCELLED.withDescription("interrupted while waiting to check a password").asRuntimeException();
-        }
-        try {
-            return hashing.get();
-        } finally {
-            turns.release(kib);
+            throw Status.CANCELLED.withDescription("interrupted while waiting to hash a password").asRuntimeException();
         }
     }
 
