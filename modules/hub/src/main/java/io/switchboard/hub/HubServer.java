@@ -71,6 +71,8 @@ public final class HubServer implements AutoCloseable {
         String endpoints = config.get("etcd.endpoints").asString().orElse("http://127.0.0.1:2379");
         int queue = config.get("hub.watch-queue").asInt().orElse(4096);
         int maxRegistrations = config.get("hub.max-concurrent-registrations").asInt().orElse(128);
+        WatchLimits watches = new WatchLimits(config.get("hub.max-watches").asInt().orElse(4096),
+                                              config.get("hub.max-watches-per-connection").asInt().orElse(256));
         // the identity first: the hub shows it to etcd (https endpoints) as to its own callers
         Optional<WorkloadTls> tls = ComponentTls.from(config.get("tls"), "hub");
         EtcdStore store = EtcdStore.connect(endpoints, tls.orElse(null));
@@ -91,7 +93,7 @@ public final class HubServer implements AutoCloseable {
         WebServerConfig.Builder builder = Servers.builder(config.get("server"), readiness, tls.orElse(null))
                 .addFeature(GrpcReflectionFeature.builder().enabled(true).build())
                 .addRouting(grpc.intercept(new CallerIdentity())
-                                    .service(new HubService(store, view, metrics, maxRegistrations, tls.isPresent()))
+                                    .service(new HubService(store, view, metrics, maxRegistrations, tls.isPresent(), watches))
                                     .service(grpcHealth.getHealthService()));
         ui.ifPresent(service -> builder.routing(http -> http.register("/ui", service)));
         WebServer server = builder.build();

@@ -71,11 +71,14 @@ final class HubService extends HubGrpc.HubImplBase {
     private final Semaphore registrations;
     /* with TLS: a caller registers only under the service its certificate names */
     private final boolean identities;
+    private final WatchLimits watches;
     private final RefusalLog refusals = new RefusalLog();
     private final int maxRegistrations;
 
-    HubService(EtcdStore store, InstanceView view, HubMetrics metrics, int maxRegistrations, boolean identities) {
+    HubService(EtcdStore store, InstanceView view, HubMetrics metrics, int maxRegistrations, boolean identities,
+               WatchLimits watches) {
         this.identities = identities;
+        this.watches = watches;
         this.store = store;
         this.view = view;
         this.metrics = metrics;
@@ -277,7 +280,23 @@ final class HubService extends HubGrpc.HubImplBase {
             responses.onError(e);
             return;
         }
-        view.subscribe(request.getService(), (ServerCallStreamObserver<WatchResponse>) responses);
+        WatchLimits.Place place = watches.admit(CallerIdentity.peerConnection());
+        if (place.refusal() != null) {
+            try {
+                // logged once a minute per caller, counted every time
+                refuse("watch-limit", CallerIdentity.current().map(ServiceIdentity::uri)
+                               .orElse("a caller at " + CallerIdentity.peerHost()), "watching services",
+                       place.refusal() == WatchLimits.Refusal.CONNECTION
+                               ? Status.RESOURCE_EXHAUSTED.withDescription("this connection has as many Watch streams "
+                                                                           + "open as one may (hub.max-watches-per-connection)")
+                               : Status.UNAVAILABLE.withDescription("this hub serves as many Watch streams as it may "
+                                                                    + "(hub.max-watches); watch through another replica"));
+            } catch (StatusRuntimeException e) {
+                responses.onError(e);
+            }
+            return;
+        }
+        view.subscribe(request.getService(), (ServerCallStreamObserver<WatchResponse>) responses, place);
     }
 
     /* With identities on, a call without a client certificate gets UNAUTHENTICATED. */

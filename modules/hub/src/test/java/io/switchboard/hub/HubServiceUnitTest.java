@@ -59,7 +59,8 @@ class HubServiceUnitTest {
     static void start() throws Exception {
         store = EtcdStore.connect("http://127.0.0.1:1");
         view = InstanceView.start(store, 16);
-        HubService service = new HubService(store, view, new HubMetrics(Metrics.globalRegistry()), 4, false);
+        HubService service = new HubService(store, view, new HubMetrics(Metrics.globalRegistry()), 4, false,
+                                            new WatchLimits(64, 16));
         String name = InProcessServerBuilder.generateName();
         server = InProcessServerBuilder.forName(name).addService(service).build().start();
         channel = InProcessChannelBuilder.forName(name).build();

@@ -140,11 +140,26 @@ public final class InstanceView implements AutoCloseable {
      * @param observer the stream
      */
     public void subscribe(String service, ServerCallStreamObserver<WatchResponse> observer) {
+        subscribe(service, observer, () -> { });
+    }
+
+    /**
+     * As {@link #subscribe(String, ServerCallStreamObserver)}, told when the stream ends, however it ends.
+     *
+     * @param service  service name, or empty for all
+     * @param observer the stream
+     * @param ended    run once when the stream ends (at once when the view is closed)
+     */
+    public void subscribe(String service, ServerCallStreamObserver<WatchResponse> observer, Runnable ended) {
         Set<Subscription> set = subscribers.computeIfAbsent(service, s -> ConcurrentHashMap.newKeySet());
-        Subscription subscription = new Subscription(service, observer, queueCapacity, set::remove);
+        Subscription subscription = new Subscription(service, observer, queueCapacity, s -> {
+            set.remove(s);
+            ended.run();
+        });
         synchronized (lock) {
             if (closed) {
                 observer.onError(Status.UNAVAILABLE.withDescription("hub shutting down").asRuntimeException());
+                ended.run();
                 return;
             }
             set.add(subscription);

@@ -41,6 +41,16 @@ public final class CallerIdentity implements ServerInterceptor {
         return connection == null ? "unknown" : connection.remotePeer().host();
     }
 
+    /**
+     * The connection the current call came on: its peer's address and port.
+     *
+     * @return {@code host:port}, or {@code "unknown"} outside a Helidon gRPC call
+     */
+    public static String peerConnection() {
+        GrpcConnectionContext connection = ServerContextKeys.CONNECTION_CONTEXT.get();
+        return connection == null ? "unknown" : connection.remotePeer().host() + ":" + connection.remotePeer().port();
+    }
+
     /* The identity the certificate of the current gRPC call's connection names, read from Helidon's context. */
     static Optional<ServiceIdentity> ofConnection() {
         GrpcConnectionContext connection = ServerContextKeys.CONNECTION_CONTEXT.get();
