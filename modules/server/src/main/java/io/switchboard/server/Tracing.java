@@ -34,6 +34,9 @@ import io.switchboard.server.grpc.RequestIds;
  * Zipkin server, {@code OTEL_TRACES_SAMPLER} and {@code OTEL_TRACES_SAMPLER_ARG} set the sampling (by default every
  * trace, or as its caller decided), {@code OTEL_SERVICE_NAME} the name (by default the component's).
  * <p>
+ * Only W3C trace context is propagated unless {@code OTEL_PROPAGATORS} says otherwise: a client's W3C baggage would
+ * otherwise pass through the gateway to every service.
+ * <p>
  * Off when no exporter is configured (or {@code OTEL_SDK_DISABLED=true}, or {@code OTEL_TRACES_EXPORTER=none}): then
  * no span is recorded and no interceptor is installed, and only the W3C trace context of a request passes through
  * the gateway unchanged. Only spans are exported: metrics stay with Prometheus, logs with the console. Thread safe.
@@ -113,6 +116,9 @@ public final class Tracing implements AutoCloseable {
                                                     "otel.traces.exporter", exporter,
                                                     // the specification's default (the SDK's own is grpc)
                                                     "otel.exporter.otlp.protocol", "http/protobuf",
+                                                    // W3C trace context only: W3C baggage from the internet would
+                                                    // reach every service (OTEL_PROPAGATORS adds it back)
+                                                    "otel.propagators", "tracecontext",
                                                     "otel.metrics.exporter", "none",
                                                     "otel.logs.exporter", "none"))
                 .disableShutdownHook()
