@@ -25,7 +25,9 @@ import io.switchboard.server.Tracing;
  * Each attempt is a client span of the request's trace (a hedge, a retry, the gateway's retry: one span each, with the
  * instance's address), and carries its own W3C trace context to the instance, so that the instance's span is the
  * attempt's child. With tracing off, an attempt carries the request's incoming trace context, if any, unchanged.
- * Thread safe: attempts run on transport threads.
+ * (Made here, on grpc-java's per-attempt stream tracer, because OpenTelemetry's gRPC instrumentation makes one span
+ * per call, above the channel's hedges and retries, and grpc-java's own OpenTelemetry module sends
+ * {@code grpc-trace-bin}, not W3C trace context.) Thread safe: attempts run on transport threads.
  */
 public final class Attempts {
     private static final ClientStreamTracer NOTHING = new ClientStreamTracer() {
