@@ -55,15 +55,5 @@ for _ in $(seq 1 "$([ "$ROUTE" = list ] && echo 10 || echo 1)"); do
 done
 if [ "$ROUTE" = list ]; then TARGET="/post?pageSize=10"; NAME="GET /post?pageSize=10"; else TARGET="/post/$ID"; NAME="GET /post/{id}"; fi
 
-echo "warming up both gateways ($WARMUP s each)..."
-wrk -t2 -c64 -d"${WARMUP}s" "http://127.0.0.1:${PORT[a]}$TARGET" >/dev/null
-wrk -t2 -c64 -d"${WARMUP}s" "$B$TARGET" >/dev/null
-
-echo "$NAME, 64 connections, $ROUNDS rounds of $SECS s each, alternating (A = $REV, B = this tree)"
-declare -A URL=([a]="http://127.0.0.1:${PORT[a]}$TARGET" [b]="$B$TARGET")
-alternate_rounds "$ROUNDS" "$SECS" a b
-MA=$(median "$WORK/a.txt")
-MB=$(median "$WORK/b.txt")
-printf 'median cpu-us/req: A %s, B %s, B/A %s\n' "$MA" "$MB" "$(awk -v a="$MA" -v b="$MB" 'BEGIN{printf "%.2f", b/a}')"
-echo "resident memory: A $(awk '/VmRSS/{printf "%.0f", $2/1024}' "/proc/${PID[a]}/status") MiB," \
-     "B $(awk '/VmRSS/{printf "%.0f", $2/1024}' "/proc/${PID[b]}/status") MiB"
+compare_gateways "http://127.0.0.1:${PORT[a]}$TARGET" "$B$TARGET" \
+    "$NAME, 64 connections, $ROUNDS rounds of $SECS s each, alternating (A = $REV, B = this tree)"

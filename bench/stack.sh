@@ -113,3 +113,22 @@ alternate_rounds() {
         done
     done
 }
+
+# compare_gateways URL_A URL_B HEADLINE: warms gateways a and b (PID[a], PID[b]) up on their URLs for $WARMUP s each,
+# prints HEADLINE, runs $ROUNDS alternating rounds of $SECS s, and prints each side's median CPU-us per request, B/A
+# and both gateways' resident memory
+compare_gateways() {
+    local headline=$3 ma mb
+    echo "warming up both gateways ($WARMUP s each)..."
+    wrk -t2 -c64 -d"${WARMUP}s" "$1" >/dev/null
+    wrk -t2 -c64 -d"${WARMUP}s" "$2" >/dev/null
+    echo "$headline"
+    # shellcheck disable=SC2034 # read by alternate_rounds
+    declare -A URL=([a]="$1" [b]="$2")
+    alternate_rounds "$ROUNDS" "$SECS" a b
+    ma=$(median "$WORK/a.txt")
+    mb=$(median "$WORK/b.txt")
+    printf 'median cpu-us/req: A %s, B %s, B/A %s\n' "$ma" "$mb" "$(awk -v a="$ma" -v b="$mb" 'BEGIN{printf "%.2f", b/a}')"
+    echo "resident memory: A $(awk '/VmRSS/{printf "%.0f", $2/1024}' "/proc/${PID[a]}/status") MiB," \
+         "B $(awk '/VmRSS/{printf "%.0f", $2/1024}' "/proc/${PID[b]}/status") MiB"
+}

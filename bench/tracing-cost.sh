@@ -94,18 +94,8 @@ ID=$(curl -sf -X POST "$B/post" -H "Authorization: Bearer $TOKEN" -H 'Content-Ty
      -d '{"title":"tracing","content":"benchmark text"}' | sed -n 's/.*"id":"\([^"]*\)".*/\1/p')
 TARGET="/post/$ID"
 
-echo "warming up both gateways ($WARMUP s each)..."
-wrk -t2 -c64 -d"${WARMUP}s" "http://127.0.0.1:${PORT[a]}$TARGET" >/dev/null
-wrk -t2 -c64 -d"${WARMUP}s" "$B$TARGET" >/dev/null
-
-echo "GET /post/{id}, 64 connections, $ROUNDS rounds of $SECS s each, alternating (A = tracing off, B = on: $EXPORTER)"
-declare -A URL=([a]="http://127.0.0.1:${PORT[a]}$TARGET" [b]="$B$TARGET")
-alternate_rounds "$ROUNDS" "$SECS" a b
-MA=$(median "$WORK/a.txt")
-MB=$(median "$WORK/b.txt")
-printf 'median cpu-us/req: A %s, B %s, B/A %s\n' "$MA" "$MB" "$(awk -v a="$MA" -v b="$MB" 'BEGIN{printf "%.2f", b/a}')"
-echo "resident memory: A $(awk '/VmRSS/{printf "%.0f", $2/1024}' "/proc/${PID[a]}/status") MiB," \
-     "B $(awk '/VmRSS/{printf "%.0f", $2/1024}' "/proc/${PID[b]}/status") MiB"
+compare_gateways "http://127.0.0.1:${PORT[a]}$TARGET" "$B$TARGET" \
+    "GET /post/{id}, 64 connections, $ROUNDS rounds of $SECS s each, alternating (A = tracing off, B = on: $EXPORTER)"
 if [ "$EXPORTER" = otlp ]; then
     echo "the OTLP receiver took $(wc -l <"$WORK/otlp.log") batches, $(awk '{s+=$1} END{printf "%.0f", s/1048576}' "$WORK/otlp.log") MiB"
 elif [ "$EXPORTER" = zipkin ]; then
