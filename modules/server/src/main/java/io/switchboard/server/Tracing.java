@@ -30,9 +30,9 @@ import io.switchboard.server.grpc.RequestIds;
  * A component's OpenTelemetry tracing, configured by the standard {@code OTEL_*} environment variables (or their
  * {@code otel.*} system properties) through the SDK's autoconfiguration: {@code OTEL_EXPORTER_OTLP_ENDPOINT} (or
  * {@code OTEL_EXPORTER_OTLP_TRACES_ENDPOINT}) exports spans over OTLP/HTTP in protobuf (OTLP over gRPC is not
- * offered), {@code OTEL_EXPORTER_ZIPKIN_ENDPOINT} to a
- * Zipkin server, {@code OTEL_TRACES_SAMPLER} and {@code OTEL_TRACES_SAMPLER_ARG} set the sampling (by default every
- * trace, or as its caller decided), {@code OTEL_SERVICE_NAME} the name (by default the component's).
+ * offered), {@code OTEL_EXPORTER_ZIPKIN_ENDPOINT} to a Zipkin server; {@code OTEL_TRACES_SAMPLER} and
+ * {@code OTEL_TRACES_SAMPLER_ARG} set the sampling (by default every trace, or as its caller decided),
+ * {@code OTEL_SERVICE_NAME} the name (by default the component's).
  * <p>
  * Only W3C trace context is propagated unless {@code OTEL_PROPAGATORS} says otherwise: a client's W3C baggage would
  * otherwise pass through the gateway to every service.
