@@ -32,7 +32,7 @@ class RouteTableUnitTest {
                             Route::body, Route::auth, Route::successStatus, Route::idempotent, Route::rateLimited,
                             Route::deadlineMillis)
                 .containsExactly(
-                        tuple("POST", "/user/register", "user", "Register", true, false, 201, false, false, 5000L),
+                        tuple("POST", "/user/register", "user", "Register", true, false, 201, false, true, 5000L),
                         tuple("POST", "/user/login", "user", "Login", true, false, 200, false, true, 5000L),
                         tuple("GET", "/user/me", "user", "GetUser", false, true, 200, true, false, 5000L),
                         tuple("POST", "/post", "post", "CreatePost", true, true, 201, false, false, 5000L),
