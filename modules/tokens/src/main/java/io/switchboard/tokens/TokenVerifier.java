@@ -51,11 +51,11 @@ public final class TokenVerifier {
     private final long retryNanos;
     private final long skewMillis;
     private volatile JWKSet keys = new JWKSet();
-    private volatile boolean fetched;
     /* guarded by this: when the next fetch may start, and the fetch running now (null when none) */
     private long nextFetchNanos;
     private CompletableFuture<Void> fetching;
-    private boolean failing;
+    /* whether the last fetch failed; read without the lock (a key lookup only waits for a fetch that is due) */
+    private volatile boolean failing;
 
     /**
      * A verifier over a key source.
@@ -174,7 +174,7 @@ public final class TokenVerifier {
             key = keys.getKeyByKeyId(kid);
         }
         if (key == null) {
-            throw new InvalidTokenException(fetched ? "token signed by an unknown key" : "token keys unavailable");
+            throw new InvalidTokenException(failing ? "token keys unavailable" : "token signed by an unknown key");
         }
         if (!(key instanceof ECKey ec)) {
             throw new InvalidTokenException("token signed by an unknown key");
@@ -203,10 +203,8 @@ public final class TokenVerifier {
         String failure = null;
         try {
             keys = source.get().toPublicJWKSet();
-            fetched = true;
             ok = true;
         } catch (RuntimeException e) {
-            fetched = false;
             failure = e.getMessage();
         } finally {
             CompletableFuture<Void> done;

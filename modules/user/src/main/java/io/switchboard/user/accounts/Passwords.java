@@ -152,7 +152,7 @@ public final class Passwords {
     }
 
     private <T> T inTurn(Argon2Function cost, Supplier<T> hashing) {
-        int kib = Math.min(capacityKib, kib(cost));
+        int kib = kib(cost);
         acquire(turns, kib, "too many password checks in progress; retry later");
         try {
             return hashing.get();
