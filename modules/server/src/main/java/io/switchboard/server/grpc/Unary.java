@@ -39,13 +39,13 @@ public final class Unary {
                 return;
             }
         } catch (StatusRuntimeException e) {
-            if (cancelled(responses)) {
-                return;
-            }
             Status status = e.getStatus();
             if (status.getCode() == Status.Code.UNAVAILABLE && e.getCause() != null) {
                 LOG.log(Level.WARNING, "[" + RequestIds.current() + "] " + status.getDescription() + ": "
                                        + e.getCause().getMessage());
+            }
+            if (cancelled(responses)) {
+                return;
             }
             responses.onError(new StatusRuntimeException(
                     Status.fromCode(status.getCode()).withDescription(status.getDescription()), e.getTrailers()));
