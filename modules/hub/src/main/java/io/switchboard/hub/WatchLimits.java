@@ -63,11 +63,6 @@ final class WatchLimits {
         return new Place(connection, null);
     }
 
-    /** Streams open now. */
-    int open() {
-        return open.get();
-    }
-
     private void leave(String connection) {
         byConnection.computeIfPresent(connection, (c, count) -> count <= 1 ? null : count - 1);
     }

@@ -138,16 +138,6 @@ public final class InstanceView implements AutoCloseable {
      *
      * @param service  service to watch, empty for all
      * @param observer the stream
-     */
-    public void subscribe(String service, ServerCallStreamObserver<WatchResponse> observer) {
-        subscribe(service, observer, () -> { });
-    }
-
-    /**
-     * As {@link #subscribe(String, ServerCallStreamObserver)}, told when the stream ends, however it ends.
-     *
-     * @param service  service name, or empty for all
-     * @param observer the stream
      * @param ended    run once when the stream ends (at once when the view is closed)
      */
     public void subscribe(String service, ServerCallStreamObserver<WatchResponse> observer, Runnable ended) {
