@@ -27,16 +27,6 @@ public final class UserKeys implements AutoCloseable {
     }
 
     /**
-     * A verifier of user's tokens.
-     *
-     * @param discovery discovery, to find user instances
-     * @return the keys and their verifier
-     */
-    public static UserKeys open(Discovery discovery) {
-        return open(discovery, TokenVerifier.CLOCK_SKEW);
-    }
-
-    /**
      * A verifier of user's tokens with the clock skew of {@code tokens.clock-skew} (an ISO-8601 duration, default
      * {@link TokenVerifier#CLOCK_SKEW}).
      *
