@@ -15,7 +15,7 @@ import io.switchboard.gateway.upstream.Upstreams;
 import io.switchboard.identity.WorkloadTls;
 import io.switchboard.registry.Balancing;
 import io.switchboard.registry.CallPolicy;
-import io.switchboard.registry.RegistryClient;
+import io.switchboard.registry.client.RegistryClient;
 import io.switchboard.server.ComponentTls;
 import io.switchboard.server.Servers;
 import io.switchboard.server.Tracing;

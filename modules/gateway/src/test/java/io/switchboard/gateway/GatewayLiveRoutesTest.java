@@ -47,7 +47,7 @@ import io.switchboard.api.post.v1.Post;
 import io.switchboard.api.post.v1.PostServiceGrpc;
 import io.switchboard.hub.HubServer;
 import io.switchboard.registry.Registration;
-import io.switchboard.registry.RegistryClient;
+import io.switchboard.registry.client.RegistryClient;
 import io.switchboard.testkit.Stack;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

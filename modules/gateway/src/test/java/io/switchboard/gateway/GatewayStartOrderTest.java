@@ -16,7 +16,7 @@ import io.switchboard.comment.CommentServer;
 import io.switchboard.hub.HubServer;
 import io.switchboard.identity.WorkloadTls;
 import io.switchboard.post.PostServer;
-import io.switchboard.registry.RegistryClient;
+import io.switchboard.registry.client.RegistryClient;
 import io.switchboard.registry.ServiceEndpoints;
 import io.switchboard.server.ComponentTls;
 import io.switchboard.testkit.EtcdServer;

@@ -21,7 +21,7 @@ import io.switchboard.api.user.v1.UserServiceGrpc;
 import io.switchboard.hub.HubServer;
 import io.switchboard.identity.IdentityFiles;
 import io.switchboard.registry.Registration;
-import io.switchboard.registry.RegistryClient;
+import io.switchboard.registry.client.RegistryClient;
 import io.switchboard.schema.ApiSchemas;
 import io.switchboard.testkit.Stack;
 

@@ -40,9 +40,9 @@ import io.switchboard.hub.etcd.EtcdStore;
 import io.switchboard.hub.view.InstanceView;
 import io.switchboard.identity.ServiceIdentity;
 import io.switchboard.schema.ApiSchemas;
-import io.switchboard.server.RefusalLog;
 import io.switchboard.server.grpc.CallerIdentity;
 import io.switchboard.server.grpc.Unary;
+import io.switchboard.server.logging.RefusalLog;
 
 /**
  * The hub's gRPC API: validates every request, then reads or writes etcd. Holds no state of its own, so any

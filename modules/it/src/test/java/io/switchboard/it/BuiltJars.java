@@ -19,8 +19,8 @@ import java.util.stream.Stream;
  * The reactor builds them first ({@code modules/it} depends on every component), but a run that stops before
  * {@code package} ({@code ./mvnw test}) or builds only some modules leaves an older jar in place, and a process
  * test would then pass or fail on code that is no longer there. So a jar, and every Switchboard jar its manifest
- * puts on the class path, must be at least as new as every file in its module's {@code target/classes}: the rule the jar
- * plugin itself uses to decide that a jar is up to date.
+ * puts on the class path, must be at least as new as every file in its module's {@code src/main} (a source edited since
+ * the last build) and {@code target/classes} (classes compiled since, the rule the jar plugin itself uses).
  */
 final class BuiltJars {
     private static final String PREFIX = "switchboard-";
@@ -44,7 +44,7 @@ final class BuiltJars {
                                             + "components before these tests)");
         }
         List<String> stale = new ArrayList<>();
-        checkAgainstClasses(jar, target.resolve("classes"), stale);
+        checkAgainstModule(jar, modules.resolve(component), stale);
         // only the libraries the jar's manifest puts on its class path: libs/ may keep a jar of a former dependency
         for (String entry : classPath(jar)) {
             Path lib = target.resolve(entry);
@@ -52,7 +52,7 @@ final class BuiltJars {
             if (name.startsWith(PREFIX)) {
                 // switchboard-server-0.1.0-SNAPSHOT.jar comes from modules/server
                 String module = name.substring(PREFIX.length(), name.indexOf('-', PREFIX.length()));
-                checkAgainstClasses(lib, modules.resolve(module).resolve("target").resolve("classes"), stale);
+                checkAgainstModule(lib, modules.resolve(module), stale);
             }
         }
         if (!stale.isEmpty()) {
@@ -72,13 +72,13 @@ final class BuiltJars {
         }
     }
 
-    private static void checkAgainstClasses(Path jar, Path classes, List<String> stale) {
-        newestFile(classes).ifPresent(newest -> {
-            FileTime built = modified(jar);
-            if (modified(newest).compareTo(built) > 0) {
-                stale.add(jar + " (" + built + ") is older than " + newest + " (" + modified(newest) + ")");
-            }
-        });
+    private static void checkAgainstModule(Path jar, Path module, List<String> stale) {
+        FileTime built = modified(jar);
+        Stream.of(module.resolve("src").resolve("main"), module.resolve("target").resolve("classes"))
+                .map(BuiltJars::newestFile).flatMap(Optional::stream)
+                .filter(newest -> modified(newest).compareTo(built) > 0)
+                .forEach(newest -> stale.add(jar + " (" + built + ") is older than " + newest + " ("
+                                             + modified(newest) + ")"));
     }
 
     private static Optional<Path> newestFile(Path directory) {

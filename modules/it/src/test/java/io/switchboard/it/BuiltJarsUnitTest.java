@@ -53,6 +53,18 @@ class BuiltJarsUnitTest {
     }
 
     @Test
+    void aJarOlderThanASourceEditedSinceTheBuildIsRefused() throws Exception {
+        file("post/target/classes/io/switchboard/post/Posts.class", BUILT.minusSeconds(5));
+        file("post/src/main/java/io/switchboard/post/Posts.java", BUILT.plusSeconds(30));
+        file("server/src/main/resources/logging.properties", BUILT.plusSeconds(40));
+        file("post/target/libs/switchboard-server-0.1.0-SNAPSHOT.jar", BUILT.minusSeconds(1));
+        jar("post/target/post.jar", BUILT, "libs/switchboard-server-0.1.0-SNAPSHOT.jar");
+
+        assertThatThrownBy(() -> BuiltJars.fresh(modules, "post")).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("Posts.java").hasMessageContaining("logging.properties");
+    }
+
+    @Test
     void aLibraryOlderThanItsModulesClassesIsRefused() throws Exception {
         file("hub/target/classes/io/switchboard/hub/Main.class", BUILT.minusSeconds(5));
         file("server/target/classes/io/switchboard/server/Servers.class", BUILT.plusSeconds(30));

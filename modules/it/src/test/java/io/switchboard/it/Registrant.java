@@ -7,7 +7,7 @@ import io.switchboard.api.hub.v1.Instance;
 import io.switchboard.identity.LocalCa;
 import io.switchboard.identity.WorkloadTls;
 import io.switchboard.registry.Registration;
-import io.switchboard.registry.RegistryClient;
+import io.switchboard.registry.client.RegistryClient;
 
 /**
  * A minimal service process for tests: registers one instance through the hub and keeps it registered until

@@ -27,6 +27,7 @@ import io.switchboard.api.post.v1.ListPostsRequest;
 import io.switchboard.api.post.v1.ListPostsResponse;
 import io.switchboard.api.post.v1.Post;
 import io.switchboard.api.post.v1.PostServiceGrpc;
+import io.switchboard.registry.client.RegistryClient;
 import io.switchboard.schema.ApiSchemas;
 import io.switchboard.server.ReadinessCheck;
 import io.switchboard.server.Servers;

@@ -12,6 +12,7 @@ import java.util.Map;
 
 import io.etcd.jetcd.Client;
 import io.switchboard.hub.HubServer;
+import io.switchboard.registry.client.RegistryClient;
 import io.switchboard.testkit.EtcdServer;
 import io.switchboard.testkit.FreePorts;
 import org.junit.jupiter.api.Test;

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import io.switchboard.hub.HubServer;
+import io.switchboard.registry.client.RegistryClient;
 import io.switchboard.testkit.FreePorts;
 
 import static org.awaitility.Awaitility.await;

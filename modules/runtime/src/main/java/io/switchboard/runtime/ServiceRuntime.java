@@ -20,7 +20,7 @@ import io.switchboard.api.hub.v1.Instance;
 import io.switchboard.identity.WorkloadTls;
 import io.switchboard.registry.Discovery;
 import io.switchboard.registry.Registration;
-import io.switchboard.registry.RegistryClient;
+import io.switchboard.registry.client.RegistryClient;
 import io.switchboard.schema.ApiSchemas;
 import io.switchboard.server.ComponentTls;
 import io.switchboard.server.Servers;

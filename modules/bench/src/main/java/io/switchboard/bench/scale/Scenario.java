@@ -23,7 +23,7 @@ import io.switchboard.api.hub.v1.Instance;
 import io.switchboard.api.hub.v1.WatchRequest;
 import io.switchboard.api.hub.v1.WatchResponse;
 import io.switchboard.registry.Registration;
-import io.switchboard.registry.RegistryClient;
+import io.switchboard.registry.client.RegistryClient;
 import org.HdrHistogram.Histogram;
 
 /**

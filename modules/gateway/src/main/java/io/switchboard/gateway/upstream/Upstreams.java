@@ -31,7 +31,7 @@ import io.switchboard.gateway.routes.RouteTable;
 import io.switchboard.registry.Balancing;
 import io.switchboard.registry.CallPolicy;
 import io.switchboard.registry.Discovery;
-import io.switchboard.registry.OneCall;
+import io.switchboard.registry.client.OneCall;
 import io.switchboard.schema.Route;
 
 /**

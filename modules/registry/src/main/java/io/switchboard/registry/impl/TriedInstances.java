@@ -13,7 +13,7 @@ import io.grpc.MethodDescriptor;
  * The instances a call's attempts went to, so that a hedge or retry goes elsewhere (as Envoy's previous-hosts retry
  * predicate does): grpc-java's balancer picks each attempt on its own and would send a hedge to the frozen instance
  * that held the first attempt about as often as not. Each call of a channel carries one in its call options, which
- * every attempt of the call shares; {@link io.switchboard.registry.OneCall} shares one between calls. Thread safe.
+ * every attempt of the call shares; {@link io.switchboard.registry.client.OneCall} shares one between calls. Thread safe.
  */
 public final class TriedInstances {
     /** The call option; absent on calls of channels not built by this library. */

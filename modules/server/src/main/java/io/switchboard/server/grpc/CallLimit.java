@@ -17,7 +17,7 @@ import io.helidon.common.concurrency.limits.LimitAlgorithm;
 import io.helidon.metrics.api.Counter;
 import io.helidon.metrics.api.Metrics;
 import io.helidon.metrics.api.Tag;
-import io.switchboard.server.RefusalLog;
+import io.switchboard.server.logging.RefusalLog;
 
 /**
  * A service's own bound on the calls it serves at once (Helidon's fixed concurrency limit, no queue): a call beyond

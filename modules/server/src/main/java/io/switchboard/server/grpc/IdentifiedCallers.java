@@ -11,7 +11,7 @@ import io.grpc.Status;
 import io.helidon.metrics.api.Counter;
 import io.helidon.metrics.api.Metrics;
 import io.helidon.metrics.api.Tag;
-import io.switchboard.server.RefusalLog;
+import io.switchboard.server.logging.RefusalLog;
 
 /**
  * Serves only callers that show a certificate of the platform: a gRPC call without one gets UNAUTHENTICATED before

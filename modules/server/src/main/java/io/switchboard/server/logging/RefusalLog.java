@@ -1,4 +1,4 @@
-package io.switchboard.server;
+package io.switchboard.server.logging;
 
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;

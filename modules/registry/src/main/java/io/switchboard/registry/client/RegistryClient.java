@@ -1,4 +1,4 @@
-package io.switchboard.registry;
+package io.switchboard.registry.client;
 
 import java.time.Duration;
 import java.util.Arrays;
@@ -10,6 +10,8 @@ import io.helidon.config.Config;
 import io.switchboard.api.hub.v1.ApiSchema;
 import io.switchboard.api.hub.v1.Instance;
 import io.switchboard.identity.WorkloadTls;
+import io.switchboard.registry.Discovery;
+import io.switchboard.registry.Registration;
 import io.switchboard.registry.impl.HubConnection;
 import io.switchboard.registry.impl.KeptRegistration;
 import io.switchboard.registry.impl.LeaseRenewals;

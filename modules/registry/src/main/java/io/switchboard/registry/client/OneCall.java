@@ -1,6 +1,8 @@
-package io.switchboard.registry;
+package io.switchboard.registry.client;
 
 import io.grpc.CallOptions;
+import io.switchboard.registry.Balancing;
+import io.switchboard.registry.Discovery;
 import io.switchboard.registry.impl.TriedInstances;
 
 /**
