@@ -66,9 +66,15 @@ class DockerfileUnitTest {
                 default -> { }
             }
             if (!instruction.is("FROM") && !instruction.is("ARG")) {
+                // a RUN's own shell loop variables (for component in ...) are its to use
+                Set<String> known = new HashSet<>(scope);
+                Matcher loops = Pattern.compile("\\bfor\\s+([A-Za-z_][A-Za-z0-9_]*)\\s+in\\b").matcher(instruction.args());
+                while (instruction.is("RUN") && loops.find()) {
+                    known.add(loops.group(1));
+                }
                 Matcher used = VARIABLE.matcher(instruction.args());
                 while (used.find()) {
-                    assertThat(scope).as(instruction.line()).contains(used.group(1));
+                    assertThat(known).as(instruction.line()).contains(used.group(1));
                 }
             }
         }

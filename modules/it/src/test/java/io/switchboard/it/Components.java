@@ -81,8 +81,13 @@ final class Components {
                                                                  "SERVER_PORT", String.valueOf(port),
                                                                  "TLS_LOCAL_CA", CA.toString()));
         env.putAll(extra);
-        PLAIN_HTTP.add(port);
+        plainHttp(port);
         return JavaProcess.jar(jar("gateway"), env);
+    }
+
+    /** Marks a port as a gateway's edge, served over plain HTTP (for {@link #url}). */
+    static void plainHttp(int port) {
+        PLAIN_HTTP.add(port);
     }
 
     /** A component's URL on loopback: http for a gateway's edge, https (trusting the CA) for the others. */
