@@ -85,7 +85,7 @@ public final class GatewayServer implements AutoCloseable {
                 .directHandlers(Edge.transportErrors())
                 .addRouting(routing)
                 .build();
-        server.start();
+        Servers.start(server, config.get("server"));
         LOG.log(Level.INFO, "gateway listening on port " + server.port() + ", routes learned from the registry, "
                             + balancing.policy() + " balancing, " + policy
                             + (openApi ? ", the API's OpenAPI document at /openapi.json" : "")

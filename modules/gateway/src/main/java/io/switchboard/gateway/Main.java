@@ -1,8 +1,7 @@
 package io.switchboard.gateway;
 
 import io.helidon.config.Config;
-import io.helidon.logging.common.LogConfig;
-import io.switchboard.server.GracefulStop;
+import io.switchboard.server.Launcher;
 
 /**
  * Starts the gateway: {@code java -jar gateway.jar}. Configuration: {@code application.yaml}, overridden by
@@ -19,7 +18,6 @@ public final class Main {
      * @param args ignored
      */
     public static void main(String[] args) {
-        LogConfig.configureRuntime();
-        GracefulStop.onSignal(GatewayServer.start(Config.create()));
+        Launcher.run("gateway", () -> GatewayServer.start(Config.create()));
     }
 }

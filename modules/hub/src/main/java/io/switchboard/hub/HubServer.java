@@ -98,7 +98,7 @@ public final class HubServer implements AutoCloseable {
         ui.ifPresent(service -> builder.routing(http -> http.register("/ui", service)));
         WebServer server = builder.build();
         HubServer hub = new HubServer(server, store, probe, view, readiness, grpcHealth, ui, tls, tracing);
-        server.start();
+        Servers.start(server, config.get("server"));
         grpcHealth.setStatus("", ServingStatus.SERVING);
         LOG.log(Level.INFO, "hub listening on port " + server.port() + ", etcd " + endpoints
                             + (ui.isPresent() ? ", dashboard at /ui" : ", dashboard disabled"));

@@ -1,8 +1,7 @@
 package io.switchboard.hub;
 
 import io.helidon.config.Config;
-import io.helidon.logging.common.LogConfig;
-import io.switchboard.server.GracefulStop;
+import io.switchboard.server.Launcher;
 
 /**
  * Starts the hub: {@code java -jar hub.jar}. Configuration comes from {@code application.yaml}, overridden by
@@ -19,7 +18,6 @@ public final class Main {
      * @param args ignored
      */
     public static void main(String[] args) {
-        LogConfig.configureRuntime();
-        GracefulStop.onSignal(HubServer.start(Config.create()));
+        Launcher.run("hub", () -> HubServer.start(Config.create()));
     }
 }

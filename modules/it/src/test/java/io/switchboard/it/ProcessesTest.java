@@ -1,5 +1,7 @@
 package io.switchboard.it;
 
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
@@ -68,6 +70,24 @@ class ProcessesTest {
                 await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(hub.output())
                         .contains("etcd unreachable at start").contains("etcd reachable again"));
             }
+        }
+    }
+
+    @Test
+    void aComponentThatCannotStartAsConfiguredSaysWhyInOneLineAndExits2() throws Exception {
+        // no identity at all: the operator forgot the certificate (the chart mounts one)
+        Map<String, String> noIdentity = Map.of("SERVER_PORT", String.valueOf(FreePorts.next()),
+                                                "HUB_ENDPOINTS", "127.0.0.1:1");
+        try (JavaProcess post = JavaProcess.jar(Components.jar("post"), noIdentity)) {
+            assertThat(post.waitFor(Duration.ofSeconds(30))).isEqualTo(2);
+            assertThat(post.output()).contains("post cannot start: post has no identity").doesNotContain("\tat ");
+        }
+        // its port is taken: Helidon logs its own error (with the BindException's trace) and returns as if started;
+        // before Servers.start checked, the hub then exited 0 with nothing running
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+             JavaProcess hub = Components.hub("http://127.0.0.1:1", taken.getLocalPort())) {
+            assertThat(hub.waitFor(Duration.ofSeconds(30))).as(hub.output()).isEqualTo(2);
+            assertThat(hub.output()).contains("hub cannot start: cannot listen on port " + taken.getLocalPort());
         }
     }
 

@@ -1,8 +1,7 @@
 package io.switchboard.post;
 
 import io.helidon.config.Config;
-import io.helidon.logging.common.LogConfig;
-import io.switchboard.server.GracefulStop;
+import io.switchboard.server.Launcher;
 
 /**
  * Starts the post service: {@code java -jar post.jar}. Configuration: {@code application.yaml}, overridden by
@@ -19,7 +18,6 @@ public final class Main {
      * @param args ignored
      */
     public static void main(String[] args) {
-        LogConfig.configureRuntime();
-        GracefulStop.onSignal(PostServer.start(Config.create()));
+        Launcher.run("post", () -> PostServer.start(Config.create()));
     }
 }

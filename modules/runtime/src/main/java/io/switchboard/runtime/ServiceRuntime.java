@@ -115,7 +115,7 @@ public final class ServiceRuntime implements AutoCloseable {
         Metrics.globalRegistry().getOrCreate(Gauge.builder("switchboard.registration.healthy", readiness,
                                                            r -> r.ready() ? 1 : 0)
                                                      .description("1 while the registration lease is alive and renewed"));
-        server.start();
+        Servers.start(server, config.get("server"));
         register(config.get("registry"),
                  ApiSchemas.of(services.stream().map(s -> s.bindService().getServiceDescriptor()).toList()));
         return this;

@@ -1,5 +1,8 @@
 package io.switchboard.server;
 
+import java.io.UncheckedIOException;
+import java.net.BindException;
+
 import io.helidon.common.socket.SocketOptions;
 import io.helidon.common.tls.Tls;
 import io.helidon.common.tls.TlsClientAuth;
@@ -68,5 +71,23 @@ public final class Servers {
             builder.tls(Tls.builder().sslContext(tls.sslContext()).clientAuth(TlsClientAuth.OPTIONAL).build());
         }
         return builder;
+    }
+
+    /**
+     * Starts a server built from {@link #builder}. Helidon logs a listener that cannot start (its port taken, a
+     * privileged port) and returns as if it had started, and a process with nothing running would then exit 0; this
+     * throws instead, so that the component stops with a reason ({@link Launcher}).
+     *
+     * @param server the server
+     * @param config the {@code server} configuration node, for the port it was to listen on
+     * @throws UncheckedIOException when it does not run after starting
+     */
+    public static void start(WebServer server, Config config) {
+        server.start();
+        if (!server.isRunning()) {
+            String message = "cannot listen on port " + config.get("port").asInt().orElse(0)
+                             + " (taken, or not permitted: the web server's error above says which)";
+            throw new UncheckedIOException(message, new BindException(message));
+        }
     }
 }

@@ -1,8 +1,7 @@
 package ${package};
 
 import io.helidon.config.Config;
-import io.helidon.logging.common.LogConfig;
-import io.switchboard.server.GracefulStop;
+import io.switchboard.server.Launcher;
 
 /**
  * Starts the ${service} service: {@code java -jar target/${service}.jar}. Configuration: {@code application.yaml},
@@ -19,7 +18,6 @@ public final class Main {
      * @param args ignored
      */
     public static void main(String[] args) {
-        LogConfig.configureRuntime();
-        GracefulStop.onSignal(${serviceClass}Server.start(Config.create()));
+        Launcher.run("${service}", () -> ${serviceClass}Server.start(Config.create()));
     }
 }
