@@ -45,6 +45,9 @@ class ValuesSchemaUnitTest {
             "a tracing endpoint that is no URL | tracing: {otlpEndpoint: 'otel-collector:4318'}",
             "a sampling ratio above 1       | tracing: {samplingRatio: 1.5}",
             "a negative sampling ratio      | tracing: {samplingRatio: -0.1}",
+            "a CORS origin with a path      | gateway: {config: {gateway.cors.allowed-origins: 'https://app.example.com/'}}",
+            "a CORS origin with no scheme   | gateway: {config: {gateway.cors.allowed-origins: 'app.example.com'}}",
+            "CORS origins separated by spaces | gateway: {config: {gateway.cors.allowed-origins: 'https://a.example https://b.example'}}",
     })
     void badValuesAreRejected(String what, String values) {
         assertThatThrownBy(() -> RenderedChart.render(values)).as(what).isInstanceOf(IllegalStateException.class)
@@ -60,6 +63,7 @@ class ValuesSchemaUnitTest {
                 comment: {replicaCount: 2, postgresql: {url: 'jdbc:postgresql://pg/comment', existingSecret: s}}
                 user: {config: {user.token-ttl: PT1H}, signingKey: {existingSecret: sb.user-signing-key, key: signing_key.pem}}
                 tracing: {otlpEndpoint: 'https://otel-collector.observability:4318', samplingRatio: 0}
+                gateway: {config: {gateway.cors.allowed-origins: 'https://a.example,http://b.example:8080', gateway.cors.max-age: PT1H}}
                 """);
     }
 

@@ -55,6 +55,6 @@ public final class Edge {
                                             config.get("limits.rate-limited-in-flight").asInt().orElse(32));
         GatewayMetrics metrics = new GatewayMetrics(Metrics.globalRegistry());
         return new GatewayHandler(routes, upstreams, verifier, limiter, admission, metrics, tracing,
-                                  config.get("body-limit").asInt().orElse(1024 * 1024));
+                                  Cors.from(config.get("cors")), config.get("body-limit").asInt().orElse(1024 * 1024));
     }
 }

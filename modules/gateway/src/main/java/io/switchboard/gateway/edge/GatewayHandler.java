@@ -12,6 +12,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.Supplier;
 
 import com.google.gson.JsonArray;
@@ -85,10 +87,11 @@ public final class GatewayHandler implements Handler {
     private final GatewayMetrics metrics;
     private final Admission admission;
     private final Tracing tracing;
+    private final Cors cors;
     private final int bodyLimit;
 
     GatewayHandler(Supplier<RouteTable> routes, Upstreams upstreams, TokenVerifier verifier, ClientRateLimiter limiter,
-                   Admission admission, GatewayMetrics metrics, Tracing tracing, int bodyLimit) {
+                   Admission admission, GatewayMetrics metrics, Tracing tracing, Cors cors, int bodyLimit) {
         this.routes = routes;
         this.upstreams = upstreams;
         this.verifier = verifier;
@@ -96,6 +99,7 @@ public final class GatewayHandler implements Handler {
         this.admission = admission;
         this.metrics = metrics;
         this.tracing = tracing;
+        this.cors = cors;
         this.bodyLimit = bodyLimit;
     }
 
@@ -118,12 +122,17 @@ public final class GatewayHandler implements Handler {
         int status = 500;
         // current while the request is served: the latency histogram's exemplar is this span's
         try (Scope ignored = span.makeCurrent()) {
+            boolean preflight = cors.isPreflight(method, request.headers());
+            if (!preflight) {
+                cors.decorate(request.headers(), response);
+            }
             Optional<LimitAlgorithm.Token> admitted = admission.request();
             try {
                 status = admitted.isEmpty() ? shed(response, "in-flight", "the gateway serves as many requests as it may",
                                                    requestId)
                                             : match == null ? error(response, 503, "UNAVAILABLE",
                                                                     "the gateway has not learned its routes yet", requestId)
+                                            : preflight ? preflight(match, request, response, requestId)
                                             : route == null ? unmatched(match, response, requestId)
                                             : serve(route, match, request, response, requestId, outcome);
             } catch (RuntimeException e) {
@@ -299,6 +308,24 @@ public final class GatewayHandler implements Handler {
         } catch (TokenVerifier.InvalidTokenException e) {
             return e.getMessage();
         }
+    }
+
+    /* A browser's CORS preflight: 204 with what the page may send, from the methods the path has; 404 or 403. */
+    private int preflight(RouteTable.Match match, ServerRequest request, ServerResponse response, String requestId) {
+        Set<String> methods = new TreeSet<>(match.allowed());
+        if (match.route() != null) {
+            methods.add(match.route().httpMethod());
+        }
+        if (methods.isEmpty()) {
+            return error(response, 404, "NOT_FOUND", "no such route", requestId);
+        }
+        String refusal = cors.preflight(request.headers(), methods, response);
+        if (refusal != null) {
+            return error(response, 403, "PERMISSION_DENIED", "cross-origin request refused: " + refusal, requestId);
+        }
+        response.status(io.helidon.http.Status.NO_CONTENT_204);
+        response.send();
+        return 204;
     }
 
     private int unmatched(RouteTable.Match match, ServerResponse response, String requestId) {
