@@ -47,6 +47,7 @@ class ValuesSchemaUnitTest {
             "a negative sampling ratio      | tracing: {samplingRatio: -0.1}",
             "a CORS origin with a path      | gateway: {config: {gateway.cors.allowed-origins: 'https://app.example.com/'}}",
             "a CORS origin with no scheme   | gateway: {config: {gateway.cors.allowed-origins: 'app.example.com'}}",
+            "a trusted proxy given by name  | gateway: {config: {gateway.trusted-proxies: 'ingress.internal'}}",
             "CORS origins separated by spaces | gateway: {config: {gateway.cors.allowed-origins: 'https://a.example https://b.example'}}",
     })
     void badValuesAreRejected(String what, String values) {
@@ -63,7 +64,7 @@ class ValuesSchemaUnitTest {
                 comment: {replicaCount: 2, postgresql: {url: 'jdbc:postgresql://pg/comment', existingSecret: s}}
                 user: {config: {user.token-ttl: PT1H}, signingKey: {existingSecret: sb.user-signing-key, key: signing_key.pem}}
                 tracing: {otlpEndpoint: 'https://otel-collector.observability:4318', samplingRatio: 0}
-                gateway: {config: {gateway.cors.allowed-origins: 'https://a.example,http://b.example:8080', gateway.cors.max-age: PT1H}}
+                gateway: {config: {gateway.cors.allowed-origins: 'https://a.example,http://b.example:8080', gateway.cors.max-age: PT1H, gateway.trusted-proxies: '10.0.0.0/8, fd00::/8'}}
                 """);
     }
 

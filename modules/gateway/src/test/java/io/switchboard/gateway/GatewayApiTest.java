@@ -20,6 +20,7 @@ import java.util.logging.Handler;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
@@ -316,6 +317,50 @@ class GatewayApiTest {
             // other routes are not limited
             assertThat(send(limited, "GET", "/post?pageSize=1", null, Map.of()).statusCode()).isEqualTo(200);
         }
+    }
+
+    @Test
+    void behindTrustedProxiesTheForwardedClientIsLimitedAndAnUntrustedPeerCannotPickItsAddress() throws Exception {
+        // a new number each time: the user service's own lockout of a number after five failures stays out of it
+        Supplier<String> body = () -> "{\"phoneNumber\":\"+4473" + PHONES.incrementAndGet()
+                                      + "\",\"userPassword\":\"whatever1\"}";
+        Map<String, String> json = Map.of("Content-Type", "application/json");
+        // no trusted proxy: the forwarded addresses are the client's own words, every login counts for 127.0.0.1
+        try (GatewayServer direct = GatewayServer.start(STACK.serviceConfig(hub.port(), Map.of(
+                "gateway.login-limit.capacity", "2", "gateway.login-limit.per-second", "0.01")))) {
+            await().atMost(Duration.ofSeconds(10)).until(() -> send(direct, "GET", "/observe/health/ready", null,
+                                                                    Map.of()).statusCode() == 200);
+            assertThat(send(direct, "POST", "/user/login", body.get(), forwardedFor("198.51.100.1")).statusCode()).isEqualTo(401);
+            assertThat(send(direct, "POST", "/user/login", body.get(), forwardedFor("198.51.100.2")).statusCode()).isEqualTo(401);
+            assertError(send(direct, "POST", "/user/login", body.get(), forwardedFor("198.51.100.3")), 429, "RESOURCE_EXHAUSTED");
+        }
+        // loopback is the trusted proxy here: each forwarded client has its own budget
+        try (GatewayServer proxied = GatewayServer.start(STACK.serviceConfig(hub.port(), Map.of(
+                "gateway.login-limit.capacity", "2", "gateway.login-limit.per-second", "0.01",
+                "gateway.trusted-proxies", "127.0.0.0/8, ::1")))) {
+            await().atMost(Duration.ofSeconds(10)).until(() -> send(proxied, "GET", "/observe/health/ready", null,
+                                                                    Map.of()).statusCode() == 200);
+            for (int i = 0; i < 2; i++) {
+                assertThat(send(proxied, "POST", "/user/login", body.get(), forwardedFor("198.51.100.1")).statusCode())
+                        .isEqualTo(401);
+            }
+            assertError(send(proxied, "POST", "/user/login", body.get(), forwardedFor("198.51.100.1")), 429,
+                        "RESOURCE_EXHAUSTED");
+            // the same client, whatever it puts in front of the address its proxy added
+            assertError(send(proxied, "POST", "/user/login", body.get(), forwardedFor("203.0.113.77, 198.51.100.1")), 429,
+                        "RESOURCE_EXHAUSTED");
+            Map<String, String> rfc7239 = new HashMap<>(json);
+            rfc7239.put("Forwarded", "for=198.51.100.1;proto=http");
+            assertError(send(proxied, "POST", "/user/login", body.get(), rfc7239), 429, "RESOURCE_EXHAUSTED");
+            // another client behind the same proxy still logs in
+            assertThat(send(proxied, "POST", "/user/login", body.get(), forwardedFor("198.51.100.2")).statusCode()).isEqualTo(401);
+            // no header: the proxy itself, with a budget of its own
+            assertThat(send(proxied, "POST", "/user/login", body.get(), json).statusCode()).isEqualTo(401);
+        }
+    }
+
+    private static Map<String, String> forwardedFor(String addresses) {
+        return Map.of("Content-Type", "application/json", "X-Forwarded-For", addresses);
     }
 
     @Test

@@ -88,10 +88,12 @@ public final class GatewayHandler implements Handler {
     private final Admission admission;
     private final Tracing tracing;
     private final Cors cors;
+    private final ClientAddresses clients;
     private final int bodyLimit;
 
     GatewayHandler(Supplier<RouteTable> routes, Upstreams upstreams, TokenVerifier verifier, ClientRateLimiter limiter,
-                   Admission admission, GatewayMetrics metrics, Tracing tracing, Cors cors, int bodyLimit) {
+                   ClientAddresses clients, Admission admission, GatewayMetrics metrics, Tracing tracing, Cors cors,
+                   int bodyLimit) {
         this.routes = routes;
         this.upstreams = upstreams;
         this.verifier = verifier;
@@ -100,6 +102,7 @@ public final class GatewayHandler implements Handler {
         this.metrics = metrics;
         this.tracing = tracing;
         this.cors = cors;
+        this.clients = clients;
         this.bodyLimit = bodyLimit;
     }
 
@@ -198,7 +201,7 @@ public final class GatewayHandler implements Handler {
         if (!route.rateLimited()) {
             return call(route, match, request, response, requestId, outcome);
         }
-        Duration wait = limiter.acquire(clientOf(request.remotePeer().address()));
+        Duration wait = limiter.acquire(clients.of(request.remotePeer().address(), request.headers()));
         if (!wait.isZero()) {
             response.header(HeaderNames.RETRY_AFTER, String.valueOf(Math.max(1, (wait.toMillis() + 999) / 1000)));
             return error(response, 429, "RESOURCE_EXHAUSTED", "too many requests from this address", requestId);
@@ -381,10 +384,6 @@ public final class GatewayHandler implements Handler {
         response.header(HeaderNames.CONTENT_TYPE, "application/json");
         response.send(HttpErrors.body(code, message, requestId, details));
         return status;
-    }
-
-    private static String clientOf(SocketAddress address) {
-        return address instanceof InetSocketAddress inet ? inet.getAddress().getHostAddress() : String.valueOf(address);
     }
 
     /* What the upstream answered, for the access log. */
