@@ -26,6 +26,7 @@ import io.switchboard.server.ComponentTls;
 import io.switchboard.server.Servers;
 import io.switchboard.server.Tracing;
 import io.switchboard.server.grpc.CallLimit;
+import io.switchboard.server.grpc.ClientAddress;
 import io.switchboard.server.grpc.IdentifiedCallers;
 import io.switchboard.server.grpc.RequestIds;
 
@@ -101,7 +102,7 @@ public final class ServiceRuntime implements AutoCloseable {
         GrpcRouting.Builder grpc = GrpcRouting.builder();
         // the first interceptor runs first: the call's span holds the refusals and the time of the others
         tracing.serverInterceptors().forEach(grpc::intercept);
-        grpc.intercept(new RpcMetrics(Metrics.globalRegistry()), new RequestIds(),
+        grpc.intercept(new RpcMetrics(Metrics.globalRegistry()), new RequestIds(), new ClientAddress("gateway"),
                            new CallLimit(service, config.get("limits.calls").asInt().orElse(DEFAULT_CALLS)))
                 .service(grpcHealth.getHealthService());
         // with an identity, only the platform's workloads call in (the gateway, other services); tokens say which user

@@ -50,7 +50,10 @@ public final class UserServer implements AutoCloseable {
                                               keys,
                                               new LoginLimiter(user.get("login.max-failures").asInt().orElse(5),
                                                                user.get("login.window").as(Duration.class)
-                                                                       .orElse(Duration.ofMinutes(5))));
+                                                                       .orElse(Duration.ofMinutes(5)),
+                                                               user.get("login.account-failures").asInt().orElse(20),
+                                                               user.get("login.account-interval").as(Duration.class)
+                                                                       .orElse(Duration.ofSeconds(2))));
         // user verifies its own tokens with its own keys: no call to itself through discovery
         TokenVerifier verifier = new TokenVerifier(keys::publicSet, TokenVerifier.REFRESH_INTERVAL,
                                                   UserKeys.clockSkew(config));

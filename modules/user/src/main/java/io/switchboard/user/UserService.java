@@ -14,6 +14,7 @@ import io.switchboard.api.user.v1.RegisterRequest;
 import io.switchboard.api.user.v1.RegisterResponse;
 import io.switchboard.api.user.v1.User;
 import io.switchboard.api.user.v1.UserServiceGrpc;
+import io.switchboard.server.grpc.ClientAddress;
 import io.switchboard.server.grpc.RequestIds;
 import io.switchboard.server.grpc.Unary;
 import io.switchboard.tokens.Caller;
@@ -58,17 +59,18 @@ final class UserService extends UserServiceGrpc.UserServiceImplBase {
     public void login(LoginRequest request, StreamObserver<LoginResponse> responses) {
         Unary.answer(responses, () -> {
             String phone = PhoneNumbers.normalize(request.getPhoneNumber());
-            limiter.check(phone);
+            String client = ClientAddress.current();
+            limiter.check(phone, client);
             Accounts.Account account = accounts.byPhoneNumber(phone).orElse(null);
             // an unknown number costs the same hash as a wrong password: the answers cannot be told apart
             Passwords.Check check = passwords.check(request.getUserPassword(),
                                                     account == null ? null : account.passwordHash());
             if (!check.matches()) {
-                limiter.failed(phone);
+                limiter.failed(phone, client);
                 LOG.log(Level.INFO, "[" + RequestIds.current() + "] failed login");
                 throw Status.UNAUTHENTICATED.withDescription("wrong phone number or password").asRuntimeException();
             }
-            limiter.succeeded(phone);
+            limiter.succeeded(phone, client);
             if (check.upgraded() != null) {
                 upgrade(account, check.upgraded());
             }

@@ -43,6 +43,7 @@ import io.switchboard.gateway.upstream.Attempts;
 import io.switchboard.gateway.upstream.Upstreams;
 import io.switchboard.schema.Route;
 import io.switchboard.server.Tracing;
+import io.switchboard.server.grpc.ClientAddress;
 import io.switchboard.server.grpc.RequestIds;
 import io.switchboard.tokens.Authentication;
 import io.switchboard.tokens.TokenVerifier;
@@ -199,9 +200,10 @@ public final class GatewayHandler implements Handler {
     private int serve(Route route, RouteTable.Match match, ServerRequest request, ServerResponse response,
                       String requestId, Outcome outcome) {
         if (!route.rateLimited()) {
-            return call(route, match, request, response, requestId, outcome);
+            return call(route, match, request, response, requestId, outcome, null);
         }
-        Duration wait = limiter.acquire(clients.of(request.remotePeer().address(), request.headers()));
+        String client = clients.of(request.remotePeer().address(), request.headers());
+        Duration wait = limiter.acquire(client);
         if (!wait.isZero()) {
             response.header(HeaderNames.RETRY_AFTER, String.valueOf(Math.max(1, (wait.toMillis() + 999) / 1000)));
             return error(response, 429, "RESOURCE_EXHAUSTED", "too many requests from this address", requestId);
@@ -213,16 +215,20 @@ public final class GatewayHandler implements Handler {
                         requestId);
         }
         try {
-            return call(route, match, request, response, requestId, outcome);
+            // the service's own per-client limits (failed logins) count the same client
+            return call(route, match, request, response, requestId, outcome, client);
         } finally {
             admitted.get().success();
         }
     }
 
     private int call(Route route, RouteTable.Match match, ServerRequest request, ServerResponse response,
-                     String requestId, Outcome outcome) {
+                     String requestId, Outcome outcome, String client) {
         Metadata metadata = new Metadata();
         metadata.put(RequestIds.KEY, requestId);
+        if (client != null) {
+            metadata.put(ClientAddress.KEY, client);
+        }
         if (route.auth()) {
             String authorization = request.headers().first(HeaderNames.AUTHORIZATION).orElse("");
             String refusal = authenticate(authorization, metadata);
