@@ -78,7 +78,7 @@ final class HubMetrics {
     /* a call refused for who its caller is: no-identity, other-service */
     void refused(String reason) {
         registry.getOrCreate(Counter.builder("switchboard.hub.refused.calls")
-                                     .description("Calls refused for their caller's identity, by reason")
+                                     .description("Calls refused for their caller's identity or a cap on instances, by reason")
                                      .tags(List.of(Tag.create("reason", reason))))
                 .increment();
     }

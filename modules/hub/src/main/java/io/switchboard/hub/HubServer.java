@@ -73,6 +73,9 @@ public final class HubServer implements AutoCloseable {
         int maxRegistrations = config.get("hub.max-concurrent-registrations").asInt().orElse(128);
         WatchLimits watches = new WatchLimits(config.get("hub.max-watches").asInt().orElse(4096),
                                               config.get("hub.max-watches-per-connection").asInt().orElse(256));
+        RegistrationLimits limits = new RegistrationLimits(config.get("hub.max-instances").asInt().orElse(10_000),
+                                                           config.get("hub.max-instances-per-service").asInt()
+                                                                   .orElse(1_000));
         // the identity first: the hub shows it to etcd (https endpoints) as to its own callers
         Optional<WorkloadTls> tls = ComponentTls.from(config.get("tls"), "hub");
         EtcdStore store = EtcdStore.connect(endpoints, tls.orElse(null));
@@ -93,7 +96,8 @@ public final class HubServer implements AutoCloseable {
         WebServerConfig.Builder builder = Servers.builder(config.get("server"), readiness, tls.orElse(null))
                 .addFeature(GrpcReflectionFeature.builder().enabled(true).build())
                 .addRouting(grpc.intercept(new CallerIdentity())
-                                    .service(new HubService(store, view, metrics, maxRegistrations, tls.isPresent(), watches))
+                                    .service(new HubService(store, view, metrics, maxRegistrations, tls.isPresent(), watches,
+                                                            limits))
                                     .service(grpcHealth.getHealthService()));
         ui.ifPresent(service -> builder.routing(http -> http.register("/ui", service)));
         WebServer server = builder.build();

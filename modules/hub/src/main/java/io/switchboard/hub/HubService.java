@@ -74,11 +74,13 @@ final class HubService extends HubGrpc.HubImplBase {
     private final WatchLimits watches;
     private final RefusalLog refusals = new RefusalLog();
     private final int maxRegistrations;
+    private final RegistrationLimits limits;
 
     HubService(EtcdStore store, InstanceView view, HubMetrics metrics, int maxRegistrations, boolean identities,
-               WatchLimits watches) {
+               WatchLimits watches, RegistrationLimits limits) {
         this.identities = identities;
         this.watches = watches;
+        this.limits = limits;
         this.store = store;
         this.view = view;
         this.metrics = metrics;
@@ -93,6 +95,13 @@ final class HubService extends HubGrpc.HubImplBase {
             authorise(instance.getService());
             // a registration never replaces a record another lease holds: ALREADY_EXISTS from the store's transaction
             InstanceRules.checkRegistration(instance, request.getTtlSeconds());
+            String full = limits.refusal(view, instance);
+            if (full != null) {
+                refuse("instance-limit", CallerIdentity.current().map(ServiceIdentity::uri)
+                               .orElse("a caller at " + CallerIdentity.peerHost()),
+                       "registering " + instance.getService() + "/" + instance.getId(),
+                       Status.RESOURCE_EXHAUSTED.withDescription(full));
+            }
             EtcdStore.Registered registered = admitted(() -> {
                 // a gateway must be able to fetch the API the instance says it serves
                 if (!instance.getSchemaId().isEmpty() && !store.hasSchema(instance.getSchemaId())) {

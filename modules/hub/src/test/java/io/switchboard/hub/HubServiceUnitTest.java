@@ -60,7 +60,7 @@ class HubServiceUnitTest {
         store = EtcdStore.connect("http://127.0.0.1:1");
         view = InstanceView.start(store, 16);
         HubService service = new HubService(store, view, new HubMetrics(Metrics.globalRegistry()), 4, false,
-                                            new WatchLimits(64, 16));
+                                            new WatchLimits(64, 16), new RegistrationLimits(10_000, 1_000));
         String name = InProcessServerBuilder.generateName();
         server = InProcessServerBuilder.forName(name).addService(service).build().start();
         channel = InProcessChannelBuilder.forName(name).build();

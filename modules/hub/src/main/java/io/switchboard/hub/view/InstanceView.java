@@ -103,6 +103,33 @@ public final class InstanceView implements AutoCloseable {
     }
 
     /**
+     * Number of instances of one service in the view.
+     *
+     * @param service the service
+     * @return its instance count
+     */
+    public int instances(String service) {
+        synchronized (lock) {
+            Map<String, InstanceRecord> instances = services.get(service);
+            return instances == null ? 0 : instances.size();
+        }
+    }
+
+    /**
+     * Whether the view holds an instance.
+     *
+     * @param service its service
+     * @param id      its id
+     * @return whether it is there
+     */
+    public boolean holds(String service, String id) {
+        synchronized (lock) {
+            Map<String, InstanceRecord> instances = services.get(service);
+            return instances != null && instances.containsKey(id);
+        }
+    }
+
+    /**
      * Number of open Watch streams.
      *
      * @return subscriber count
