@@ -58,7 +58,7 @@ app.kubernetes.io/managed-by: {{ .root.Release.Service }}
 {{- $name := include "switchboard.componentName" (dict "root" . "component" "etcd") }}
 {{- $urls := list }}
 {{- range $i := until (int .Values.etcd.replicaCount) }}
-{{- $urls = append $urls (printf "%s://%s-%d.%s-headless.%s.svc.%s:2379" (ternary "https" "http" (eq $.Values.tls.mode "certManager")) $name $i $name $.Release.Namespace $.Values.clusterDomain) }}
+{{- $urls = append $urls (printf "%s://%s-%d.%s-headless.%s.svc.%s:2379" (ternary "https" "http" (ne $.Values.tls.mode "plaintext")) $name $i $name $.Release.Namespace $.Values.clusterDomain) }}
 {{- end }}
 {{- join "," $urls }}
 {{- else }}
@@ -116,16 +116,17 @@ prometheus.io/scheme: {{ include "switchboard.scheme" . | lower }}
 {{- end }}
 
 {{/*
-How a component's port answers HTTP: HTTPS with its identity (the hub and the services, tls.mode certManager; a
+How a component's port answers HTTP: HTTPS with its identity (the hub and the services, tls.mode certManager or secrets; a
 client certificate is asked for, not required), HTTP for the gateway's edge and in tls.mode plaintext.
 */}}
 {{- define "switchboard.scheme" -}}
-{{- if and (eq .root.Values.tls.mode "certManager") (ne .component "gateway") }}HTTPS{{ else }}HTTP{{ end }}
+{{- if and (ne .root.Values.tls.mode "plaintext") (ne .component "gateway") }}HTTPS{{ else }}HTTP{{ end }}
 {{- end }}
 
-{{/* The volume of a component's identity Secret (tls.mode certManager), readable by the pod's group only. */}}
+{{/* The volume of a component's identity Secret (cert-manager's, or the operator's in tls.mode secrets), readable by
+the pod's group only. */}}
 {{- define "switchboard.identityVolume" -}}
-{{- if eq .root.Values.tls.mode "certManager" }}
+{{- if ne .root.Values.tls.mode "plaintext" }}
 - name: identity
   secret:
     secretName: {{ include "switchboard.componentName" . }}-tls
@@ -149,8 +150,8 @@ variables, probes on the observe endpoints, a preStop pause, security. Call with
   env:
     - name: JDK_JAVA_OPTIONS
       value: {{ .values.jvmOptions | quote }}
-    {{- if eq .root.Values.tls.mode "certManager" }}
-    # the component's identity, from its cert-manager Secret (re-read when cert-manager renews it)
+    {{- if ne .root.Values.tls.mode "plaintext" }}
+    # the component's identity, from its Secret <component>-tls (re-read when it is renewed)
     - name: TLS_CERTIFICATE
       value: /etc/switchboard/tls/tls.crt
     - name: TLS_PRIVATE_KEY
@@ -216,7 +217,7 @@ variables, probes on the observe endpoints, a preStop pause, security. Call with
   volumeMounts:
     - name: tmp
       mountPath: /tmp
-    {{- if eq .root.Values.tls.mode "certManager" }}
+    {{- if ne .root.Values.tls.mode "plaintext" }}
     - name: identity
       mountPath: /etc/switchboard/tls
       readOnly: true

@@ -133,6 +133,30 @@ class ChartTlsUnitTest {
     }
 
     @Test
+    void withoutCertManagerEachComponentMountsTheOperatorsSecretAndEtcdStillServesMutualTls() {
+        RenderedChart chart = render("tls: {mode: secrets}\netcd: {replicaCount: 3}");
+
+        assertThat(chart.custom("Certificate")).isEmpty();
+        assertThat(chart.custom("Issuer")).isEmpty();
+        for (String component : Repository.COMPONENTS) {
+            Container container = chart.container(component);
+            assertThat(env(container, "TLS_PLAINTEXT")).isEmpty();
+            assertThat(env(container, "TLS_CERTIFICATE")).contains(MOUNT + "/tls.crt");
+            assertThat(env(container, "TLS_PRIVATE_KEY")).contains(MOUNT + "/tls.key");
+            assertThat(env(container, "TLS_TRUST_BUNDLE")).contains(MOUNT + "/ca.crt");
+            assertThat(secretOf(pod(chart, component), "identity")).contains(name(component) + "-tls");
+            String scheme = component.equals("gateway") ? "HTTP" : "HTTPS";
+            assertThat(container.getReadinessProbe().getHttpGet().getScheme()).as(component).isEqualTo(scheme);
+        }
+        PodSpec etcd = chart.get(StatefulSet.class, name("etcd")).getSpec().getTemplate().getSpec();
+        assertThat(etcd.getContainers().getFirst().getArgs())
+                .contains("--client-cert-auth", "--peer-client-cert-auth", "--listen-client-urls=https://0.0.0.0:2379");
+        assertThat(secretOf(etcd, "identity")).contains(name("etcd") + "-tls");
+        assertThat(env(chart.container("hub"), "ETCD_ENDPOINTS").orElseThrow().split(","))
+                .hasSize(3).allMatch(url -> url.startsWith("https://"));
+    }
+
+    @Test
     void plaintextModeRendersNoCertificateAndTellsEveryComponent() {
         RenderedChart chart = render("tls: {mode: plaintext}");
 
