@@ -64,6 +64,8 @@ import io.switchboard.identity.WorkloadTls;
 public final class EtcdStore implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(EtcdStore.class.getName());
     private static final long TIMEOUT_MILLIS = 3000;
+    /* Records read per etcd request: 256 of the largest (about 8.5 KiB) make about 2 MiB, under the 4 MiB limit */
+    static final int RECORDS_PER_PAGE = 256;
     /* Published API schemas by id: no lease, they outlive the instances that publish them. */
     private static final String SCHEMAS = "/switchboard/schemas/";
 
@@ -187,6 +189,8 @@ public final class EtcdStore implements AutoCloseable {
                 .connectTimeout(Duration.ofSeconds(2))
                 .keepaliveTime(Duration.ofSeconds(10))
                 .keepaliveTimeout(Duration.ofSeconds(3))
+                // one etcd watch answer may carry many changes at once (after a reconnection, say)
+                .maxInboundMessageSize(16 * 1024 * 1024)
                 .build();
     }
 
@@ -358,14 +362,32 @@ public final class EtcdStore implements AutoCloseable {
      * @return the records, sorted by key (service, then instance id), and the revision they were read at
      */
     public Records records(String service) {
-        GetResponse response = await(client.getKVClient().get(
-                bytes(service.isEmpty() ? InstanceRecords.PREFIX : InstanceRecords.servicePrefix(service)),
-                GetOption.builder().isPrefix(true).build()));
-        List<InstanceRecord> records = new ArrayList<>(response.getKvs().size());
-        for (KeyValue kv : response.getKvs()) {
-            InstanceRecords.read(key(kv), kv.getValue().getBytes(), kv.getLease(), kv.getCreateRevision()).ifPresent(records::add);
+        String prefix = service.isEmpty() ? InstanceRecords.PREFIX : InstanceRecords.servicePrefix(service);
+        // a page at a time, all at the revision of the first: a large registry in one answer would pass the largest
+        // message jetcd accepts
+        ByteSequence end = bytes(prefix.substring(0, prefix.length() - 1) + (char) (prefix.charAt(prefix.length() - 1) + 1));
+        List<InstanceRecord> records = new ArrayList<>();
+        ByteSequence from = bytes(prefix);
+        long revision = 0;
+        while (true) {
+            GetOption.Builder page = GetOption.builder().withRange(end).withLimit(RECORDS_PER_PAGE);
+            if (revision != 0) {
+                page.withRevision(revision);
+            }
+            GetResponse response = await(client.getKVClient().get(from, page.build()));
+            if (revision == 0) {
+                revision = response.getHeader().getRevision();
+            }
+            for (KeyValue kv : response.getKvs()) {
+                InstanceRecords.read(key(kv), kv.getValue().getBytes(), kv.getLease(), kv.getCreateRevision())
+                        .ifPresent(records::add);
+            }
+            if (!response.isMore() || response.getKvs().isEmpty()) {
+                return new Records(records, revision);
+            }
+            // the next key after the last one read
+            from = bytes(key(response.getKvs().getLast()) + "\0");
         }
-        return new Records(records, response.getHeader().getRevision());
     }
 
     /**

@@ -35,6 +35,8 @@ public final class InstanceView implements AutoCloseable {
 
     private final EtcdStore store;
     private final int queueCapacity;
+    /** About the size of one part of a snapshot: a quarter of grpc-java's default largest message (4 MiB). */
+    static final int SNAPSHOT_PART_BYTES = 1024 * 1024;
     private final Object lock = new Object();
     private final Map<String, Map<String, InstanceRecord>> services = new TreeMap<>();
     /* the service of each lease's record: whose lease it is, for the hub's authorisation */
@@ -182,7 +184,7 @@ public final class InstanceView implements AutoCloseable {
             set.add(subscription);
             subscription.start();
             if (synced) {
-                subscription.offer(snapshot(service));
+                snapshot(service).forEach(subscription::offer);
             }
         }
     }
@@ -231,8 +233,8 @@ public final class InstanceView implements AutoCloseable {
             synced = true;
             subscribers.forEach((service, set) -> {
                 if (!set.isEmpty()) {
-                    WatchResponse snapshot = snapshot(service);
-                    set.forEach(s -> s.offer(snapshot));
+                    List<WatchResponse> snapshot = snapshot(service);
+                    set.forEach(s -> snapshot.forEach(s::offer));
                 }
             });
             changed();
@@ -325,18 +327,32 @@ public final class InstanceView implements AutoCloseable {
         }
     }
 
-    private WatchResponse snapshot(String service) {
+    /*
+     * The snapshot of a service (of every service when empty), in parts of about SNAPSHOT_PART_BYTES: every part but
+     * the last says more follow. An empty view is one part.
+     */
+    private List<WatchResponse> snapshot(String service) {
         List<Instance> instances = new ArrayList<>();
         if (service.isEmpty()) {
             services.values().forEach(m -> m.values().forEach(e -> instances.add(e.instance())));
         } else {
             services.getOrDefault(service, Map.of()).values().forEach(e -> instances.add(e.instance()));
         }
-        return WatchResponse.newBuilder()
-                .setType(WatchResponse.Type.SNAPSHOT)
-                .setRevision(revision)
-                .addAllInstances(instances)
-                .build();
+        List<WatchResponse> parts = new ArrayList<>();
+        WatchResponse.Builder part = WatchResponse.newBuilder().setType(WatchResponse.Type.SNAPSHOT).setRevision(revision);
+        int bytes = 0;
+        for (Instance instance : instances) {
+            int size = instance.getSerializedSize();
+            if (part.getInstancesCount() > 0 && bytes + size > SNAPSHOT_PART_BYTES) {
+                parts.add(part.setMore(true).build());
+                part = WatchResponse.newBuilder().setType(WatchResponse.Type.SNAPSHOT).setRevision(revision);
+                bytes = 0;
+            }
+            part.addInstances(instance);
+            bytes += size + 4;
+        }
+        parts.add(part.build());
+        return parts;
     }
 
     /**

@@ -36,6 +36,8 @@ final class ServiceWatch implements ServiceEndpoints, AutoCloseable {
     // same moment, and they should reach the other replica spread out, not as one crowd
     private final Backoff backoff = new Backoff(Duration.ofMillis(500), Duration.ofSeconds(5));
     private final Map<String, Instance> current = new TreeMap<>();
+    /* the parts of a snapshot received so far, from the current stream */
+    private final Map<String, Instance> partial = new TreeMap<>();
     private final List<Consumer<List<Instance>>> listeners = new CopyOnWriteArrayList<>();
     private volatile List<Instance> instances = List.of();
     private volatile boolean synced;
@@ -91,6 +93,7 @@ final class ServiceWatch implements ServiceEndpoints, AutoCloseable {
         }
         Context.CancellableContext context = Context.current().withCancellation();
         stream = context;
+        partial.clear();
         context.run(() -> hub.async().watch(WatchRequest.newBuilder().setService(service).build(), new Observer(context)));
     }
 
@@ -102,8 +105,14 @@ final class ServiceWatch implements ServiceEndpoints, AutoCloseable {
             }
             switch (response.getType()) {
             case SNAPSHOT -> {
+                // a large snapshot comes in parts: it replaces what was known once its last part is here
+                response.getInstancesList().forEach(i -> partial.put(key(i), i));
+                if (response.getMore()) {
+                    return;
+                }
                 current.clear();
-                response.getInstancesList().forEach(i -> current.put(key(i), i));
+                current.putAll(partial);
+                partial.clear();
                 synced = true;
                 backoff.reset();
                 if (broken) {
