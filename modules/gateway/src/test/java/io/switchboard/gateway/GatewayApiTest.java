@@ -302,10 +302,8 @@ class GatewayApiTest {
 
     @Test
     void loginIsRateLimitedPerClientAddress() throws Exception {
-        try (GatewayServer limited = GatewayServer.start(STACK.serviceConfig(hub.port(), Map.of(
-                "gateway.login-limit.capacity", "3", "gateway.login-limit.per-second", "0.1")))) {
-            await().atMost(Duration.ofSeconds(10)).until(() -> send(limited, "GET", "/observe/health/ready", null,
-                                                                    Map.of()).statusCode() == 200);
+        try (GatewayServer limited = readyGateway(Map.of(
+                "gateway.login-limit.capacity", "3", "gateway.login-limit.per-second", "0.1"))) {
             String body = "{\"phoneNumber\":\"+4471000000\",\"userPassword\":\"whatever1\"}";
             Map<String, String> json = Map.of("Content-Type", "application/json");
             for (int i = 0; i < 3; i++) {
@@ -326,20 +324,16 @@ class GatewayApiTest {
                                       + "\",\"userPassword\":\"whatever1\"}";
         Map<String, String> json = Map.of("Content-Type", "application/json");
         // no trusted proxy: the forwarded addresses are the client's own words, every login counts for 127.0.0.1
-        try (GatewayServer direct = GatewayServer.start(STACK.serviceConfig(hub.port(), Map.of(
-                "gateway.login-limit.capacity", "2", "gateway.login-limit.per-second", "0.01")))) {
-            await().atMost(Duration.ofSeconds(10)).until(() -> send(direct, "GET", "/observe/health/ready", null,
-                                                                    Map.of()).statusCode() == 200);
+        try (GatewayServer direct = readyGateway(Map.of(
+                "gateway.login-limit.capacity", "2", "gateway.login-limit.per-second", "0.01"))) {
             assertThat(send(direct, "POST", "/user/login", body.get(), forwardedFor("198.51.100.1")).statusCode()).isEqualTo(401);
             assertThat(send(direct, "POST", "/user/login", body.get(), forwardedFor("198.51.100.2")).statusCode()).isEqualTo(401);
             assertError(send(direct, "POST", "/user/login", body.get(), forwardedFor("198.51.100.3")), 429, "RESOURCE_EXHAUSTED");
         }
         // loopback is the trusted proxy here: each forwarded client has its own budget
-        try (GatewayServer proxied = GatewayServer.start(STACK.serviceConfig(hub.port(), Map.of(
+        try (GatewayServer proxied = readyGateway(Map.of(
                 "gateway.login-limit.capacity", "2", "gateway.login-limit.per-second", "0.01",
-                "gateway.trusted-proxies", "127.0.0.0/8, ::1")))) {
-            await().atMost(Duration.ofSeconds(10)).until(() -> send(proxied, "GET", "/observe/health/ready", null,
-                                                                    Map.of()).statusCode() == 200);
+                "gateway.trusted-proxies", "127.0.0.0/8, ::1"))) {
             for (int i = 0; i < 2; i++) {
                 assertThat(send(proxied, "POST", "/user/login", body.get(), forwardedFor("198.51.100.1")).statusCode())
                         .isEqualTo(401);
@@ -365,11 +359,9 @@ class GatewayApiTest {
         String right = "{\"phoneNumber\":\"" + phone + "\",\"userPassword\":\"owner pass 1\"}";
         String wrong = "{\"phoneNumber\":\"" + phone + "\",\"userPassword\":\"guess pass 1\"}";
         assertThat(post("/user/register", right, Map.of()).statusCode()).isEqualTo(201);
-        try (GatewayServer proxied = GatewayServer.start(STACK.serviceConfig(hub.port(), Map.of(
+        try (GatewayServer proxied = readyGateway(Map.of(
                 "gateway.login-limit.capacity", "1000", "gateway.login-limit.per-second", "1000",
-                "gateway.trusted-proxies", "127.0.0.0/8")))) {
-            await().atMost(Duration.ofSeconds(10)).until(() -> send(proxied, "GET", "/observe/health/ready", null,
-                                                                    Map.of()).statusCode() == 200);
+                "gateway.trusted-proxies", "127.0.0.0/8"))) {
             // one address guessing: after five failures it waits (the user service's backoff, through the gateway)
             for (int i = 0; i < 5; i++) {
                 assertError(send(proxied, "POST", "/user/login", wrong, forwardedFor("198.51.100.66")), 401,
@@ -396,16 +388,22 @@ class GatewayApiTest {
         }
     }
 
+    /* A gateway of the test's own with these settings, once it is ready. */
+    private static GatewayServer readyGateway(Map<String, String> settings) {
+        GatewayServer started = GatewayServer.start(STACK.serviceConfig(hub.port(), settings));
+        await().atMost(Duration.ofSeconds(10)).until(() -> send(started, "GET", "/observe/health/ready", null,
+                                                                Map.of()).statusCode() == 200);
+        return started;
+    }
+
     private static Map<String, String> forwardedFor(String addresses) {
         return Map.of("Content-Type", "application/json", "X-Forwarded-For", addresses);
     }
 
     @Test
     void registrationsAreRateLimitedPerClientAddressWithinTheLoginsBudget() throws Exception {
-        try (GatewayServer limited = GatewayServer.start(STACK.serviceConfig(hub.port(), Map.of(
-                "gateway.login-limit.capacity", "3", "gateway.login-limit.per-second", "0.1")))) {
-            await().atMost(Duration.ofSeconds(10)).until(() -> send(limited, "GET", "/observe/health/ready", null,
-                                                                    Map.of()).statusCode() == 200);
+        try (GatewayServer limited = readyGateway(Map.of(
+                "gateway.login-limit.capacity", "3", "gateway.login-limit.per-second", "0.1"))) {
             Map<String, String> json = Map.of("Content-Type", "application/json");
             for (int i = 0; i < 3; i++) {
                 String phone = "+4472" + PHONES.incrementAndGet();
