@@ -9,7 +9,10 @@
 #   - the same two calls straight to the post service over gRPC (modules/bench GrpcLoad: one channel, the same
 #     number of calls in flight);
 #   - POST /user/login through the gateway (bound by Argon2id on purpose), at 16 connections;
-# and prints req/s, p50/p99, CPU-µs per request (utime+stime from /proc over the run / requests) of the gateway and post processes, the gateway/direct throughput
+# Every component has its identity from a local CA of the run and calls the others over mutual TLS, as users run them
+# (BENCH_TLS=plaintext runs them without, to compare); the direct gRPC load calls post over mutual TLS as the
+# gateway does.
+# It prints req/s, p50/p99, CPU-µs per request (utime+stime from /proc over the run / requests) of the gateway and post processes, the gateway/direct throughput
 # ratio and the resident memory of every process afterwards. Needs wrk (installed when missing and root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,12 +39,17 @@ trap 'stack_cleanup; rm -rf "$WORK"' EXIT
 echo "starting etcd, hub, post, user, gateway (logs in $WORK)..."
 start_etcd "${PORT[etcd]}" 23792
 HUB=127.0.0.1:${PORT[hub]}
-start_java hub "${PORT[hub]}" modules/hub/target/hub.jar ETCD_ENDPOINTS="http://127.0.0.1:${PORT[etcd]}"
-start_java post "${PORT[post]}" modules/post/target/post.jar HUB_ENDPOINTS=$HUB DATA_DIR="$WORK/post"
-start_java user "${PORT[user]}" modules/user/target/user.jar HUB_ENDPOINTS=$HUB DATA_DIR="$WORK/user"
+IDENTITY=()
+if [ "${BENCH_TLS:-mtls}" != plaintext ]; then
+    IDENTITY=(TLS_LOCAL_CA="$WORK/identity")
+    export GRPC_LOAD_LOCAL_CA="$WORK/identity"
+fi
+start_java hub "${PORT[hub]}" modules/hub/target/hub.jar ETCD_ENDPOINTS="http://127.0.0.1:${PORT[etcd]}" "${IDENTITY[@]}"
+start_java post "${PORT[post]}" modules/post/target/post.jar HUB_ENDPOINTS=$HUB DATA_DIR="$WORK/post" "${IDENTITY[@]}"
+start_java user "${PORT[user]}" modules/user/target/user.jar HUB_ENDPOINTS=$HUB DATA_DIR="$WORK/user" "${IDENTITY[@]}"
 # the login limit per client address would turn the login run into 429s: lift it for the benchmark
 start_java gateway "${PORT[gateway]}" modules/gateway/target/gateway.jar HUB_ENDPOINTS=$HUB \
-           GATEWAY_LOGIN_LIMIT_CAPACITY=100000000 GATEWAY_LOGIN_LIMIT_PER_SECOND=100000000
+           GATEWAY_LOGIN_LIMIT_CAPACITY=100000000 GATEWAY_LOGIN_LIMIT_PER_SECOND=100000000 "${IDENTITY[@]}"
 
 GW=http://127.0.0.1:${PORT[gateway]}
 CREDENTIALS='{"phoneNumber":"+4915100000001","userPassword":"benchmark password"}'
@@ -72,7 +80,7 @@ grpc_load list 64 "$WARMUP" 0 >/dev/null
 REPORT=$WORK/report.txt
 TICK=$(getconf CLK_TCK)
 echo
-echo "measuring, $SECS s each (gateway and post on $(nproc) cores with the load generator)"
+echo "measuring, $SECS s each (gateway and post on $(nproc) cores with the load generator; ${BENCH_TLS:-mtls})"
 for conns in 16 64; do
     for call in get list; do
         if [ $call = get ]; then url="$GW/post/$ID"; else url="$GW/post?pageSize=10"; fi

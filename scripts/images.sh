@@ -22,7 +22,8 @@ TAG=${TAG:-dev}
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 SUITE=bookworm
 # part of the base images' tags: raise it when their recipe below changes, so that no machine keeps an older one
-RECIPE=2
+RECIPE=3
+ARCH=$(dpkg --print-architecture)
 
 find_jdk
 ensure_containers
@@ -58,8 +59,10 @@ jdk_image() {
     buildah commit --quiet --rm "$ctr" "$JDK_IMAGE" >/dev/null
 }
 
-# The runtime base: the files of Debian's libc6 (without its gconv modules, which a JVM does not use), the OS
-# release, a /tmp and passwd entries for root and nobody only (the images run as the numeric user 10001).
+# The runtime base: the files of Debian's libc6 (without its gconv modules, which a JVM does not use) and zlib1g
+# (a JDK built against the system zlib, as Debian's own are, needs it; Temurin carries its own), the OS release, a
+# /tmp and passwd entries for root and nobody only (the images run as the numeric user 10001). The JRE the
+# Dockerfile makes comes from the build's JDK, so that JDK must run on bookworm's glibc.
 runtime_image() {
     RUNTIME_IMAGE=localhost/switchboard/runtime-base:$SUITE-r$RECIPE
     podman image exists "$RUNTIME_IMAGE" && return 0
@@ -76,7 +79,7 @@ runtime_image() {
         if [ -f "$WORK/rootfs$path" ] || [ -L "$WORK/rootfs$path" ]; then
             (cd "$WORK/rootfs" && cp -a --parents ".$path" "$root/")
         fi
-    done <"$WORK/rootfs/var/lib/dpkg/info/libc6:amd64.list"
+    done < <(cat "$WORK/rootfs/var/lib/dpkg/info/libc6:$ARCH.list" "$WORK/rootfs/var/lib/dpkg/info/zlib1g:$ARCH.list")
     cp -a "$WORK/rootfs/usr/lib/os-release" "$root/usr/lib/os-release"
     ln -s ../usr/lib/os-release "$root/etc/os-release"
     [ ! -f "$WORK/rootfs/etc/nsswitch.conf" ] || cp "$WORK/rootfs/etc/nsswitch.conf" "$root/etc/"
@@ -84,6 +87,7 @@ runtime_image() {
     printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
     # what is installed, for image scanners
     awk -v RS= '/^Package: libc6\n/' "$WORK/rootfs/var/lib/dpkg/status" >"$root/var/lib/dpkg/status.d/libc6"
+    awk -v RS= '/^Package: zlib1g\n/' "$WORK/rootfs/var/lib/dpkg/status" >"$root/var/lib/dpkg/status.d/zlib1g"
     tar -C "$root" -cf "$WORK/runtime.tar" .
     ctr=$(buildah from --pull-never scratch)
     buildah add --quiet "$ctr" "$WORK/runtime.tar" / >/dev/null
@@ -110,8 +114,15 @@ for component in "${COMPONENTS[@]}"; do
 done
 
 # what a rebuild left behind: the former images of these tags and the build stage's layers (the Maven cache mount
-# stays, so the next build downloads nothing)
+# stays, so the next build downloads nothing), and the bases of earlier recipes
 podman image prune --force >/dev/null
+for image in $(podman images --format '{{.Repository}}:{{.Tag}}' | grep -E '^localhost/switchboard/(jdk|runtime-base):' \
+               || true); do
+    case $image in
+        "${JDK_IMAGE:-}" | "${RUNTIME_IMAGE:-}") ;;
+        *) podman rmi "$image" >/dev/null 2>&1 || true ;;
+    esac
+done
 
 echo
 echo "image                                     size"

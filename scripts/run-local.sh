@@ -27,12 +27,13 @@ stop_one() {
     pid=$(cat "$pidfile")
     if kill -0 "$pid" 2>/dev/null; then
         kill -TERM "$pid" 2>/dev/null || true
-        for _ in $(seq 1 150); do
+        # a component that recorded its ahead-of-time cache writes it as it stops: that takes seconds
+        for _ in $(seq 1 600); do
             kill -0 "$pid" 2>/dev/null || break
             sleep 0.1
         done
         if kill -0 "$pid" 2>/dev/null; then
-            echo "  $name did not stop within 15 s; killing it"
+            echo "  $name did not stop within 60 s; killing it"
             kill -KILL "$pid" 2>/dev/null || true
         fi
         echo "  stopped $name"
@@ -81,7 +82,9 @@ done
 mkdir -p "$LOGS" "$PIDS" "$DATA/etcd" "$DATA/aot"
 # ahead-of-time caches (JEP 483, 514, 515) need a JDK 25 or later; SWITCHBOARD_AOT=no leaves them out
 AOT=no
-if [ "${SWITCHBOARD_AOT:-yes}" != no ] && "$JAVA_HOME/bin/java" -XX:AOTMode=off -version >/dev/null 2>&1; then
+JAVA_SPEC=$("$JAVA_HOME/bin/java" -XshowSettings:properties -version 2>&1 \
+            | sed -n 's/^ *java.specification.version = \([0-9]*\).*/\1/p')
+if [ "${SWITCHBOARD_AOT:-yes}" != no ] && [ "${JAVA_SPEC:-0}" -ge 25 ]; then
     AOT=yes
 fi
 trap 'stop_all; exit 0' INT TERM

@@ -1,5 +1,9 @@
 package io.switchboard.bench;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -10,12 +14,15 @@ import com.google.protobuf.Message;
 import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
+import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.StreamObserver;
 import io.switchboard.api.post.v1.GetPostRequest;
 import io.switchboard.api.post.v1.ListPostsRequest;
 import io.switchboard.api.post.v1.PostServiceGrpc;
+import io.switchboard.identity.LocalCa;
+import io.switchboard.identity.WorkloadTls;
 import org.HdrHistogram.ConcurrentHistogram;
 import org.HdrHistogram.Histogram;
 
@@ -27,6 +34,7 @@ import org.HdrHistogram.Histogram;
  * <pre>
  * java -cp ... io.switchboard.bench.GrpcLoad host:port get|list [concurrency] [seconds] [warmup-seconds] [post-id]
  * </pre>
+ * With {@code GRPC_LOAD_LOCAL_CA} (a local CA's directory) it calls over mutual TLS, as the gateway does.
  * Prints one line: {@code grpc call=get concurrency=16 seconds=20 requests=... req/s=... p50=...ms p99=...ms errors=0}.
  */
 public final class GrpcLoad {
@@ -45,6 +53,27 @@ public final class GrpcLoad {
         this.method = method;
         this.request = request;
         this.concurrency = concurrency;
+    }
+
+    /*
+     * One channel to the target: plaintext, or with a local CA's directory mutual TLS as the gateway calls (its
+     * identity from that CA, the server proven to be post).
+     */
+    private static ManagedChannel channel(String target, String localCa) {
+        NettyChannelBuilder builder = NettyChannelBuilder.forTarget(target).executor(MoreExecutors.directExecutor());
+        if (localCa == null || localCa.isEmpty()) {
+            return builder.usePlaintext().build();
+        }
+        try {
+            WorkloadTls tls = WorkloadTls.load(LocalCa.openOrCreate(Path.of(localCa), LocalCa.DEFAULT_TRUST_DOMAIN)
+                                                       .ensure("gateway"), Duration.ofHours(1));
+            return builder.sslContext(GrpcSslContexts.forClient().keyManager(tls.keyManager())
+                                              .trustManager(tls.trustManager("post")).build())
+                    // the post certificate names localhost, not the address dialled
+                    .overrideAuthority("localhost").build();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot load the gateway's identity from " + localCa, e);
+        }
     }
 
     /**
@@ -66,8 +95,7 @@ public final class GrpcLoad {
             System.err.println("get needs a post id");
             System.exit(2);
         }
-        ManagedChannel channel = NettyChannelBuilder.forTarget(args[0]).usePlaintext()
-                .executor(MoreExecutors.directExecutor()).build();
+        ManagedChannel channel = channel(args[0], System.getenv("GRPC_LOAD_LOCAL_CA"));
         @SuppressWarnings("unchecked")
         MethodDescriptor<Message, Message> method = (MethodDescriptor<Message, Message>) (MethodDescriptor<?, ?>)
                 (get ? PostServiceGrpc.getGetPostMethod() : PostServiceGrpc.getListPostsMethod());

@@ -61,6 +61,16 @@ public final class GatewayServer implements AutoCloseable {
     public static GatewayServer start(Config config) {
         Optional<WorkloadTls> tls = ComponentTls.from(config.get("tls"), "gateway");
         RegistryClient registry = RegistryClient.create(config, tls.orElse(null));
+        try {
+            return start(config, tls, registry);
+        } catch (RuntimeException e) {
+            // a setting refused, or the port taken: what was opened for it goes (in tests, the JVM lives on)
+            registry.close();
+            throw e;
+        }
+    }
+
+    private static GatewayServer start(Config config, Optional<WorkloadTls> tls, RegistryClient registry) {
         // least-outstanding by default: a slow instance gets fewer calls, and a hedge never goes to the frozen instance
         // that holds the call's first attempt
         Balancing balancing = "round-robin".equals(config.get("gateway.balancing").asString().orElse("least-outstanding"))

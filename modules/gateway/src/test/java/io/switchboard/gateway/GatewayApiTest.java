@@ -319,7 +319,7 @@ class GatewayApiTest {
 
     @Test
     void behindTrustedProxiesTheForwardedClientIsLimitedAndAnUntrustedPeerCannotPickItsAddress() throws Exception {
-        // a new number each time: the user service's own lockout of a number after five failures stays out of it
+        // a new number each time: the user service's own backoff after five failures of a number stays out of it
         Supplier<String> body = () -> "{\"phoneNumber\":\"+4473" + PHONES.incrementAndGet()
                                       + "\",\"userPassword\":\"whatever1\"}";
         Map<String, String> json = Map.of("Content-Type", "application/json");
@@ -343,13 +343,15 @@ class GatewayApiTest {
             // the same client, whatever it puts in front of the address its proxy added
             assertError(send(proxied, "POST", "/user/login", body.get(), forwardedFor("203.0.113.77, 198.51.100.1")), 429,
                         "RESOURCE_EXHAUSTED");
-            Map<String, String> rfc7239 = new HashMap<>(json);
-            rfc7239.put("Forwarded", "for=198.51.100.1;proto=http");
-            assertError(send(proxied, "POST", "/user/login", body.get(), rfc7239), 429, "RESOURCE_EXHAUSTED");
             // another client behind the same proxy still logs in
             assertThat(send(proxied, "POST", "/user/login", body.get(), forwardedFor("198.51.100.2")).statusCode()).isEqualTo(401);
-            // no header: the proxy itself, with a budget of its own
+            // a Forwarded header (not the one these proxies keep) is the client's own: it counts for the proxy itself,
+            // as a request with no header does, with a budget of its own
+            Map<String, String> rfc7239 = new HashMap<>(json);
+            rfc7239.put("Forwarded", "for=198.51.100.3;proto=http");
+            assertThat(send(proxied, "POST", "/user/login", body.get(), rfc7239).statusCode()).isEqualTo(401);
             assertThat(send(proxied, "POST", "/user/login", body.get(), json).statusCode()).isEqualTo(401);
+            assertError(send(proxied, "POST", "/user/login", body.get(), rfc7239), 429, "RESOURCE_EXHAUSTED");
         }
     }
 

@@ -305,7 +305,8 @@ final class HubService extends HubGrpc.HubImplBase {
             }
             return;
         }
-        view.subscribe(request.getService(), (ServerCallStreamObserver<WatchResponse>) responses, place);
+        view.subscribe(request.getService(), request.getAcceptParts(), (ServerCallStreamObserver<WatchResponse>) responses,
+                       place);
     }
 
     /* With identities on, a call without a client certificate gets UNAUTHENTICATED. */

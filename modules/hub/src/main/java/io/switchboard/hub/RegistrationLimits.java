@@ -7,9 +7,10 @@ import io.switchboard.hub.view.InstanceView;
  * How many instances the registry holds: in all, and of one service (of one identity, since only a service's own
  * instances register as it). Each record costs every hub and every watching gateway memory and every snapshot bytes,
  * so a workload that registers without end would otherwise grow them all. A registration of an instance the view
- * already holds (the same service and id: a renewal after a lost lease) always passes. The view follows etcd by
- * milliseconds, so registrations at the same moment may pass a cap by as many as are in flight
- * ({@code hub.max-concurrent-registrations}). Thread safe.
+ * already holds (the same service and id) passes: the store then decides. The caps are soft: they are checked against
+ * the view, which follows etcd by milliseconds, before a registration waits for admission, so registrations at the
+ * same moment may pass a cap by as many as are in flight or waiting, on each hub replica; and a hub whose view has
+ * not synced yet counts nothing. Thread safe.
  *
  * @param total      instances in all, at least 1
  * @param perService instances of one service, at least 1
@@ -33,7 +34,7 @@ record RegistrationLimits(int total, int perService) {
         if (view.holds(instance.getService(), instance.getId())) {
             return null;
         }
-        if (view.instances(instance.getService()) >= perService) {
+        if (view.instanceCount(instance.getService()) >= perService) {
             return "service " + instance.getService() + " has its most instances (" + perService
                    + ", hub.max-instances-per-service)";
         }

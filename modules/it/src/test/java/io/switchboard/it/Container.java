@@ -3,6 +3,7 @@ package io.switchboard.it;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -131,17 +132,23 @@ final class Container implements AutoCloseable {
         List<String> command = new ArrayList<>();
         command.add("podman");
         command.addAll(args);
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-        builder.environment().put("CONTAINERS_CONF", CONF.toString());
         try {
-            Process process = builder.start();
-            byte[] output = process.getInputStream().readAllBytes();
-            if (!process.waitFor(COMMAND_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                throw new IllegalStateException("podman " + String.join(" ", args) + " did not end within "
-                                                + COMMAND_TIMEOUT);
+            // the output into a file, so that a command that hangs is ended at the timeout, not waited on
+            Path output = Files.createTempFile("podman-", ".out");
+            try {
+                ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+                        .redirectOutput(output.toFile());
+                builder.environment().put("CONTAINERS_CONF", CONF.toString());
+                Process process = builder.start();
+                if (!process.waitFor(COMMAND_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
+                    process.destroyForcibly();
+                    throw new IllegalStateException("podman " + String.join(" ", args) + " did not end within "
+                                                    + COMMAND_TIMEOUT);
+                }
+                return new Result(process.exitValue(), Files.readString(output, StandardCharsets.UTF_8));
+            } finally {
+                Files.deleteIfExists(output);
             }
-            return new Result(process.exitValue(), new String(output, StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot run podman (scripts/images.sh installs it): " + e.getMessage(), e);
         } catch (InterruptedException e) {

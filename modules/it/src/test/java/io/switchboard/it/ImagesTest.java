@@ -51,12 +51,27 @@ class ImagesTest {
 
     private final String run = UUID.randomUUID().toString().substring(0, 8);
     private final List<Container> containers = new ArrayList<>();
+    /* the directories this test made (identities, data, the signing key), owned by uid 10001: removed at the end */
+    private final List<Path> directories = new ArrayList<>();
     private final Map<String, Integer> ports = new LinkedHashMap<>();
     private final Map<String, Path> data = new LinkedHashMap<>();
 
     @AfterEach
-    void removeContainers() {
+    void removeContainersAndDirectories() throws IOException {
         containers.forEach(Container::close);
+        for (Path directory : directories) {
+            try (var files = Files.walk(directory)) {
+                for (Path file : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(file);
+                }
+            }
+        }
+    }
+
+    private Path directory(String prefix) throws IOException {
+        Path directory = Files.createTempDirectory(prefix);
+        directories.add(directory);
+        return directory;
     }
 
     @Test
@@ -70,7 +85,7 @@ class ImagesTest {
         }
         // the test run's CA, which the test clients trust
         LocalCa ca = LocalCa.openOrCreate(Components.CA, LocalCa.DEFAULT_TRUST_DOMAIN);
-        Path signingKey = Files.createTempDirectory("images-signing-key-").resolve("key");
+        Path signingKey = directory("images-signing-key-").resolve("key");
         Files.writeString(signingKey, SigningKeys.generate().toJSONString());
         readableByComponents(signingKey, "r--------");
         readableByComponents(signingKey.getParent(), "r-x------");
@@ -80,7 +95,7 @@ class ImagesTest {
                 ports.put(component, FreePorts.next());
             }
             for (String component : List.of("user", "post", "comment")) {
-                Path dir = Files.createTempDirectory("images-" + component + "-data-");
+                Path dir = directory("images-" + component + "-data-");
                 readableByComponents(dir, "rwx------");
                 data.put(component, dir);
             }
@@ -128,7 +143,7 @@ class ImagesTest {
 
     private Container start(String component, LocalCa ca, EtcdServer etcd, Path signingKey) throws IOException {
         IdentityFiles identity = ca.ensure(component);
-        Path tls = Files.createTempDirectory("images-" + component + "-tls-");
+        Path tls = directory("images-" + component + "-tls-");
         Files.copy(identity.certificate(), tls.resolve("tls.crt"));
         Files.copy(identity.privateKey(), tls.resolve("tls.key"));
         Files.copy(identity.trustBundle(), tls.resolve("ca.crt"));

@@ -16,12 +16,15 @@ import io.grpc.protobuf.StatusProto;
  * <ul>
  *     <li><b>Per number and client address:</b> after {@code maxFailures} failed logins from one address, that
  *     address waits before its next try, 1 s and then twice as long after each further failure, at most
- *     {@code window}; failures older than {@code window} are forgotten, and a success clears them. An attacker at
- *     one address gets a handful of guesses; the owner, at another address, is not held up at all.</li>
- *     <li><b>Per number, from every address:</b> once {@code accountFailures} logins failed within {@code window},
- *     the number takes one try per {@code accountInterval}, from whichever address comes first. Guessing from many
- *     addresses slows to that pace, and the owner still gets in from a new address after at most that wait (a
- *     slowdown, never a lockout). Successes do not clear it: only time does.</li>
+ *     {@code window}; the count starts over after {@code window} without a failure, and a success clears it. An
+ *     attacker at one address gets a handful of guesses; the owner, at another address, is not held up at all.
+ *     (The gateway counts an IPv6 client by its /64.)</li>
+ *     <li><b>Per number, from every address:</b> once {@code accountFailures} logins failed with no gap of
+ *     {@code window} between them, the number takes one try per {@code accountInterval}, from whichever address
+ *     comes first. Guessing from many addresses slows to that pace; the owner gets one of the tries, so they wait
+ *     about that interval, unless an attacker takes every try the moment it opens, from ever new addresses that each
+ *     fail only a handful of times: a slowdown, not a lockout, though not one a determined attacker cannot stretch.
+ *     Successes do not lift it: only time does.</li>
  * </ul>
  * In memory, per instance (at most {@value #MAX_TRACKED} numbers and pairs each, the oldest forgotten first when
  * full). With several user instances each counts its own share; keeping the counts in the database would cost a
@@ -99,8 +102,14 @@ final class LoginLimiter {
 
     /* 1 s after the maxFailures-th failure, doubling with each one after, at most the window */
     private long backoff(int count) {
-        int doublings = Math.min(count - maxFailures, 40);
+        // 1e9 << 33 still fits a long; << 34 would not
+        int doublings = Math.min(count - maxFailures, 33);
         return Math.min(windowNanos, FIRST_BACKOFF << doublings);
+    }
+
+    /** Numbers and number-address pairs counted now (each at most {@value #MAX_TRACKED}). */
+    int tracked() {
+        return Math.max(pairs.size(), accounts.size());
     }
 
     private void count(Map<String, Failures> failures, String key, long now) {

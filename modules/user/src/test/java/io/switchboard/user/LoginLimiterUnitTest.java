@@ -44,6 +44,14 @@ class LoginLimiterUnitTest {
     }
 
     @Test
+    void aLongRunOfFailuresNeverWrapsTheWaitAround() {
+        for (int i = 0; i < 200; i++) {
+            limiter.failed(VICTIM, "198.51.100.3");
+        }
+        assertRefused("198.51.100.3", 300, "from this address");
+    }
+
+    @Test
     void aSuccessClearsItsAddressesFailures() {
         for (int i = 0; i < 2; i++) {
             limiter.failed(VICTIM, "198.51.100.1");
@@ -84,6 +92,7 @@ class LoginLimiterUnitTest {
             limiter.failed("+44" + (700_000_000 + i), "198.51.100.1");
             now.addAndGet(1);
         }
+        assertThat(limiter.tracked()).isEqualTo(LoginLimiter.MAX_TRACKED);
         // full: the oldest entries make room, and the newest number still counts
         limiter.failed("+44" + (700_000_000 + LoginLimiter.MAX_TRACKED + 9), "198.51.100.1");
         limiter.failed("+44" + (700_000_000 + LoginLimiter.MAX_TRACKED + 9), "198.51.100.1");

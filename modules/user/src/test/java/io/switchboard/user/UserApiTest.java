@@ -237,7 +237,7 @@ class UserApiTest {
             assertCode(() -> stub().login(LoginRequest.newBuilder().setPhoneNumber(phone).setUserPassword("nope nope")
                                                   .build()), Status.Code.UNAUTHENTICATED);
         }
-        // even the right password is refused now
+        // from this address, even the right password must wait now (the backoff's first second)
         Status refused = failure(() -> stub().login(LoginRequest.newBuilder().setPhoneNumber(phone)
                                                             .setUserPassword(PASSWORD).build()));
         assertThat(refused.getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
@@ -247,7 +247,7 @@ class UserApiTest {
         register(other, PASSWORD);
         assertThat(stub().login(LoginRequest.newBuilder().setPhoneNumber(other).setUserPassword(PASSWORD).build())
                            .getToken()).isNotBlank();
-        // and the window passes
+        // and the wait passes
         await().atMost(Duration.ofSeconds(6)).pollInterval(Duration.ofMillis(500)).until(() -> {
             try {
                 return !stub().login(LoginRequest.newBuilder().setPhoneNumber(phone).setUserPassword(PASSWORD).build())

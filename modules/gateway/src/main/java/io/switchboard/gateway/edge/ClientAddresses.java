@@ -3,6 +3,7 @@ package io.switchboard.gateway.edge;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -19,12 +20,13 @@ import io.helidon.http.ServerRequestHeaders;
  * <p>
  * By default the TCP peer: forwarded headers are the client's own words and change nothing. Behind a load balancer
  * or an ingress, every client would then share its addresses, and one client's logins would use up everyone's. With
- * the proxies' networks listed, the gateway walks the {@code Forwarded} header (RFC 7239; else
- * {@code X-Forwarded-For}) from the right, as Envoy does with its trusted hops: each address a trusted proxy added is
- * believed, and the first one from outside the trusted networks is the client. A chain longer than
- * {@value #MAX_HOPS} hops or an entry that is not an address (a name, {@code unknown}, an obfuscated identifier)
- * stops the walk at the last address it could believe. Addresses are parsed as literals: no name is ever looked up.
- * Immutable, thread safe.
+ * the proxies' networks listed, the gateway walks the header those proxies add ({@code X-Forwarded-For} by default,
+ * or RFC 7239's {@code Forwarded}: only the one they maintain, since most pass the other on as the client wrote it)
+ * from the right, as Envoy does with its trusted hops: each address a trusted proxy added is believed, and the first
+ * one from outside the trusted networks is the client. A chain longer than {@value #MAX_HOPS} hops or an entry that
+ * is not an address (a name, {@code unknown}, an obfuscated identifier) stops the walk at the last address it could
+ * believe. Addresses are parsed as literals: no name is ever looked up. An IPv6 client is counted by its /64
+ * network, which one client usually holds whole. Immutable, thread safe.
  */
 final class ClientAddresses {
     static final HeaderName FORWARDED = HeaderNames.create("Forwarded");
@@ -33,27 +35,35 @@ final class ClientAddresses {
     static final int MAX_HOPS = 16;
 
     private final List<Network> trusted;
+    private final boolean rfc7239;
 
-    private ClientAddresses(List<Network> trusted) {
+    private ClientAddresses(List<Network> trusted, boolean rfc7239) {
         this.trusted = trusted;
+        this.rfc7239 = rfc7239;
     }
 
     /**
      * From {@code gateway.trusted-proxies}: comma-separated networks in CIDR notation ({@code 10.0.0.0/8}), or single
      * addresses.
      *
-     * @param value the setting, empty for none
+     * @param value  the setting, empty for none
+     * @param header the header the proxies add: {@code X-Forwarded-For} or {@code Forwarded}
      * @return the resolver
-     * @throws IllegalArgumentException for an entry that is not a network
+     * @throws IllegalArgumentException for an entry that is not a network, or another header
      */
-    static ClientAddresses trusting(String value) {
+    static ClientAddresses trusting(String value, String header) {
         List<Network> networks = new ArrayList<>();
         for (String entry : value.split(",")) {
             if (!entry.isBlank()) {
                 networks.add(Network.parse(entry.trim()));
             }
         }
-        return new ClientAddresses(List.copyOf(networks));
+        boolean rfc7239 = header.equalsIgnoreCase(FORWARDED.defaultCase());
+        if (!rfc7239 && !header.equalsIgnoreCase(X_FORWARDED_FOR.defaultCase())) {
+            throw new IllegalArgumentException("gateway.forwarded-header must be X-Forwarded-For or Forwarded, not '"
+                                               + header + "'");
+        }
+        return new ClientAddresses(List.copyOf(networks), rfc7239);
     }
 
     /**
@@ -69,9 +79,9 @@ final class ClientAddresses {
         }
         InetAddress client = inet.getAddress();
         if (trusted.isEmpty() || !isTrusted(client)) {
-            return client.getHostAddress();
+            return counted(client);
         }
-        List<String> chain = chain(headers);
+        List<String> chain = rfc7239 ? forwarded(headers) : xForwardedFor(headers);
         // from the nearest hop outwards: what a trusted hop says is believed
         for (int i = chain.size() - 1, hops = 0; i >= 0 && hops < MAX_HOPS; i--, hops++) {
             Optional<InetAddress> hop = literal(chain.get(i));
@@ -83,7 +93,22 @@ final class ClientAddresses {
                 break;
             }
         }
-        return client.getHostAddress();
+        return counted(client);
+    }
+
+    /* The address as the limits count it: an IPv6 one by its /64 network (zeros after the prefix). */
+    private static String counted(InetAddress address) {
+        byte[] bytes = address.getAddress();
+        if (bytes.length != 16) {
+            return address.getHostAddress();
+        }
+        Arrays.fill(bytes, 8, 16, (byte) 0);
+        try {
+            // from the bytes: no name lookup
+            return InetAddress.getByAddress(bytes).getHostAddress();
+        } catch (UnknownHostException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private boolean isTrusted(InetAddress address) {
@@ -95,8 +120,8 @@ final class ClientAddresses {
         return false;
     }
 
-    /* The addresses the proxies added, left (farthest) to right (nearest): Forwarded's for= when present. */
-    private static List<String> chain(ServerRequestHeaders headers) {
+    /* The addresses the proxies added, left (farthest) to right (nearest), from RFC 7239's for= parameters. */
+    private static List<String> forwarded(ServerRequestHeaders headers) {
         List<String> chain = new ArrayList<>();
         if (headers.contains(FORWARDED)) {
             for (String value : headers.get(FORWARDED).allValues()) {
@@ -111,7 +136,14 @@ final class ClientAddresses {
                     chain.add(forValue);
                 }
             }
-        } else if (headers.contains(X_FORWARDED_FOR)) {
+        }
+        return chain;
+    }
+
+    /* The addresses the proxies added, left (farthest) to right (nearest), from X-Forwarded-For. */
+    private static List<String> xForwardedFor(ServerRequestHeaders headers) {
+        List<String> chain = new ArrayList<>();
+        if (headers.contains(X_FORWARDED_FOR)) {
             for (String value : headers.get(X_FORWARDED_FOR).allValues()) {
                 chain.addAll(Arrays.asList(value.split(",")));
             }

@@ -65,12 +65,14 @@ final class Cors {
      *                                  credentials with {@code *}, or a max age outside 0 to 24 hours
      */
     static Cors from(Config config) {
-        Set<String> origins = new LinkedHashSet<>(list(config.get("allowed-origins"), List.of()));
-        for (String origin : origins) {
+        Set<String> origins = new LinkedHashSet<>();
+        for (String origin : list(config.get("allowed-origins"), List.of())) {
             if (!origin.equals(ANY) && !isOrigin(origin)) {
                 throw new IllegalArgumentException("gateway.cors.allowed-origins: '" + origin + "' is not an origin "
                                                    + "(scheme://host or scheme://host:port, no path) nor *");
             }
+            // as browsers send it: scheme and host in lower case, no default port
+            origins.add(origin.equals(ANY) ? ANY : serialized(origin));
         }
         boolean credentials = config.get("allow-credentials").asBoolean().orElse(false);
         if (credentials && origins.contains(ANY)) {
@@ -175,6 +177,14 @@ final class Cors {
         } else {
             response.header(ALLOW_ORIGIN, anyOrigin ? ANY : origin);
         }
+    }
+
+    private static String serialized(String origin) {
+        URI uri = URI.create(origin);
+        String scheme = uri.getScheme().toLowerCase(Locale.ROOT);
+        int port = uri.getPort();
+        boolean defaultPort = port == -1 || scheme.equals("http") && port == 80 || scheme.equals("https") && port == 443;
+        return scheme + "://" + uri.getHost().toLowerCase(Locale.ROOT) + (defaultPort ? "" : ":" + port);
     }
 
     private static boolean isOrigin(String origin) {

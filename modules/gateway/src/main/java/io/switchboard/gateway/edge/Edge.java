@@ -54,7 +54,9 @@ public final class Edge {
         Admission admission = new Admission(config.get("limits.in-flight").asInt().orElse(1000),
                                             config.get("limits.rate-limited-in-flight").asInt().orElse(32));
         GatewayMetrics metrics = new GatewayMetrics(Metrics.globalRegistry());
-        ClientAddresses clients = ClientAddresses.trusting(config.get("trusted-proxies").asString().orElse(""));
+        ClientAddresses clients = ClientAddresses.trusting(config.get("trusted-proxies").asString().orElse(""),
+                                                           config.get("forwarded-header").asString()
+                                                                   .orElse("X-Forwarded-For"));
         return new GatewayHandler(routes, upstreams, verifier, limiter, clients, admission, metrics, tracing,
                                   Cors.from(config.get("cors")), config.get("body-limit").asInt().orElse(1024 * 1024));
     }

@@ -14,11 +14,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class ClientAddressesUnitTest {
-    private static final ClientAddresses BEHIND_INGRESS = ClientAddresses.trusting("10.0.0.0/8, fd00::/8, 192.168.1.7");
+    private static final ClientAddresses BEHIND_INGRESS = ClientAddresses.trusting("10.0.0.0/8, fd00::/8, 192.168.1.7",
+                                                                                   "X-Forwarded-For");
+    private static final ClientAddresses BEHIND_RFC7239 = ClientAddresses.trusting("10.0.0.0/8", "Forwarded");
 
     @Test
     void withNoTrustedProxyForwardedHeadersChangeNothing() {
-        ClientAddresses none = ClientAddresses.trusting("");
+        ClientAddresses none = ClientAddresses.trusting("", "X-Forwarded-For");
         assertThat(none.of(peer("10.1.2.3"), headers(Map.of("X-Forwarded-For", "203.0.113.9")))).isEqualTo("10.1.2.3");
         assertThat(none.of(peer("10.1.2.3"), headers(Map.of("Forwarded", "for=203.0.113.9")))).isEqualTo("10.1.2.3");
     }
@@ -39,20 +41,26 @@ class ClientAddressesUnitTest {
                 .isEqualTo("198.51.100.7");
         assertThat(BEHIND_INGRESS.of(peer("192.168.1.8"), headers(Map.of("X-Forwarded-For", "198.51.100.7"))))
                 .isEqualTo("192.168.1.8");
-        // RFC 7239, with ports, quotes and IPv6 brackets; it wins over X-Forwarded-For
-        assertThat(BEHIND_INGRESS.of(peer("10.0.0.9"), headers(Map.of(
+        // only the header the proxies keep: a Forwarded the client wrote itself is passed on by an X-Forwarded-For
+        // proxy untouched, and changes nothing
+        assertThat(BEHIND_INGRESS.of(peer("10.0.0.9"), headers(Map.of("Forwarded", "for=1.2.3.4",
+                                                                       "X-Forwarded-For", "198.51.100.99"))))
+                .isEqualTo("198.51.100.99");
+        assertThat(BEHIND_INGRESS.of(peer("10.0.0.9"), headers(Map.of("Forwarded", "for=1.2.3.4")))).isEqualTo("10.0.0.9");
+        // RFC 7239 proxies, with ports, quotes and IPv6 brackets; an IPv6 client counts by its /64
+        assertThat(BEHIND_RFC7239.of(peer("10.0.0.9"), headers(Map.of(
                 "Forwarded", "for=192.0.2.60;proto=https, For=\"[2001:db8:cafe::17]:4711\";by=10.0.0.9",
                 "X-Forwarded-For", "198.51.100.99"))))
-                .isEqualTo("2001:db8:cafe:0:0:0:0:17");
-        assertThat(BEHIND_INGRESS.of(peer("10.0.0.9"), headers(Map.of("Forwarded", "for=\"192.0.2.60:8443\""))))
+                .isEqualTo("2001:db8:cafe:0:0:0:0:0");
+        assertThat(BEHIND_RFC7239.of(peer("10.0.0.9"), headers(Map.of("Forwarded", "for=\"192.0.2.60:8443\""))))
                 .isEqualTo("192.0.2.60");
         // every hop trusted: the farthest one
         assertThat(BEHIND_INGRESS.of(peer("10.0.0.9"), headers(Map.of("X-Forwarded-For", "10.3.3.3, 10.2.2.2"))))
                 .isEqualTo("10.3.3.3");
         // no header: the trusted peer itself
         assertThat(BEHIND_INGRESS.of(peer("10.0.0.9"), headers(Map.of()))).isEqualTo("10.0.0.9");
-        assertThat(BEHIND_INGRESS.of(peer("fd00::1"), headers(Map.of("X-Forwarded-For", "2001:db8::5"))))
-                .isEqualTo("2001:db8:0:0:0:0:0:5");
+        assertThat(BEHIND_INGRESS.of(peer("fd00::1"), headers(Map.of("X-Forwarded-For", "2001:db8::5:1:2:3"))))
+                .isEqualTo("2001:db8:0:0:0:0:0:0");
     }
 
     @Test
@@ -61,9 +69,9 @@ class ClientAddressesUnitTest {
                 .isEqualTo("10.0.0.9");
         assertThat(BEHIND_INGRESS.of(peer("10.0.0.9"), headers(Map.of("X-Forwarded-For", "198.51.100.7, , 10.0.0.5"))))
                 .isEqualTo("10.0.0.5");
-        assertThat(BEHIND_INGRESS.of(peer("10.0.0.9"), headers(Map.of("Forwarded", "for=unknown"))))
+        assertThat(BEHIND_RFC7239.of(peer("10.0.0.9"), headers(Map.of("Forwarded", "for=unknown"))))
                 .isEqualTo("10.0.0.9");
-        assertThat(BEHIND_INGRESS.of(peer("10.0.0.9"), headers(Map.of("Forwarded", "for=_hidden, for=10.0.0.5"))))
+        assertThat(BEHIND_RFC7239.of(peer("10.0.0.9"), headers(Map.of("Forwarded", "for=_hidden, for=10.0.0.5"))))
                 .isEqualTo("10.0.0.5");
         assertThat(BEHIND_INGRESS.of(peer("10.0.0.9"), headers(Map.of("X-Forwarded-For", "[::1")))).isEqualTo("10.0.0.9");
         assertThat(BEHIND_INGRESS.of(peer("10.0.0.9"), headers(Map.of("X-Forwarded-For", "999.1.1.1"))))
@@ -84,10 +92,12 @@ class ClientAddressesUnitTest {
     @Test
     void aSettingThatIsNotANetworkIsRefused() {
         for (String bad : new String[] {"10.0.0.0/33", "fd00::/129", "10.0.0.0/x", "proxy.internal", "10.0.0/8"}) {
-            assertThatThrownBy(() -> ClientAddresses.trusting(bad)).as(bad).isInstanceOf(IllegalArgumentException.class)
+            assertThatThrownBy(() -> ClientAddresses.trusting(bad, "X-Forwarded-For")).as(bad).isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("gateway.trusted-proxies");
         }
-        assertThat(ClientAddresses.trusting("0.0.0.0/0").of(peer("203.0.113.1"),
+        assertThatThrownBy(() -> ClientAddresses.trusting("10.0.0.0/8", "X-Real-IP"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("gateway.forwarded-header");
+        assertThat(ClientAddresses.trusting("0.0.0.0/0", "x-forwarded-for").of(peer("203.0.113.1"),
                                                            headers(Map.of("X-Forwarded-For", "198.51.100.7"))))
                 .isEqualTo("198.51.100.7");
     }

@@ -65,7 +65,7 @@ public final class EtcdStore implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(EtcdStore.class.getName());
     private static final long TIMEOUT_MILLIS = 3000;
     /* Records read per etcd request: 256 of the largest (about 8.5 KiB) make about 2 MiB, under the 4 MiB limit */
-    static final int RECORDS_PER_PAGE = 256;
+    private static final int RECORDS_PER_PAGE = 256;
     /* Published API schemas by id: no lease, they outlive the instances that publish them. */
     private static final String SCHEMAS = "/switchboard/schemas/";
 
@@ -385,8 +385,9 @@ public final class EtcdStore implements AutoCloseable {
             if (!response.isMore() || response.getKvs().isEmpty()) {
                 return new Records(records, revision);
             }
-            // the next key after the last one read
-            from = bytes(key(response.getKvs().getLast()) + "\0");
+            // the next key after the last one read: its bytes and a zero byte
+            byte[] last = response.getKvs().getLast().getKey().getBytes();
+            from = ByteSequence.from(Arrays.copyOf(last, last.length + 1));
         }
     }
 

@@ -36,7 +36,7 @@ public final class InstanceView implements AutoCloseable {
     private final EtcdStore store;
     private final int queueCapacity;
     /** About the size of one part of a snapshot: a quarter of grpc-java's default largest message (4 MiB). */
-    static final int SNAPSHOT_PART_BYTES = 1024 * 1024;
+    private static final int SNAPSHOT_PART_BYTES = 1024 * 1024;
     private final Object lock = new Object();
     private final Map<String, Map<String, InstanceRecord>> services = new TreeMap<>();
     /* the service of each lease's record: whose lease it is, for the hub's authorisation */
@@ -110,7 +110,7 @@ public final class InstanceView implements AutoCloseable {
      * @param service the service
      * @return its instance count
      */
-    public int instances(String service) {
+    public int instanceCount(String service) {
         synchronized (lock) {
             Map<String, InstanceRecord> instances = services.get(service);
             return instances == null ? 0 : instances.size();
@@ -166,12 +166,14 @@ public final class InstanceView implements AutoCloseable {
      * Subscribes a Watch stream: its snapshot now (or as soon as the view syncs), then every change.
      *
      * @param service  service to watch, empty for all
+     * @param parts    whether the subscriber takes a large snapshot in parts ({@code WatchResponse.more})
      * @param observer the stream
      * @param ended    run once when the stream ends (at once when the view is closed)
      */
-    public void subscribe(String service, ServerCallStreamObserver<WatchResponse> observer, Runnable ended) {
+    public void subscribe(String service, boolean parts, ServerCallStreamObserver<WatchResponse> observer,
+                          Runnable ended) {
         Set<Subscription> set = subscribers.computeIfAbsent(service, s -> ConcurrentHashMap.newKeySet());
-        Subscription subscription = new Subscription(service, observer, queueCapacity, s -> {
+        Subscription subscription = new Subscription(service, parts, observer, queueCapacity, s -> {
             set.remove(s);
             ended.run();
         });
@@ -184,7 +186,7 @@ public final class InstanceView implements AutoCloseable {
             set.add(subscription);
             subscription.start();
             if (synced) {
-                snapshot(service).forEach(subscription::offer);
+                snapshot(service, parts).forEach(subscription::offer);
             }
         }
     }
@@ -233,8 +235,9 @@ public final class InstanceView implements AutoCloseable {
             synced = true;
             subscribers.forEach((service, set) -> {
                 if (!set.isEmpty()) {
-                    List<WatchResponse> snapshot = snapshot(service);
-                    set.forEach(s -> snapshot.forEach(s::offer));
+                    List<WatchResponse> inParts = snapshot(service, true);
+                    List<WatchResponse> whole = inParts.size() == 1 ? inParts : snapshot(service, false);
+                    set.forEach(s -> (s.parts() ? inParts : whole).forEach(s::offer));
                 }
             });
             changed();
@@ -328,10 +331,10 @@ public final class InstanceView implements AutoCloseable {
     }
 
     /*
-     * The snapshot of a service (of every service when empty), in parts of about SNAPSHOT_PART_BYTES: every part but
-     * the last says more follow. An empty view is one part.
+     * The snapshot of a service (of every service when empty): with parts, in parts of about SNAPSHOT_PART_BYTES,
+     * every part but the last saying more follow (an empty view is one part); without, one message.
      */
-    private List<WatchResponse> snapshot(String service) {
+    private List<WatchResponse> snapshot(String service, boolean inParts) {
         List<Instance> instances = new ArrayList<>();
         if (service.isEmpty()) {
             services.values().forEach(m -> m.values().forEach(e -> instances.add(e.instance())));
@@ -343,7 +346,7 @@ public final class InstanceView implements AutoCloseable {
         int bytes = 0;
         for (Instance instance : instances) {
             int size = instance.getSerializedSize();
-            if (part.getInstancesCount() > 0 && bytes + size > SNAPSHOT_PART_BYTES) {
+            if (inParts && part.getInstancesCount() > 0 && bytes + size > SNAPSHOT_PART_BYTES) {
                 parts.add(part.setMore(true).build());
                 part = WatchResponse.newBuilder().setType(WatchResponse.Type.SNAPSHOT).setRevision(revision);
                 bytes = 0;

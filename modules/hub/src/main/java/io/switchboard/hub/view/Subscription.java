@@ -21,16 +21,24 @@ final class Subscription {
     private static final WatchResponse END = WatchResponse.getDefaultInstance();
 
     private final String service;
+    private final boolean parts;
     private final ServerCallStreamObserver<WatchResponse> observer;
     private final BlockingQueue<WatchResponse> queue;
     private final Consumer<Subscription> onEnd;
     private volatile Status ending;
 
-    Subscription(String service, ServerCallStreamObserver<WatchResponse> observer, int capacity, Consumer<Subscription> onEnd) {
+    Subscription(String service, boolean parts, ServerCallStreamObserver<WatchResponse> observer, int capacity,
+                 Consumer<Subscription> onEnd) {
         this.service = service;
+        this.parts = parts;
         this.observer = observer;
         this.queue = new ArrayBlockingQueue<>(capacity);
         this.onEnd = onEnd;
+    }
+
+    /** Whether the subscriber takes a snapshot in parts. */
+    boolean parts() {
+        return parts;
     }
 
     void start() {

@@ -34,8 +34,8 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * The registry at its caps (hub.max-instances 10,000) with the largest records an instance may have (8 KiB of
- * metadata): the hub reads it from etcd in pages and a subscriber gets its snapshot in parts, each under grpc-java's
- * default 4 MiB message limit, which the whole (about 85 MB) would pass twenty times over.
+ * metadata): the hub reads it from etcd in pages and a subscriber that accepts parts gets its snapshot in parts, each
+ * under grpc-java's default 4 MiB message limit, which the whole (about 85 MB) would pass twenty times over.
  */
 @Timeout(value = 180, unit = SECONDS)
 class LargeRegistryTest {
@@ -67,7 +67,7 @@ class LargeRegistryTest {
                 await().atMost(Duration.ofSeconds(60)).until(() -> hub.instanceCount() == INSTANCES);
                 // a client with grpc-java's default limits, as every registry client has
                 Iterator<WatchResponse> watch = HubGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS)
-                        .watch(WatchRequest.getDefaultInstance());
+                        .watch(WatchRequest.newBuilder().setAcceptParts(true).build());
                 Set<String> seen = new HashSet<>();
                 int parts = 0;
                 long revision = -1;
@@ -85,6 +85,18 @@ class LargeRegistryTest {
                 } while (part.getMore());
                 assertThat(seen).hasSize(INSTANCES);
                 assertThat(parts).isGreaterThan(20);
+
+                // a client older than parts gets the snapshot whole, as before (if it accepts a message that large)
+                ManagedChannel large = ManagedChannelBuilder.forAddress("127.0.0.1", hub.port()).usePlaintext()
+                        .maxInboundMessageSize(256 * 1024 * 1024).build();
+                try {
+                    WatchResponse whole = HubGrpc.newBlockingStub(large).withDeadlineAfter(60, TimeUnit.SECONDS)
+                            .watch(WatchRequest.getDefaultInstance()).next();
+                    assertThat(whole.getMore()).isFalse();
+                    assertThat(whole.getInstancesCount()).isEqualTo(INSTANCES);
+                } finally {
+                    large.shutdownNow();
+                }
             } finally {
                 channel.shutdownNow();
                 hub.close();
@@ -92,7 +104,7 @@ class LargeRegistryTest {
         }
     }
 
-    /* An instance with the most metadata the hub accepts: 32 entries, 8 KiB in all. */
+    /* An instance with about the most metadata the hub accepts: 16 entries of some 506 bytes, just under 8 KiB. */
     private static Instance largest(String service, String id) {
         Instance.Builder instance = Instance.newBuilder().setService(service).setId(id).setHost("10.0.0.1").setPort(8080)
                 .setVersion("1.0.0").setZone("zone-a").setWeight(100);

@@ -24,7 +24,7 @@ class SubscriptionUnitTest {
     void aSubscriberThatFallsBehindIsEndedWithResourceExhaustedAndNeverHoldsUpTheCaller() throws Exception {
         StuckStream stream = new StuckStream();
         AtomicBoolean removed = new AtomicBoolean();
-        Subscription subscription = new Subscription("orders", stream, 2, ended -> removed.set(true));
+        Subscription subscription = new Subscription("orders", true, stream, 2, ended -> removed.set(true));
         subscription.start();
 
         // offering never blocks, however stuck the stream is: all ten offers return while it is still stuck
@@ -48,7 +48,7 @@ class SubscriptionUnitTest {
     void aSubscriberThatKeepsUpGetsEverythingInOrder() {
         StuckStream stream = new StuckStream();
         stream.unblock.countDown();
-        Subscription subscription = new Subscription("orders", stream, 4, ended -> { });
+        Subscription subscription = new Subscription("orders", true, stream, 4, ended -> { });
         subscription.start();
         for (int i = 1; i <= 100; i++) {
             subscription.offer(message(i));
@@ -67,7 +67,7 @@ class SubscriptionUnitTest {
         StuckStream stream = new StuckStream();
         stream.unblock.countDown();
         AtomicBoolean removed = new AtomicBoolean();
-        Subscription subscription = new Subscription("orders", stream, 4, ended -> removed.set(true));
+        Subscription subscription = new Subscription("orders", true, stream, 4, ended -> removed.set(true));
         subscription.start();
         stream.cancelHandler.run();
         assertThat(removed).isTrue();

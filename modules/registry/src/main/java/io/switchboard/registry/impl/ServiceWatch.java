@@ -94,7 +94,8 @@ final class ServiceWatch implements ServiceEndpoints, AutoCloseable {
         Context.CancellableContext context = Context.current().withCancellation();
         stream = context;
         partial.clear();
-        context.run(() -> hub.async().watch(WatchRequest.newBuilder().setService(service).build(), new Observer(context)));
+        context.run(() -> hub.async().watch(WatchRequest.newBuilder().setService(service).setAcceptParts(true).build(),
+                                                    new Observer(context)));
     }
 
     private void apply(Context.CancellableContext from, WatchResponse response) {
