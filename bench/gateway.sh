@@ -44,7 +44,8 @@ if [ "${BENCH_TLS:-mtls}" != plaintext ]; then
     IDENTITY=(TLS_LOCAL_CA="$WORK/identity")
     export GRPC_LOAD_LOCAL_CA="$WORK/identity"
 fi
-start_java hub "${PORT[hub]}" modules/hub/target/hub.jar ETCD_ENDPOINTS="http://127.0.0.1:${PORT[etcd]}" "${IDENTITY[@]}"
+start_java hub "${PORT[hub]}" modules/hub/target/hub.jar ETCD_ENDPOINTS="http://127.0.0.1:${PORT[etcd]}" \
+           "${IDENTITY[@]}"
 start_java post "${PORT[post]}" modules/post/target/post.jar HUB_ENDPOINTS=$HUB DATA_DIR="$WORK/post" "${IDENTITY[@]}"
 start_java user "${PORT[user]}" modules/user/target/user.jar HUB_ENDPOINTS=$HUB DATA_DIR="$WORK/user" "${IDENTITY[@]}"
 # the login limit per client address would turn the login run into 429s: lift it for the benchmark

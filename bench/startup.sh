@@ -53,5 +53,9 @@ for round in $(seq 1 "$ROUNDS"); do
     a_times+=("$a") b_times+=("$b")
     echo "round $round: A ${a} s, B ${b} s"
 done
-median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-echo "median: A $(median "${a_times[@]}") s, B $(median "${b_times[@]}") s (launch to the first 200 through the gateway)"
+median() {
+    printf '%s\n' "$@" | sort -n \
+        | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+echo "median: A $(median "${a_times[@]}") s, B $(median "${b_times[@]}") s" \
+     "(launch to the first 200 through the gateway)"

@@ -35,7 +35,8 @@ trap 'rm -rf "$WORK"' EXIT
 rootfs() {
     if [ ! -d "$WORK/rootfs" ]; then
         echo "debootstrap $SUITE (minbase) from $MIRROR..."
-        debootstrap --variant=minbase --include=binutils "$SUITE" "$WORK/rootfs" "$MIRROR" >"$WORK/debootstrap.log" 2>&1 \
+        debootstrap --variant=minbase --include=binutils "$SUITE" "$WORK/rootfs" "$MIRROR" \
+            >"$WORK/debootstrap.log" 2>&1 \
             || { tail -20 "$WORK/debootstrap.log" >&2; echo "error: debootstrap failed (log above)" >&2; return 1; }
         rm -rf "$WORK/rootfs/var/cache/apt/archives"/*.deb "$WORK/rootfs/var/lib/apt/lists"/*
     fi
@@ -83,7 +84,8 @@ runtime_image() {
     cp -a "$WORK/rootfs/usr/lib/os-release" "$root/usr/lib/os-release"
     ln -s ../usr/lib/os-release "$root/etc/os-release"
     [ ! -f "$WORK/rootfs/etc/nsswitch.conf" ] || cp "$WORK/rootfs/etc/nsswitch.conf" "$root/etc/"
-    printf 'root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n' >"$root/etc/passwd"
+    printf '%s\n' 'root:x:0:0:root:/root:/sbin/nologin' 'nobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin' \
+        >"$root/etc/passwd"
     printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
     # what is installed, for image scanners
     awk -v RS= '/^Package: libc6\n/' "$WORK/rootfs/var/lib/dpkg/status" >"$root/var/lib/dpkg/status.d/libc6"
@@ -116,8 +118,8 @@ done
 # what a rebuild left behind: the former images of these tags and the build stage's layers (the Maven cache mount
 # stays, so the next build downloads nothing), and the bases of earlier recipes
 podman image prune --force >/dev/null
-for image in $(podman images --format '{{.Repository}}:{{.Tag}}' | grep -E '^localhost/switchboard/(jdk|runtime-base):' \
-               || true); do
+for image in $(podman images --format '{{.Repository}}:{{.Tag}}' \
+               | grep -E '^localhost/switchboard/(jdk|runtime-base):' || true); do
     case $image in
         "${JDK_IMAGE:-}" | "${RUNTIME_IMAGE:-}") ;;
         *) podman rmi "$image" >/dev/null 2>&1 || true ;;

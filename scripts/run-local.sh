@@ -8,8 +8,9 @@
 #
 # Data (etcd, databases, the user service's signing key) lives under data/ (SWITCHBOARD_DATA moves it) and survives
 # a stop; logs go to data/logs/. The hub starts with etcd, and the other components all at once when the hub is
-# ready: they find each other in any order. On a JDK with ahead-of-time caches (25 and later), the first run of each component's current jar records
-# one under data/aot/ (written when it stops), and later runs start from it: about half the start-up time.
+# ready: they find each other in any order. On a JDK with ahead-of-time caches (25 and later; SWITCHBOARD_AOT=no
+# leaves them out), the first run of each component's current jar records one under data/aot/ (written when it
+# stops), and later runs start from it: about half the start-up time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/prerequisites.sh
@@ -116,8 +117,8 @@ wait_ready() {
 aot_option() {
     local name=$1 cache=$DATA/aot/$1.aot newest
     [ "$AOT" = yes ] || return 0
-    newest=$(find "modules/$name/target/$name.jar" "modules/$name/target/libs" -newer "$cache" -print -quit 2>/dev/null \
-             || true)
+    newest=$(find "modules/$name/target/$name.jar" "modules/$name/target/libs" -newer "$cache" -print -quit \
+             2>/dev/null || true)
     if [ -f "$cache" ] && [ -z "$newest" ]; then
         echo "-XX:AOTCache=$cache"
     else
