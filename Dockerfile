@@ -13,7 +13,8 @@ FROM ${BUILD_IMAGE} AS build
 # What the runtime needs, found with jdeps --print-module-deps over hub, gateway, user and post (comment's
 # libraries are post's), plus jdk.crypto.ec (ES256 on JDK 21) and jdk.zipfs. java.desktop (15 MB) is left out:
 # the only classes of it the libraries name are java.beans ones, for SnakeYAML's bean loading (Helidon reads its YAML
-# into maps), Micrometer binders and Jackson annotations we do not use; scripts/images.sh runs every image.
+# into maps), Micrometer binders and Jackson annotations we do not use; the tests' images stage (ImagesTest) runs
+# every image.
 ARG JAVA_MODULES=java.base,java.compiler,java.management,java.naming,java.sql,jdk.crypto.ec,jdk.jfr,jdk.management,jdk.unsupported,jdk.zipfs
 WORKDIR /src
 COPY mvnw pom.xml ./
