@@ -42,6 +42,7 @@ import io.etcd.jetcd.op.Cmp;
 import io.etcd.jetcd.op.CmpTarget;
 import io.etcd.jetcd.op.Op;
 import io.etcd.jetcd.options.GetOption;
+import io.etcd.jetcd.options.OptionsUtil;
 import io.etcd.jetcd.options.LeaseOption;
 import io.etcd.jetcd.options.PutOption;
 import io.etcd.jetcd.options.WatchOption;
@@ -365,7 +366,7 @@ public final class EtcdStore implements AutoCloseable {
         String prefix = service.isEmpty() ? InstanceRecords.PREFIX : InstanceRecords.servicePrefix(service);
         // a page at a time, all at the revision of the first: a large registry in one answer would pass the largest
         // message jetcd accepts
-        ByteSequence end = bytes(prefix.substring(0, prefix.length() - 1) + (char) (prefix.charAt(prefix.length() - 1) + 1));
+        ByteSequence end = OptionsUtil.prefixEndOf(bytes(prefix));
         List<InstanceRecord> records = new ArrayList<>();
         ByteSequence from = bytes(prefix);
         long revision = 0;

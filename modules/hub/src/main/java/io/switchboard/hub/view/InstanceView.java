@@ -236,7 +236,9 @@ public final class InstanceView implements AutoCloseable {
             subscribers.forEach((service, set) -> {
                 if (!set.isEmpty()) {
                     List<WatchResponse> inParts = snapshot(service, true);
-                    List<WatchResponse> whole = inParts.size() == 1 ? inParts : snapshot(service, false);
+                    // the whole in one message only when a subscriber older than parts needs it
+                    List<WatchResponse> whole = inParts.size() == 1 || set.stream().allMatch(Subscription::parts)
+                            ? inParts : snapshot(service, false);
                     set.forEach(s -> (s.parts() ? inParts : whole).forEach(s::offer));
                 }
             });

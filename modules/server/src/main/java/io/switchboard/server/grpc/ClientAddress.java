@@ -1,7 +1,5 @@
 package io.switchboard.server.grpc;
 
-import java.util.Optional;
-
 import io.grpc.Context;
 import io.grpc.Contexts;
 import io.grpc.Metadata;
@@ -36,22 +34,24 @@ public final class ClientAddress implements ServerInterceptor {
     /**
      * The current call's client address.
      *
-     * @return the address, or {@code "unknown"} outside a call this interceptor saw
+     * @return the address the gateway named, else the caller's own ({@code "unknown"} outside a gRPC call)
      */
     public static String current() {
-        String address = CURRENT.get();
-        return address == null ? "unknown" : address;
+        String forwarded = CURRENT.get();
+        return forwarded != null ? forwarded : CallerIdentity.peerHost();
     }
 
     @Override
     public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
                                                        ServerCallHandler<Q, R> next) {
+        // most calls carry no address: they cost one metadata lookup, and the caller's certificate is read only for
+        // those that do
         String forwarded = headers.get(KEY);
-        Optional<ServiceIdentity> caller = CallerIdentity.ofConnection();
-        String address = forwarded != null && forwarded.length() <= MAX_LENGTH
-                         && forwarded.chars().allMatch(c -> Character.isLetterOrDigit(c) || c == '.' || c == ':')
-                         && caller.isPresent() && caller.get().service().equals(gateway)
-                ? forwarded : CallerIdentity.peerHost();
-        return Contexts.interceptCall(Context.current().withValue(CURRENT, address), call, headers, next);
+        if (forwarded == null || forwarded.length() > MAX_LENGTH
+            || !forwarded.chars().allMatch(c -> Character.isLetterOrDigit(c) || c == '.' || c == ':')
+            || !CallerIdentity.ofConnection().map(ServiceIdentity::service).filter(gateway::equals).isPresent()) {
+            return next.startCall(call, headers);
+        }
+        return Contexts.interceptCall(Context.current().withValue(CURRENT, forwarded), call, headers, next);
     }
 }
