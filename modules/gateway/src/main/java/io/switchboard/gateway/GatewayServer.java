@@ -10,6 +10,7 @@ import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.HttpRouting;
 import io.switchboard.gateway.docs.DocsPage;
 import io.switchboard.gateway.edge.Edge;
+import io.switchboard.gateway.edge.GatewayHandler;
 import io.switchboard.gateway.routes.RouteTable;
 import io.switchboard.gateway.upstream.Upstreams;
 import io.switchboard.identity.WorkloadTls;
@@ -31,6 +32,7 @@ public final class GatewayServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(GatewayServer.class.getName());
 
     private final WebServer server;
+    private final GatewayHandler handler;
     private final LiveRoutes routes;
     private final Upstreams upstreams;
     private final UserKeys keys;
@@ -38,9 +40,10 @@ public final class GatewayServer implements AutoCloseable {
     private final Optional<WorkloadTls> tls;
     private final Tracing tracing;
 
-    private GatewayServer(WebServer server, LiveRoutes routes, Upstreams upstreams, UserKeys keys,
+    private GatewayServer(WebServer server, GatewayHandler handler, LiveRoutes routes, Upstreams upstreams, UserKeys keys,
                           RegistryClient registry, Optional<WorkloadTls> tls, Tracing tracing) {
         this.server = server;
+        this.handler = handler;
         this.routes = routes;
         this.upstreams = upstreams;
         this.keys = keys;
@@ -90,7 +93,8 @@ public final class GatewayServer implements AutoCloseable {
             routing.register("/docs", DocsPage.create());
         }
         Tracing tracing = Tracing.fromEnvironment("gateway");
-        routing.any(Edge.handler(config.get("gateway"), routes, upstreams, keys.verifier(), tracing));
+        GatewayHandler handler = Edge.handler(config.get("gateway"), routes, upstreams, keys.verifier(), tracing);
+        routing.any(handler);
         WebServer server = Servers.builder(config.get("server"), new DiscoveryReadiness(routes))
                 .directHandlers(Edge.transportErrors())
                 .addRouting(routing)
@@ -100,7 +104,7 @@ public final class GatewayServer implements AutoCloseable {
                             + balancing.policy() + " balancing, " + policy
                             + (openApi ? ", the API's OpenAPI document at /openapi.json" : "")
                             + (docs ? " and its documentation at /docs" : ""));
-        return new GatewayServer(server, routes, upstreams, keys, registry, tls, tracing);
+        return new GatewayServer(server, handler, routes, upstreams, keys, registry, tls, tracing);
     }
 
     /**
@@ -124,6 +128,8 @@ public final class GatewayServer implements AutoCloseable {
 
     @Override
     public synchronized void close() {
+        // streams first: each ends with an event telling its client to reconnect, then in-flight requests drain
+        handler.close();
         server.stop();
         routes.close();
         upstreams.close();

@@ -82,17 +82,44 @@ public final class DynamicProtos {
      * @return the service descriptor, as generated code would give it
      */
     public static ServiceDescriptor service(String backend, HttpRule... rules) {
+        MethodDescriptorProto[] methods = new MethodDescriptorProto[rules.length];
+        for (int i = 0; i < rules.length; i++) {
+            methods[i] = method(i, rules[i]).build();
+        }
+        return service(backend, methods);
+    }
+
+    /**
+     * A method {@code Mi} of {@link #service(String, MethodDescriptorProto...)}, taking and returning {@link #sample()},
+     * to be given more options or made streaming.
+     *
+     * @param index its number
+     * @param rule  its google.api.http rule
+     * @return the method, to build
+     */
+    public static MethodDescriptorProto.Builder method(int index, HttpRule rule) {
+        return MethodDescriptorProto.newBuilder()
+                .setName("M" + index)
+                .setInputType(".test.Sample")
+                .setOutputType(".test.Sample")
+                .setOptions(MethodOptions.newBuilder().setExtension(AnnotationsProto.http, rule));
+    }
+
+    /**
+     * A gRPC service {@code test.Demo} of the given methods (see {@link #method(int, HttpRule)}).
+     *
+     * @param backend the service's backend option; empty for none
+     * @param methods its methods
+     * @return the service descriptor, as generated code would give it
+     */
+    public static ServiceDescriptor service(String backend, MethodDescriptorProto... methods) {
         Descriptors.Descriptor sample = sample();
         ServiceDescriptorProto.Builder service = ServiceDescriptorProto.newBuilder().setName("Demo");
         if (!backend.isEmpty()) {
             service.setOptions(ServiceOptions.newBuilder().setExtension(RouteProto.backend, backend));
         }
-        for (int i = 0; i < rules.length; i++) {
-            service.addMethod(MethodDescriptorProto.newBuilder()
-                                      .setName("M" + i)
-                                      .setInputType(".test.Sample")
-                                      .setOutputType(".test.Sample")
-                                      .setOptions(MethodOptions.newBuilder().setExtension(AnnotationsProto.http, rules[i])));
+        for (MethodDescriptorProto method : methods) {
+            service.addMethod(method);
         }
         FileDescriptorProto file = FileDescriptorProto.newBuilder()
                 .setName("test/demo" + (++files) + ".proto")

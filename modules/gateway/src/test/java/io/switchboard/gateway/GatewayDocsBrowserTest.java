@@ -135,6 +135,41 @@ class GatewayDocsBrowserTest {
     }
 
     @Test
+    void theStreamsPageFollowsNewPostsLiveAsText() throws Exception {
+        String phone = "+4475" + System.nanoTime() % 100_000_000;
+        String credentials = "{\"phoneNumber\":\"" + phone + "\",\"userPassword\":\"secret pass\"}";
+        assertThat(send("POST", "/user/register", credentials, null).statusCode()).isEqualTo(201);
+        String token = JsonParser.parseString(send("POST", "/user/login", credentials, null).body()).getAsJsonObject()
+                .get("token").getAsString();
+
+        browser.get("http://127.0.0.1:" + gateway.port() + "/docs/streams");
+        WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(20));
+        wait.until(b -> !b.findElements(By.cssSelector("#route option[value='/post/watch']")).isEmpty());
+        browser.findElement(By.cssSelector("#route option[value='/post/watch']")).click();
+        assertThat(browser.findElement(By.id("url")).getAttribute("value")).isEqualTo("/post/watch");
+        browser.findElement(By.cssSelector("#follow button[type='submit']")).click();
+        wait.until(b -> b.findElement(By.id("state")).getText().startsWith("Following /post/watch"));
+
+        send("POST", "/post", "{\"title\":\"Live in the browser\",\"content\":\"c\"}", token);
+        send("POST", "/post", "{\"title\":\"<b id='injected'>bold</b>\",\"content\":\"c\"}", token);
+        wait.until(b -> b.findElements(By.cssSelector("#events li.message")).size() >= 2);
+        List<String> shown = browser.findElements(By.cssSelector("#events li.message")).stream().map(WebElement::getText)
+                .toList();
+        // newest first, each with its event id (the cursor)
+        assertThat(shown.get(1)).matches("\\[\\d+] message: .*\"title\":\"Live in the browser\".*");
+        assertThat(shown.get(0)).contains("\\u003cb id\\u003d\\u0027injected\\u0027\\u003ebold");
+        assertThat(browser.findElements(By.id("injected"))).as("event data is shown as text").isEmpty();
+        browser.findElement(By.id("stop")).click();
+        assertThat(browser.findElement(By.id("state")).getText()).isEqualTo("Stopped.");
+
+        ((JavascriptExecutor) browser).executeScript("console.error('switchboard streams probe');");
+        List<String> console = browser.manage().logs().get(LogType.BROWSER).getAll().stream().map(LogEntry::getMessage)
+                .toList();
+        assertThat(console).anyMatch(line -> line.contains("switchboard streams probe"))
+                .noneMatch(line -> line.contains("Content Security Policy"));
+    }
+
+    @Test
     void thePageIsServedWithAStrictPolicyAndCanBeSwitchedOff() throws Exception {
         HttpResponse<String> page = send("GET", "/docs", null, null);
         assertThat(page.statusCode()).isEqualTo(200);

@@ -71,9 +71,17 @@ class GatewayOpenApiTest {
 
         assertThat(operations(api).keySet()).containsExactlyInAnyOrder(
                 "POST /user/register", "POST /user/login", "GET /user/me",
-                "POST /post", "GET /post", "GET /post/{id}", "DELETE /post/{id}",
+                "POST /post", "GET /post", "GET /post/{id}", "DELETE /post/{id}", "GET /post/watch",
                 "POST /post/{postId}/comments", "GET /post/{postId}/comments", "GET /user/{author}/comments",
                 "DELETE /post/{postId}/comments/{commentId}");
+        // a stream: SSE or NDJSON of its messages, resumed from a Last-Event-ID
+        Operation watch = operations(api).get("GET /post/watch");
+        assertThat(watch.getResponses().get("200").getContent().keySet())
+                .containsExactlyInAnyOrder("text/event-stream", "application/x-ndjson");
+        assertThat(watch.getResponses().get("200").getContent().get("application/x-ndjson").getSchema().get$ref())
+                .endsWith("WatchPostsResponse");
+        assertThat(watch.getResponses()).containsKey("406").doesNotContainKey("504");
+        assertThat(watch.getParameters()).anyMatch(p -> p.getName().equals("Last-Event-ID") && p.getIn().equals("header"));
         Operation getPost = operations(api).get("GET /post/{id}");
         assertThat(getPost.getOperationId()).isEqualTo("PostService_GetPost");
         assertThat(getPost.getDescription()).isEqualTo("NOT_FOUND when no post has that id.");
@@ -131,7 +139,7 @@ class GatewayOpenApiTest {
         String credentials = "{\"phoneNumber\":\"" + phone + "\",\"userPassword\":\"secret pass\"}";
         Map<String, String> ids = new HashMap<>();
         // a valid request per operation, in an order that makes each one's data first; deletions last
-        Map<String, Function<Map<String, String>, HttpResponse<String>>> valid = new LinkedHashMap<>();
+        Map<String, Function<Map<String, String>, HttpResponse<?>>> valid = new LinkedHashMap<>();
         valid.put("UserService_Register", v -> send(gateway, "POST", "/user/register", credentials, json()));
         valid.put("UserService_Login", v -> {
             HttpResponse<String> login = send(gateway, "POST", "/user/login", credentials, json());
@@ -147,6 +155,8 @@ class GatewayOpenApiTest {
         });
         valid.put("PostService_GetPost", v -> send(gateway, "GET", "/post/" + v.get("postId"), null, Map.of()));
         valid.put("PostService_ListPosts", v -> send(gateway, "GET", "/post?pageSize=2", null, Map.of()));
+        // a stream: its status and headers, then the client leaves
+        valid.put("PostService_WatchPosts", v -> opened(gateway, "/post/watch?author=" + v.get("userId")));
         valid.put("CommentService_CreateComment", v -> {
             HttpResponse<String> created = send(gateway, "POST", "/post/" + v.get("postId") + "/comments",
                                                 "{\"text\":\"hi\"}", bearer(v));
@@ -165,11 +175,11 @@ class GatewayOpenApiTest {
         operations(api).forEach((route, operation) -> documented.put(operation.getOperationId(), route));
         assertThat(valid.keySet()).as("a valid request for every documented operation")
                 .containsExactlyInAnyOrderElementsOf(documented.keySet());
-        for (Map.Entry<String, Function<Map<String, String>, HttpResponse<String>>> call : valid.entrySet()) {
+        for (Map.Entry<String, Function<Map<String, String>, HttpResponse<?>>> call : valid.entrySet()) {
             Operation operation = operations(api).get(documented.get(call.getKey()));
             String success = operation.getResponses().keySet().stream().filter(s -> s.startsWith("2")).findFirst()
                     .orElseThrow();
-            HttpResponse<String> answer = call.getValue().apply(ids);
+            HttpResponse<?> answer = call.getValue().apply(ids);
             assertThat(answer.statusCode()).as("%s: %s", call.getKey(), answer.body()).isEqualTo(Integer.parseInt(success));
         }
 
@@ -180,7 +190,12 @@ class GatewayOpenApiTest {
             Operation operation = entry.getValue();
             String path = route[1].replaceAll("\\{[^}]+}", "bad%20id");
             String body = operation.getRequestBody() == null ? null : "{\"text\":\"x\",\"title\":\"t\",\"content\":\"c\"}";
-            if (operation.getSecurity() == null && !route[1].contains("{")) {
+            Map<String, String> headers = body == null ? Map.of() : json();
+            if (operation.getResponses().get("200") != null && operation.getResponses().get("200").getContent()
+                    .containsKey("text/event-stream")) {
+                // a stream, asked for in a type it does not stream
+                headers = Map.of("Accept", "text/html");
+            } else if (operation.getSecurity() == null && !route[1].contains("{")) {
                 if (operation.getRequestBody() != null) {
                     body = "{";
                 } else {
@@ -189,7 +204,7 @@ class GatewayOpenApiTest {
                     path += "?" + number.getName() + "=abc";
                 }
             }
-            HttpResponse<String> answer = send(gateway, route[0], path, body, body == null ? Map.of() : json());
+            HttpResponse<String> answer = send(gateway, route[0], path, body, headers);
             String status = String.valueOf(answer.statusCode());
             assertThat(operation.getResponses()).as("%s answered %s: %s", entry.getKey(), status, answer.body())
                     .containsKey(status);
@@ -256,6 +271,22 @@ class GatewayOpenApiTest {
 
     private static Map<String, String> bearer(Map<String, String> values) {
         return Map.of("Authorization", "Bearer " + values.get("token"), "Content-Type", "application/json");
+    }
+
+    /* a stream's answer, once its headers came; its body is closed */
+    private static HttpResponse<?> opened(GatewayServer target, String path) {
+        try {
+            HttpResponse<java.io.InputStream> answer = HTTP.send(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + target.port() + path))
+                            .timeout(Duration.ofSeconds(10)).header("Accept", "text/event-stream").build(),
+                    HttpResponse.BodyHandlers.ofInputStream());
+            assertThat(answer.headers().firstValue("Content-Type")).hasValueSatisfying(
+                    type -> assertThat(type).startsWith("text/event-stream"));
+            answer.body().close();
+            return answer;
+        } catch (java.io.IOException | InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private static HttpResponse<String> send(GatewayServer target, String method, String path, String body,

@@ -1,6 +1,7 @@
 package io.switchboard.post;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 
 import io.helidon.config.Config;
@@ -18,9 +19,11 @@ public final class PostServer implements AutoCloseable {
     private final ServiceRuntime runtime;
     private final Database database;
     private final UserKeys keys;
+    private final PostFeed feed;
 
-    private PostServer(ServiceRuntime runtime, Database database, UserKeys keys) {
+    private PostServer(ServiceRuntime runtime, Database database, UserKeys keys, PostFeed feed) {
         this.runtime = runtime;
+        this.feed = feed;
         this.database = database;
         this.keys = keys;
     }
@@ -36,8 +39,11 @@ public final class PostServer implements AutoCloseable {
         ServiceRuntime runtime = ServiceRuntime.create(config, "post");
         Database database = Database.open(config.get("db"), dataDir, "post", Posts.MIGRATIONS, runtime.tracing());
         UserKeys keys = UserKeys.open(runtime.discovery(), config);
-        runtime.start(List.of(new Authentication(keys.verifier())), List.of(new PostService(new Posts(database))));
-        return new PostServer(runtime, database, keys);
+        Posts posts = new Posts(database);
+        PostFeed feed = new PostFeed(posts, config.get("watch.max-streams").asInt().orElse(1000),
+                                     config.get("watch.poll-every").as(Duration.class).orElse(Duration.ofMillis(250)));
+        runtime.start(List.of(new Authentication(keys.verifier())), List.of(new PostService(posts, feed)));
+        return new PostServer(runtime, database, keys, feed);
     }
 
     /**
@@ -51,6 +57,8 @@ public final class PostServer implements AutoCloseable {
 
     @Override
     public void close() {
+        // streams end first, telling their clients to reconnect (elsewhere, from their last cursor)
+        feed.close();
         runtime.close();
         keys.close();
         database.close();

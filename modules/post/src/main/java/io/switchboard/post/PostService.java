@@ -1,10 +1,11 @@
 package io.switchboard.post;
 
 import java.lang.System.Logger.Level;
-import java.time.Instant;
 import java.util.regex.Pattern;
 
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.switchboard.api.post.v1.CreatePostRequest;
 import io.switchboard.api.post.v1.DeletePostRequest;
@@ -14,6 +15,8 @@ import io.switchboard.api.post.v1.ListPostsRequest;
 import io.switchboard.api.post.v1.ListPostsResponse;
 import io.switchboard.api.post.v1.Post;
 import io.switchboard.api.post.v1.PostServiceGrpc;
+import io.switchboard.api.post.v1.WatchPostsRequest;
+import io.switchboard.api.post.v1.WatchPostsResponse;
 import io.switchboard.post.posts.Posts;
 import io.switchboard.runtime.db.KeysetTokens;
 import io.switchboard.server.grpc.RequestIds;
@@ -32,9 +35,11 @@ final class PostService extends PostServiceGrpc.PostServiceImplBase {
     private static final int MAX_PAGE = 100;
 
     private final Posts posts;
+    private final PostFeed feed;
 
-    PostService(Posts posts) {
+    PostService(Posts posts, PostFeed feed) {
         this.posts = posts;
+        this.feed = feed;
     }
 
     @Override
@@ -44,6 +49,7 @@ final class PostService extends PostServiceGrpc.PostServiceImplBase {
             checkText("title", request.getTitle(), MAX_TITLE, false);
             checkText("content", request.getContent(), MAX_CONTENT, true);
             Posts.StoredPost post = posts.create(caller.userId(), request.getTitle(), request.getContent());
+            feed.created();
             LOG.log(Level.INFO, "[" + RequestIds.current() + "] post " + post.id() + " created by " + caller.userId());
             return toProto(post);
         });
@@ -69,6 +75,15 @@ final class PostService extends PostServiceGrpc.PostServiceImplBase {
             page.rows().forEach(p -> response.addPosts(toProto(p)));
             return response.build();
         });
+    }
+
+    @Override
+    public void watchPosts(WatchPostsRequest request, StreamObserver<WatchPostsResponse> responses) {
+        try {
+            feed.watch(request, (ServerCallStreamObserver<WatchPostsResponse>) responses);
+        } catch (StatusRuntimeException e) {
+            responses.onError(e);
+        }
     }
 
     @Override
@@ -107,13 +122,7 @@ final class PostService extends PostServiceGrpc.PostServiceImplBase {
     }
 
     private static Post toProto(Posts.StoredPost post) {
-        return Post.newBuilder()
-                .setId(post.id())
-                .setAuthor(post.author())
-                .setTitle(post.title())
-                .setContent(post.content())
-                .setCreatedAt(Instant.ofEpochMilli(post.createdAt()).toString())
-                .build();
+        return PostFeed.toProto(post);
     }
 
     private static RuntimeException invalid(String message) {

@@ -7,6 +7,10 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Date;
 import java.util.List;
+import java.time.Duration;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import com.nimbusds.jose.JWSAlgorithm;
@@ -26,6 +30,8 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
 import io.grpc.stub.MetadataUtils;
 import io.helidon.config.Config;
 import io.switchboard.api.post.v1.CreatePostRequest;
@@ -35,6 +41,8 @@ import io.switchboard.api.post.v1.ListPostsRequest;
 import io.switchboard.api.post.v1.ListPostsResponse;
 import io.switchboard.api.post.v1.Post;
 import io.switchboard.api.post.v1.PostServiceGrpc;
+import io.switchboard.api.post.v1.WatchPostsRequest;
+import io.switchboard.api.post.v1.WatchPostsResponse;
 import io.switchboard.post.posts.Posts;
 import io.switchboard.tokens.Authentication;
 import io.switchboard.tokens.TokenVerifier;
@@ -66,6 +74,7 @@ class PostServiceUnitTest {
 
     private static ECKey key;
     private static Database database;
+    private static PostFeed feed;
     private static Server server;
     private static ManagedChannel channel;
 
@@ -74,9 +83,11 @@ class PostServiceUnitTest {
         key = new ECKeyGenerator(Curve.P_256).keyID("test").generate();
         TokenVerifier verifier = new TokenVerifier(() -> new JWKSet(key.toPublicJWK()));
         database = Database.open(Config.empty(), dataDir, "post", Posts.MIGRATIONS);
+        feed = new PostFeed(new Posts(database), 3, Duration.ofMillis(50));
         String name = InProcessServerBuilder.generateName();
         server = InProcessServerBuilder.forName(name)
-                .addService(ServerInterceptors.intercept(new PostService(new Posts(database)), new Authentication(verifier)))
+                .addService(ServerInterceptors.intercept(new PostService(new Posts(database), feed),
+                                                         new Authentication(verifier)))
                 .build()
                 .start();
         channel = InProcessChannelBuilder.forName(name).build();
@@ -85,6 +96,7 @@ class PostServiceUnitTest {
     @AfterAll
     static void stop() throws Exception {
         channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        feed.close();
         server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         database.close();
     }
@@ -301,6 +313,140 @@ class PostServiceUnitTest {
         assertStatus(() -> anonymous().getPost(GetPostRequest.newBuilder().setId(post.getId()).build()),
                      Status.Code.NOT_FOUND, "no post with that id");
         assertStatus(() -> as("owner").deletePost(delete), Status.Code.NOT_FOUND, "no post with that id");
+    }
+
+    // --- the feed of new posts
+
+    @Test
+    @Timeout(30)
+    void watchersGetEachNewPostOnceInOrderAndResumeAfterACursor() throws Exception {
+        Watcher all = watch("", "");
+        Watcher mine = watch("feed-author", "");
+        List<Post> created = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            created.add(as(i % 2 == 0 ? "feed-author" : "feed-other").createPost(create("feed " + i, "c")));
+        }
+        List<WatchPostsResponse> seen = all.take(6);
+        assertThat(seen).extracting(WatchPostsResponse::getPost).containsExactlyElementsOf(created);
+        assertThat(seen).extracting(m -> Long.parseLong(m.getCursor())).isSorted().doesNotHaveDuplicates();
+        assertThat(mine.take(3)).extracting(WatchPostsResponse::getPost)
+                .containsExactly(created.get(0), created.get(2), created.get(4));
+        assertThat(all.next(300)).as("nothing more").isNull();
+        all.cancel();
+        mine.cancel();
+
+        // resumed after the second message: the four after it, and then what comes next
+        Watcher resumed = watch("", seen.get(1).getCursor());
+        assertThat(resumed.take(4)).extracting(WatchPostsResponse::getPost).containsExactlyElementsOf(created.subList(2, 6));
+        Post later = as("feed-other").createPost(create("later", "c"));
+        assertThat(resumed.take(1)).extracting(WatchPostsResponse::getPost).containsExactly(later);
+        resumed.cancel();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"abc", "-1", "1.5", "12345678901234567890", " 1", "99999999999999999"})
+    void aCursorTheFeedNeverGaveIsRefused(String after) throws Exception {
+        Watcher watcher = watch("", after);
+        StatusRuntimeException error = watcher.failure();
+        assertThat(error.getStatus().getCode()).isIn(Status.Code.INVALID_ARGUMENT, Status.Code.OUT_OF_RANGE);
+        assertThat(error.getStatus().getDescription()).contains("after");
+    }
+
+    @Test
+    void aMalformedAuthorIsRefused() throws Exception {
+        StatusRuntimeException error = watch("../x", "").failure();
+        assertThat(error.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+        assertThat(error.getStatus().getDescription()).contains("author must be a user id");
+    }
+
+    @Test
+    @Timeout(30)
+    void streamsBeyondTheLimitAreRefusedAndACancelledOneFreesItsPlace() throws Exception {
+        List<Watcher> open = new ArrayList<>();
+        // the limit is 3; a stream that another test cancelled may still be leaving
+        while (open.size() < 3) {
+            Watcher watcher = watch("", "");
+            if (watcher.next(100) == null && watcher.error == null) {
+                open.add(watcher);
+            } else {
+                Thread.sleep(50);
+            }
+        }
+        StatusRuntimeException refused = watch("", "").failure();
+        assertThat(refused.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+        open.get(0).cancel();
+        Watcher again = null;
+        for (int i = 0; i < 100 && again == null; i++) {
+            Watcher watcher = watch("", "");
+            if (watcher.next(100) == null && watcher.error == null) {
+                again = watcher;
+            }
+        }
+        assertThat(again).as("a stream after one was cancelled").isNotNull();
+        Post post = as("feed-author").createPost(create("to the survivors", "c"));
+        assertThat(again.take(1)).extracting(WatchPostsResponse::getPost).containsExactly(post);
+        again.cancel();
+        open.subList(1, 3).forEach(Watcher::cancel);
+    }
+
+    private static Watcher watch(String author, String after) {
+        Watcher watcher = new Watcher();
+        PostServiceGrpc.newStub(channel).watchPosts(WatchPostsRequest.newBuilder().setAuthor(author).setAfter(after)
+                                                            .build(), watcher);
+        return watcher;
+    }
+
+    /* A stream's messages as they come. */
+    private static final class Watcher implements ClientResponseObserver<WatchPostsRequest, WatchPostsResponse> {
+        private final BlockingQueue<WatchPostsResponse> messages = new LinkedBlockingQueue<>();
+        private final CountDownLatch ended = new CountDownLatch(1);
+        private volatile ClientCallStreamObserver<WatchPostsRequest> call;
+        private volatile StatusRuntimeException error;
+
+        @Override
+        public void beforeStart(ClientCallStreamObserver<WatchPostsRequest> requestStream) {
+            call = requestStream;
+        }
+
+        @Override
+        public void onNext(WatchPostsResponse value) {
+            messages.add(value);
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            error = t instanceof StatusRuntimeException e ? e : Status.fromThrowable(t).asRuntimeException();
+            ended.countDown();
+        }
+
+        @Override
+        public void onCompleted() {
+            ended.countDown();
+        }
+
+        WatchPostsResponse next(long millis) throws InterruptedException {
+            return messages.poll(millis, TimeUnit.MILLISECONDS);
+        }
+
+        List<WatchPostsResponse> take(int count) throws InterruptedException {
+            List<WatchPostsResponse> taken = new ArrayList<>();
+            while (taken.size() < count) {
+                WatchPostsResponse message = next(10_000);
+                assertThat(message).as("message %d of %d (stream error: %s)", taken.size() + 1, count, error).isNotNull();
+                taken.add(message);
+            }
+            return taken;
+        }
+
+        StatusRuntimeException failure() throws InterruptedException {
+            assertThat(ended.await(10, TimeUnit.SECONDS)).as("the stream ended").isTrue();
+            assertThat(error).as("the stream failed").isNotNull();
+            return error;
+        }
+
+        void cancel() {
+            call.cancel("done", null);
+        }
     }
 
     private static ListPostsResponse list(String author, int size, String token) {

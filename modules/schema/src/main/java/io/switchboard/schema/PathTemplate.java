@@ -149,9 +149,10 @@ public final class PathTemplate {
             }
         }
         if (kinds.length != other.kinds.length) {
-            // only a ** lets two lengths match one path: the template without it is the more specific
-            return Integer.compare(kinds.length > 0 && kinds[kinds.length - 1] == REST ? 1 : 0,
-                                   other.kinds.length > 0 && other.kinds[other.kinds.length - 1] == REST ? 1 : 0);
+            // one is the start of the other: only a ** at the end of the longer lets both match one path, and then the
+            // shorter is the more specific; otherwise no path matches both, and shorter first keeps the order total
+            // (a sort needs that: /post, /post/{id} and /post/watch once sorted /post/watch after /post/{id})
+            return Integer.compare(kinds.length, other.kinds.length);
         }
         return Boolean.compare(verb == null, other.verb == null);
     }

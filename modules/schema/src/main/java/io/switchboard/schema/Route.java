@@ -25,6 +25,10 @@ import io.grpc.MethodDescriptor;
  *                      message or no body
  * @param responseBody  the top-level response field sent as the answer ({@code response_body}); empty for the whole
  *                      response
+ * @param eventIdField  for a server-streaming method: the top-level string field of each message that is its event's
+ *                      id; empty for none
+ * @param resumeField   for a server-streaming method: the top-level string request field a {@code Last-Event-ID}
+ *                      fills; empty for none
  */
 public record Route(String httpMethod,
                     String template,
@@ -39,7 +43,9 @@ public record Route(String httpMethod,
                     long deadlineMillis,
                     Set<String> schemas,
                     String bodyField,
-                    String responseBody) {
+                    String responseBody,
+                    String eventIdField,
+                    String resumeField) {
     /**
      * The same route, served by the instances of other schemas.
      *
@@ -48,7 +54,17 @@ public record Route(String httpMethod,
      */
     public Route servedBy(Set<String> servedBy) {
         return new Route(httpMethod, template, backend, method, requestType, body, auth, successStatus, idempotent,
-                         rateLimited, deadlineMillis, Set.copyOf(servedBy), bodyField, responseBody);
+                         rateLimited, deadlineMillis, Set.copyOf(servedBy), bodyField, responseBody, eventIdField,
+                         resumeField);
+    }
+
+    /**
+     * Whether the method streams its answer (server streaming): an HTTP stream of events, not one JSON answer.
+     *
+     * @return true for a server-streaming method
+     */
+    public boolean streaming() {
+        return method != null && method.getType() == MethodDescriptor.MethodType.SERVER_STREAMING;
     }
 
     /**

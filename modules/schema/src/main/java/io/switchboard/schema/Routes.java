@@ -119,8 +119,8 @@ public final class Routes {
             throw new IllegalArgumentException(proto.getFullName() + ": response_body \"" + rule.getResponseBody()
                                                + "\" names no top-level field of " + proto.getOutputType().getFullName());
         }
-        if (proto.isClientStreaming() || proto.isServerStreaming()) {
-            throw new IllegalArgumentException(proto.getFullName() + ": streaming methods are not served over HTTP");
+        if (proto.isClientStreaming()) {
+            throw new IllegalArgumentException(proto.getFullName() + ": client-streaming methods are not served over HTTP");
         }
         PathTemplate path = PathTemplate.parse(template);
         for (String variable : path.variables()) {
@@ -137,9 +137,18 @@ public final class Routes {
             }
         }
         var options = proto.getOptions().getExtension(RouteProto.route);
+        if (!options.getEventId().isEmpty() || !options.getResumeField().isEmpty()) {
+            if (!proto.isServerStreaming()) {
+                throw new IllegalArgumentException(proto.getFullName() + ": event_id and resume_field are for "
+                                                   + "server-streaming methods");
+            }
+            checkStringField(proto, proto.getOutputType(), "event_id", options.getEventId());
+            checkStringField(proto, input, "resume_field", options.getResumeField());
+        }
         Message prototype = DynamicMessage.getDefaultInstance(input);
         MethodDescriptor<Message, Message> method = MethodDescriptor.<Message, Message>newBuilder()
-                .setType(MethodDescriptor.MethodType.UNARY)
+                .setType(proto.isServerStreaming() ? MethodDescriptor.MethodType.SERVER_STREAMING
+                                                   : MethodDescriptor.MethodType.UNARY)
                 .setFullMethodName(MethodDescriptor.generateFullMethodName(proto.getService().getFullName(), proto.getName()))
                 .setRequestMarshaller(ProtoUtils.marshaller(prototype))
                 .setResponseMarshaller(ProtoUtils.marshaller(DynamicMessage.getDefaultInstance(proto.getOutputType())))
@@ -152,7 +161,20 @@ public final class Routes {
                          options.getIdempotent() || "GET".equals(httpMethod),
                          options.getRateLimited(),
                          options.getDeadlineMs() == 0 ? DEFAULT_DEADLINE_MILLIS : options.getDeadlineMs(),
-                         schemas, bodyField, rule.getResponseBody());
+                         schemas, bodyField, rule.getResponseBody(), options.getEventId(), options.getResumeField());
+    }
+
+    /* an event_id or resume_field option names a top-level singular string field of its message, or nothing */
+    private static void checkStringField(Descriptors.MethodDescriptor proto, Descriptors.Descriptor type, String option,
+                                         String name) {
+        if (name.isEmpty()) {
+            return;
+        }
+        Descriptors.FieldDescriptor field = type.findFieldByName(name);
+        if (field == null || field.isRepeated() || field.getJavaType() != Descriptors.FieldDescriptor.JavaType.STRING) {
+            throw new IllegalArgumentException(proto.getFullName() + ": " + option + " \"" + name + "\" names no "
+                                               + "top-level string field of " + type.getFullName());
+        }
     }
 
     /* The proto method behind a route's gRPC method (grpc-java's schema descriptor). */

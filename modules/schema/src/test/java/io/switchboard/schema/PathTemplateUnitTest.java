@@ -1,5 +1,7 @@
 package io.switchboard.schema;
 
+import java.util.List;
+
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -153,6 +155,15 @@ class PathTemplateUnitTest {
         assertThat(PathTemplate.parse("/x/*").compareSpecificity(PathTemplate.parse("/x/**"))).isNegative();
         assertThat(PathTemplate.parse("/x/y/**").compareSpecificity(PathTemplate.parse("/x/**"))).isNegative();
         assertThat(PathTemplate.parse("/x/y").compareSpecificity(PathTemplate.parse("/x/y/**"))).isNegative();
+        // a total order, whatever the templates' lengths: a sort puts the literal before the variable in any order
+        List<String> templates = List.of("/post/{id}", "/post", "/post/watch", "/post/{id}/comments", "/{any=**}");
+        for (List<String> order : List.of(templates, templates.reversed(),
+                                          List.of("/post", "/post/{id}", "/{any=**}", "/post/watch", "/post/{id}/comments"))) {
+            List<String> sorted = order.stream().sorted((a, b) -> PathTemplate.parse(a).compareSpecificity(PathTemplate.parse(b)))
+                    .toList();
+            assertThat(sorted.indexOf("/post/watch")).as("%s", sorted).isLessThan(sorted.indexOf("/post/{id}"));
+            assertThat(sorted.getLast()).as("%s", sorted).isEqualTo("/{any=**}");
+        }
     }
 
     @Test

@@ -32,7 +32,7 @@ class RoutePlanUnitTest {
 
         assertThat(plan.routes()).extracting(r -> r.httpMethod() + " " + r.template() + " " + r.backend())
                 .containsExactlyInAnyOrder("POST /post post", "GET /post/{id} post", "GET /post post",
-                                           "DELETE /post/{id} post", "POST /user/register user",
+                                           "DELETE /post/{id} post", "GET /post/watch post", "POST /user/register user",
                                            "POST /user/login user", "GET /user/me user");
         assertThat(plan.routes()).allSatisfy(r -> assertThat(r.schemas()).hasSize(1));
         assertThat(plan.conflicts()).isEmpty();
@@ -46,7 +46,7 @@ class RoutePlanUnitTest {
         List<Instance> both = List.of(instance("post", "p-1", POST_ID, 10), instance("another", "a-1", "sha256:a", 20));
         RoutePlan plan = RoutePlan.of(both, RoutePlanUnitTest::read, RoutePlan.EMPTY);
         assertThat(plan.routes()).extracting(Route::backend).containsOnly("post");
-        assertThat(plan.conflicts()).hasSize(4).allSatisfy(c -> {
+        assertThat(plan.conflicts()).hasSize(5).allSatisfy(c -> {
             assertThat(c.loser().backend()).isEqualTo("another");
             assertThat(c.winner().backend()).isEqualTo("post");
         });
@@ -59,7 +59,7 @@ class RoutePlanUnitTest {
         RoutePlan postOnly = RoutePlan.of(List.of(instance("post", "p-1", POST_ID, 10)), RoutePlanUnitTest::read,
                                           RoutePlan.EMPTY);
         RoutePlan gone = RoutePlan.of(List.of(), RoutePlanUnitTest::read, postOnly);
-        assertThat(gone.routes()).extracting(Route::backend).containsOnly("post").hasSize(4);
+        assertThat(gone.routes()).extracting(Route::backend).containsOnly("post").hasSize(5);
         assertThat(gone.unavailable()).containsExactly("post");
         // a live claim wins over routes kept for a service that is down
         RoutePlan taken = RoutePlan.of(List.of(instance("another", "a-1", "sha256:a", 50)), RoutePlanUnitTest::read, gone);
@@ -127,7 +127,7 @@ class RoutePlanUnitTest {
         }
         assertThat(reads).containsExactly("post " + POST_ID, "post " + POST_ID);
 
-        assertThat(gateway.plan(List.of()).routes()).hasSize(4);
+        assertThat(gateway.plan(List.of()).routes()).hasSize(5);
         assertThat(dashboard.plan(List.of()).routes()).isEmpty();
         // forgotten once no instance named it: read again when one does
         dashboard.plan(post);
@@ -140,7 +140,8 @@ class RoutePlanUnitTest {
             List<Route> routes = SchemaRoutes.read("post", schemaId, POST).routes().stream()
                     .map(r -> new Route(r.httpMethod(), r.template().replace("{id}", "{name}"), "another", r.method(),
                                         r.requestType(), r.body(), r.auth(), r.successStatus(), r.idempotent(),
-                                        r.rateLimited(), r.deadlineMillis(), r.schemas(), r.bodyField(), r.responseBody()))
+                                        r.rateLimited(), r.deadlineMillis(), r.schemas(), r.bodyField(), r.responseBody(),
+                                        r.eventIdField(), r.resumeField()))
                     .toList();
             return new SchemaRoutes(routes, null);
         }

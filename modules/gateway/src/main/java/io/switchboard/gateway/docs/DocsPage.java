@@ -17,7 +17,8 @@ import io.helidon.webserver.http.ServerResponse;
  * The API documentation page, mounted at {@code /docs}: Swagger UI (the {@code org.webjars:swagger-ui} jar, served
  * from the gateway's own class path, nothing from a CDN) rendering {@code /openapi.json}. Every answer carries a
  * Content-Security-Policy that lets the page load scripts, styles and data only from this origin, so "Try it out"
- * calls this gateway and nothing else. Thread safe.
+ * calls this gateway and nothing else. {@code /docs/streams} follows the server-streaming routes live in the browser
+ * (EventSource). Thread safe.
  */
 public final class DocsPage implements HttpService {
     private static final HeaderName CSP = HeaderNames.create("Content-Security-Policy");
@@ -30,6 +31,9 @@ public final class DocsPage implements HttpService {
 
     private final Asset page = Asset.load("io/switchboard/gateway/docs/index.html", "text/html; charset=UTF-8", null);
     private final Asset init = Asset.load("io/switchboard/gateway/docs/docs.js", "text/javascript; charset=UTF-8", null);
+    private final Asset streams = Asset.load("io/switchboard/gateway/docs/streams.html", "text/html; charset=UTF-8", null);
+    private final Asset streamsScript = Asset.load("io/switchboard/gateway/docs/streams.js", "text/javascript; charset=UTF-8",
+                                                   null);
     private final Asset bundle;
     private final Asset style;
 
@@ -62,6 +66,8 @@ public final class DocsPage implements HttpService {
         rules.any(DocsPage::secure)
                 .get("/", (req, res) -> page.send(req, res))
                 .get("/docs.js", (req, res) -> init.send(req, res))
+                .get("/streams", (req, res) -> streams.send(req, res))
+                .get("/streams.js", (req, res) -> streamsScript.send(req, res))
                 .get("/swagger-ui-bundle.js", (req, res) -> bundle.send(req, res))
                 .get("/swagger-ui.css", (req, res) -> style.send(req, res))
                 .any((req, res) -> {

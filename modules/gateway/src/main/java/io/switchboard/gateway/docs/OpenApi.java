@@ -177,6 +177,15 @@ public final class OpenApi {
         if (!route.body() || !route.bodyField().isEmpty()) {
             queryParameters(input, "", "", bound, route.bodyField(), 1, new HashSet<>(), parameters);
         }
+        if (route.streaming() && !route.resumeField().isEmpty()) {
+            JsonObject lastEventId = new JsonObject();
+            lastEventId.addProperty("name", "Last-Event-ID");
+            lastEventId.addProperty("in", "header");
+            lastEventId.addProperty("description", "The id of the last event a client saw: the stream goes on after it "
+                                                   + "(browsers send it when they reconnect)");
+            lastEventId.add("schema", typed("string", null));
+            parameters.add(lastEventId);
+        }
         if (!parameters.isEmpty()) {
             operation.add("parameters", parameters);
         }
@@ -190,7 +199,9 @@ public final class OpenApi {
         JsonObject responses = new JsonObject();
         JsonObject success = new JsonObject();
         success.addProperty("description", route.successStatus() == 204 ? "Done; no content" : "The answer");
-        if (route.successStatus() != 204) {
+        if (route.streaming()) {
+            streamed(route, method.getOutputType(), success);
+        } else if (route.successStatus() != 204) {
             Descriptors.Descriptor output = method.getOutputType();
             success.add("content", json(route.responseBody().isEmpty() ? ref(output)
                                                                        : fieldSchema(output.findFieldByName(route.responseBody()))));
@@ -208,7 +219,11 @@ public final class OpenApi {
         }
         error(responses, "429", "Too many requests (RESOURCE_EXHAUSTED); the Retry-After header says when to try again");
         error(responses, "503", "No live instance of the service, or it is unavailable (UNAVAILABLE)");
-        error(responses, "504", "The service did not answer within the route's deadline (DEADLINE_EXCEEDED)");
+        if (route.streaming()) {
+            error(responses, "406", "The Accept header takes neither text/event-stream nor application/x-ndjson");
+        } else {
+            error(responses, "504", "The service did not answer within the route's deadline (DEADLINE_EXCEEDED)");
+        }
         error(responses, "default", "Any other error, in the same shape (PERMISSION_DENIED 403, ALREADY_EXISTS 409, "
                                     + "INTERNAL 500, ...)");
         operation.add("responses", responses);
@@ -220,6 +235,29 @@ public final class OpenApi {
             operation.add("security", security);
         }
         return operation;
+    }
+
+    /* A stream's answer: SSE with one message per data line, or NDJSON with one per line. */
+    private void streamed(Route route, Descriptors.Descriptor output, JsonObject success) {
+        JsonObject item = route.responseBody().isEmpty() ? ref(output) : fieldSchema(output.findFieldByName(route.responseBody()));
+        success.addProperty("description", "A stream that lasts while the service sends: with Accept: text/event-stream, "
+                                           + "Server-Sent Events, each message one event whose data is the JSON below"
+                                           + (route.eventIdField().isEmpty() ? "" : " and whose id is its "
+                                              + route.eventIdField() + " (send it back in Last-Event-ID to resume)")
+                                           + "; otherwise NDJSON, one JSON message per line. Empty lines and SSE "
+                                           + "comments are heartbeats. A failure ends the stream with an error event "
+                                           + "(a last line {\"error\": ...}) in the shape of other errors; a "
+                                           + "reconnect event asks the client to connect again.");
+        JsonObject events = new JsonObject();
+        JsonObject eventText = typed("string", null);
+        eventText.addProperty("description", "text/event-stream: data lines hold the JSON of the NDJSON lines' schema");
+        events.add("schema", eventText);
+        JsonObject lines = new JsonObject();
+        lines.add("schema", item);
+        JsonObject content = new JsonObject();
+        content.add("text/event-stream", events);
+        content.add("application/x-ndjson", lines);
+        success.add("content", content);
     }
 
     /*

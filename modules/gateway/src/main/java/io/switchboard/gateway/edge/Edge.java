@@ -6,6 +6,7 @@ import io.helidon.config.Config;
 import io.helidon.metrics.api.Metrics;
 import io.helidon.webserver.http.DirectHandlers;
 import io.switchboard.gateway.routes.RouteTable;
+import io.switchboard.gateway.transcode.Transcoder;
 import io.switchboard.gateway.upstream.Upstreams;
 import io.switchboard.server.Tracing;
 import io.switchboard.tokens.TokenVerifier;
@@ -57,7 +58,9 @@ public final class Edge {
         ClientAddresses clients = ClientAddresses.trusting(config.get("trusted-proxies").asString().orElse(""),
                                                            config.get("forwarded-header").asString()
                                                                    .orElse("X-Forwarded-For"));
+        EventStreams streams = EventStreams.from(config.get("streams"), new Transcoder(), Metrics.globalRegistry());
         return new GatewayHandler(routes, upstreams, verifier, limiter, clients, admission, metrics, tracing,
-                                  Cors.from(config.get("cors")), config.get("body-limit").asInt().orElse(1024 * 1024));
+                                  Cors.from(config.get("cors")), streams,
+                                  config.get("body-limit").asInt().orElse(1024 * 1024));
     }
 }

@@ -53,7 +53,7 @@ import io.switchboard.tokens.TokenVerifier;
  * with the status mapped from gRPC; every request gets an {@code X-Request-Id} (the client's, when it sent a sane
  * one) that goes to the backend and into the one access-log line written per request. Thread safe.
  */
-public final class GatewayHandler implements Handler {
+public final class GatewayHandler implements Handler, AutoCloseable {
     /** The access log: one line per request, here and in {@link TransportErrors}. */
     static final System.Logger ACCESS = System.getLogger("io.switchboard.gateway.access");
     private static final String OBSERVE = "/observe/";
@@ -90,11 +90,12 @@ public final class GatewayHandler implements Handler {
     private final Tracing tracing;
     private final Cors cors;
     private final ClientAddresses clients;
+    private final EventStreams streams;
     private final int bodyLimit;
 
     GatewayHandler(Supplier<RouteTable> routes, Upstreams upstreams, TokenVerifier verifier, ClientRateLimiter limiter,
                    ClientAddresses clients, Admission admission, GatewayMetrics metrics, Tracing tracing, Cors cors,
-                   int bodyLimit) {
+                   EventStreams streams, int bodyLimit) {
         this.routes = routes;
         this.upstreams = upstreams;
         this.verifier = verifier;
@@ -104,6 +105,7 @@ public final class GatewayHandler implements Handler {
         this.tracing = tracing;
         this.cors = cors;
         this.clients = clients;
+        this.streams = streams;
         this.bodyLimit = bodyLimit;
     }
 
@@ -131,6 +133,7 @@ public final class GatewayHandler implements Handler {
                 cors.decorate(request.headers(), response);
             }
             Optional<LimitAlgorithm.Token> admitted = admission.request();
+            outcome.admitted = admitted.orElse(null);
             try {
                 status = admitted.isEmpty() ? shed(response, "in-flight", "the gateway serves as many requests as it may",
                                                    requestId)
@@ -144,17 +147,20 @@ public final class GatewayHandler implements Handler {
                 System.getLogger(GatewayHandler.class.getName()).log(Level.ERROR, "[" + requestId + "] " + e, e);
                 status = error(response, 500, "INTERNAL", "internal error", requestId);
             } finally {
-                admitted.ifPresent(LimitAlgorithm.Token::success);
+                outcome.releaseAdmission();
             }
             long nanos = System.nanoTime() - start;
             String label = route == null ? "unmatched" : route.template();
-            metrics.request(label, method, status, nanos);
+            // a stream's time is its client's, not a latency
+            metrics.request(label, method, status, outcome.streamed == null ? nanos : -1);
             if (ACCESS.isLoggable(Level.INFO)) {
                 ACCESS.log(Level.INFO, method + " " + path + " " + status + " " + Duration.ofNanos(nanos).toMillis()
                                        + "ms " + requestId + (route == null ? "" : outcome.upstream(route))
                                        + (outcome.grpc == null ? "" : " grpc=" + outcome.grpc
                                                                       + (outcome.attempts.headersArrived()
+                                                                         && outcome.streamed == null
                                                                          ? " after-headers" : ""))
+                                       + (outcome.streamed == null ? "" : outcome.streamed)
                                        + trace(span));
             }
         } finally {
@@ -260,6 +266,9 @@ public final class GatewayHandler implements Handler {
         } catch (Transcoder.BadRequest e) {
             return error(response, 400, "INVALID_ARGUMENT", e.getMessage(), requestId);
         }
+        if (route.streaming()) {
+            return stream(route, call, request, response, requestId, outcome, metadata);
+        }
         Message answer;
         try {
             answer = upstreams.call(route, call, metadata, outcome.attempts);
@@ -285,6 +294,69 @@ public final class GatewayHandler implements Handler {
             response.send(transcoder.response(route, answer));
         }
         return route.successStatus();
+    }
+
+    /* A server-streaming route: SSE or NDJSON while the call lasts (see EventStreams). */
+    private int stream(Route route, Message call, ServerRequest request, ServerResponse response, String requestId,
+                       Outcome outcome, Metadata metadata) {
+        Boolean events = EventStreams.wantsEvents(request.headers());
+        if (events == null) {
+            return error(response, 406, "INVALID_ARGUMENT", "this route streams text/event-stream or application/x-ndjson",
+                         requestId);
+        }
+        Message resumed;
+        try {
+            resumed = EventStreams.resumed(route, call, request.headers());
+        } catch (IllegalArgumentException e) {
+            return error(response, 400, "INVALID_ARGUMENT", e.getMessage(), requestId);
+        }
+        String client = clients.of(request.remotePeer().address(), request.headers());
+        EventStreams.Permit permit = streams.admit(client);
+        if (permit == null) {
+            response.header(HeaderNames.RETRY_AFTER, "1");
+            return error(response, 503, "UNAVAILABLE", "the gateway serves as many streams as it may", requestId);
+        }
+        try (permit) {
+            // a stream holds its own permit, not one of the requests in flight
+            outcome.releaseAdmission();
+            EventStreams.Upstream listener = new EventStreams.Upstream();
+            EventStreams.Ended ended;
+            try {
+                ended = streams.serve(route, upstreams.stream(route, resumed, metadata, outcome.attempts, listener),
+                                      listener, response, events, requestId);
+            } catch (StatusRuntimeException e) {
+                ended = new EventStreams.Ended(0, "upstream", e.getStatus(), false);
+            }
+            ended.count(streams);
+            Status status = ended.status();
+            String code = status == null ? "CANCELLED" : status.getCode().name();
+            metrics.upstream(route.backend(), code);
+            outcome.streamed = " events=" + ended.messages() + " end=" + ended.reason();
+            if (status != null && !status.isOk()) {
+                outcome.grpc = code + operatorDetail(status);
+            }
+            if (ended.committed()) {
+                return 200;
+            }
+            if (status == null || status.isOk()) {
+                // the stream ended before it began: an empty one
+                response.status(io.helidon.http.Status.OK_200);
+                response.header(HeaderNames.CONTENT_TYPE, events ? "text/event-stream" : "application/x-ndjson");
+                response.send();
+                return 200;
+            }
+            if (status.getCode() == Status.Code.RESOURCE_EXHAUSTED) {
+                response.header(HeaderNames.RETRY_AFTER, String.valueOf(HttpErrors.retryAfterSeconds(status.asRuntimeException())));
+            }
+            return error(response, HttpErrors.httpStatus(status.getCode()), code, HttpErrors.clientMessage(status),
+                         requestId);
+        }
+    }
+
+    /** Ends the open streams, each with an event that tells its client to reconnect. */
+    @Override
+    public void close() {
+        streams.close();
     }
 
     /*
@@ -396,9 +468,19 @@ public final class GatewayHandler implements Handler {
     private static final class Outcome {
         private final Attempts attempts;
         private String grpc;
+        /* for a stream: its events and how it ended, for the access log */
+        private String streamed;
+        private LimitAlgorithm.Token admitted;
 
         private Outcome(Attempts attempts) {
             this.attempts = attempts;
+        }
+
+        private void releaseAdmission() {
+            if (admitted != null) {
+                admitted.success();
+                admitted = null;
+            }
         }
 
         private String upstream(Route route) {

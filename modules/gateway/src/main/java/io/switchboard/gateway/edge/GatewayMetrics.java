@@ -33,12 +33,16 @@ final class GatewayMetrics {
         this.registry = registry;
     }
 
+    /* nanos < 0: a stream, counted but not a latency */
     void request(String route, String method, int status, long nanos) {
         requests.computeIfAbsent(List.of(route, method, String.valueOf(status)), k -> registry.getOrCreate(
                 Counter.builder("switchboard.gateway.requests")
                         .description("HTTP requests, by route, method and status")
                         .tags(List.of(Tag.create("route", route), Tag.create("method", method),
                                       Tag.create("status", k.get(2)))))).increment();
+        if (nanos < 0) {
+            return;
+        }
         durations.computeIfAbsent(route, r -> registry.getOrCreate(
                 LatencyHistograms.timer("switchboard.gateway.request.duration", "HTTP request latency, by route")
                         .tags(List.of(Tag.create("route", r))))).record(Duration.ofNanos(nanos));

@@ -24,13 +24,16 @@ import io.switchboard.schema.Routes;
  */
 public final class RouteTable {
     /** The table before anything registered. */
-    public static final RouteTable EMPTY = new RouteTable(List.of(), Set.of());
+    public static final RouteTable EMPTY = new RouteTable(List.of(), List.of(), Set.of());
 
+    /* most specific first, for matching */
     private final List<Entry> entries;
+    private final List<Route> declared;
     private final Set<String> unavailable;
 
-    private RouteTable(List<Entry> entries, Set<String> unavailable) {
+    private RouteTable(List<Entry> entries, List<Route> declared, Set<String> unavailable) {
         this.entries = entries;
+        this.declared = declared;
         this.unavailable = unavailable;
     }
 
@@ -47,7 +50,7 @@ public final class RouteTable {
         routes.forEach(route -> entries.add(new Entry(PathTemplate.parse(route.template()), route)));
         // most specific first, declaration order otherwise (the sort is stable)
         entries.sort((a, b) -> a.template.compareSpecificity(b.template));
-        return new RouteTable(List.copyOf(entries), Set.copyOf(unavailable));
+        return new RouteTable(List.copyOf(entries), List.copyOf(routes), Set.copyOf(unavailable));
     }
 
     /**
@@ -104,10 +107,10 @@ public final class RouteTable {
     /**
      * All routes.
      *
-     * @return routes, most specific path first, in declaration order otherwise
+     * @return routes, in the order given
      */
     public List<Route> routes() {
-        return entries.stream().map(Entry::route).toList();
+        return declared;
     }
 
     /**
@@ -126,7 +129,7 @@ public final class RouteTable {
      */
     public Set<String> backends() {
         Set<String> names = new LinkedHashSet<>();
-        entries.forEach(e -> names.add(e.route.backend()));
+        declared.forEach(route -> names.add(route.backend()));
         return names;
     }
 

@@ -102,7 +102,8 @@ public final class Upstreams implements AutoCloseable {
         Map<Upstream, Set<String>> idempotent = new HashMap<>();
         for (Route route : table.routes()) {
             Set<String> methods = idempotent.computeIfAbsent(Upstream.of(route), u -> new HashSet<>());
-            if (route.idempotent()) {
+            // a stream is never hedged nor retried by the channel: its client resumes it
+            if (route.idempotent() && !route.streaming()) {
                 methods.add(route.method().getFullMethodName());
             }
         }
@@ -164,6 +165,33 @@ public final class Upstreams implements AutoCloseable {
         }
     }
 
+    /**
+     * Opens a server-streaming route's call on a live instance of its backend: no deadline (the stream lasts while its
+     * client follows it), no hedge and no retry (the client resumes from its last event). The caller asks for each
+     * message with {@link ClientCall#request(int)}, so that a client that reads slowly slows the instance, and
+     * cancels the call when its client goes.
+     *
+     * @param route    a streaming route
+     * @param request  the request
+     * @param metadata metadata to send (request id, token)
+     * @param attempts told the instance that serves the stream
+     * @param listener the call's messages and its end
+     * @return the started call, with no message requested yet
+     */
+    public ClientCall<Message, Message> stream(Route route, Message request, Metadata metadata, Attempts attempts,
+                                               ClientCall.Listener<Message> listener) {
+        if (unavailable.contains(route.backend())) {
+            throw Status.UNAVAILABLE.withDescription("no live instance of " + route.backend()).asRuntimeException();
+        }
+        Channel channel = ClientInterceptors.intercept(channel(route), MetadataUtils.newAttachHeadersInterceptor(metadata),
+                                                       new PeerReporter(attempts, 0));
+        ClientCall<Message, Message> call = channel.newCall(route.method(), CallOptions.DEFAULT);
+        call.start(listener, new Metadata());
+        call.sendMessage(request);
+        call.halfClose();
+        return call;
+    }
+
     private Message attempt(Route route, Message request, Metadata metadata, CallOptions options, PeerReporter reporter) {
         return ClientCalls.blockingUnaryCall(
                 ClientInterceptors.intercept(channel(route),
@@ -201,10 +229,14 @@ public final class Upstreams implements AutoCloseable {
         sweeper.shutdownNow();
     }
 
-    /* The instances a route calls: its backend's, of the schemas that declare it. */
-    private record Upstream(String backend, Set<String> schemas) {
+    /*
+     * The instances a route calls: its backend's, of the schemas that declare it. Streams have channels of their own,
+     * so that a stream whose client reads slowly, and whose unread messages hold its connection's flow-control window,
+     * never delays a unary call (HTTP/2 flow control counts a stream's unread bytes against its whole connection).
+     */
+    private record Upstream(String backend, Set<String> schemas, boolean streams) {
         static Upstream of(Route route) {
-            return new Upstream(route.backend(), route.schemas());
+            return new Upstream(route.backend(), route.schemas(), route.streaming());
         }
     }
 

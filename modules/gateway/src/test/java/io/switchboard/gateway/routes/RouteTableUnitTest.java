@@ -9,6 +9,7 @@ import com.google.api.HttpRule;
 import io.switchboard.api.hub.v1.HubGrpc;
 import io.switchboard.api.post.v1.PostServiceGrpc;
 import io.switchboard.api.user.v1.UserServiceGrpc;
+import io.switchboard.api.gateway.v1.RouteProto;
 import io.switchboard.gateway.DynamicProtos;
 import io.switchboard.schema.Route;
 import org.junit.jupiter.api.Test;
@@ -38,6 +39,7 @@ class RouteTableUnitTest {
                         tuple("POST", "/post", "post", "CreatePost", true, true, 201, false, false, 5000L),
                         tuple("GET", "/post/{id}", "post", "GetPost", false, false, 200, true, false, 5000L),
                         tuple("GET", "/post", "post", "ListPosts", false, false, 200, true, false, 5000L),
+                        tuple("GET", "/post/watch", "post", "WatchPosts", false, false, 200, true, false, 5000L),
                         tuple("DELETE", "/post/{id}", "post", "DeletePost", false, true, 204, true, false, 5000L));
     }
 
@@ -180,6 +182,38 @@ class RouteTableUnitTest {
                     .isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("test.Demo.M0")
                     .hasMessageContaining("names no top-level field of test.Sample");
+        }
+    }
+
+    @Test
+    void aServerStreamingMethodIsAStreamingRouteWithItsResumeFieldsAndClientStreamingIsRefused() {
+        var stream = DynamicProtos.method(0, DynamicProtos.get("/x/watch")).setServerStreaming(true);
+        stream.getOptionsBuilder().setExtension(RouteProto.route, io.switchboard.api.gateway.v1.Route.newBuilder()
+                .setEventId("name").setResumeField("page_token").build());
+        Route route = RouteTable.of(List.of(DynamicProtos.service("demo", stream.build()))).routes().get(0);
+        assertThat(route.streaming()).isTrue();
+        assertThat(route.method().getType()).isEqualTo(io.grpc.MethodDescriptor.MethodType.SERVER_STREAMING);
+        assertThat(route.eventIdField()).isEqualTo("name");
+        assertThat(route.resumeField()).isEqualTo("page_token");
+        assertThat(TABLE.routes()).filteredOn(Route::streaming).extracting(Route::template).containsExactly("/post/watch");
+        assertThat(TABLE.match("GET", "/post/watch").route().method().getBareMethodName()).isEqualTo("WatchPosts");
+
+        var client = DynamicProtos.method(0, DynamicProtos.get("/x")).setClientStreaming(true);
+        assertThatThrownBy(() -> RouteTable.of(List.of(DynamicProtos.service("demo", client.build()))))
+                .hasMessage("test.Demo.M0: client-streaming methods are not served over HTTP");
+
+        var unary = DynamicProtos.method(0, DynamicProtos.get("/x"));
+        unary.getOptionsBuilder().setExtension(RouteProto.route, io.switchboard.api.gateway.v1.Route.newBuilder().setEventId("name").build());
+        assertThatThrownBy(() -> RouteTable.of(List.of(DynamicProtos.service("demo", unary.build()))))
+                .hasMessageContaining("event_id and resume_field are for server-streaming methods");
+        for (io.switchboard.api.gateway.v1.Route options : List.of(io.switchboard.api.gateway.v1.Route.newBuilder().setEventId("count").build(),
+                                                io.switchboard.api.gateway.v1.Route.newBuilder().setEventId("tags").build(),
+                                                io.switchboard.api.gateway.v1.Route.newBuilder().setResumeField("nosuch").build())) {
+            var bad = DynamicProtos.method(0, DynamicProtos.get("/x")).setServerStreaming(true);
+            bad.getOptionsBuilder().setExtension(RouteProto.route, options);
+            assertThatThrownBy(() -> RouteTable.of(List.of(DynamicProtos.service("demo", bad.build()))))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("names no top-level string field of test.Sample");
         }
     }
 

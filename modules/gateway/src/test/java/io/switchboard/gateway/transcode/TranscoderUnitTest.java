@@ -332,13 +332,13 @@ class TranscoderUnitTest {
     private static Route sampleRoute(String httpMethod, String bodyField, String responseBody) {
         Message prototype = DynamicMessage.getDefaultInstance(SAMPLE);
         return new Route(httpMethod, "/sample/{name}", "demo", null, prototype, !bodyField.isEmpty(), false, 200, false,
-                         false, 5000, Set.of(), bodyField, responseBody);
+                         false, 5000, Set.of(), bodyField, responseBody, "", "");
     }
 
     private static Route sampleRoute(boolean body) {
         Message prototype = DynamicMessage.getDefaultInstance(SAMPLE);
         return new Route(body ? "POST" : "GET", "/sample", "demo", null, prototype, body, false, 200, !body, false, 5000,
-                         Set.of(), "", "");
+                         Set.of(), "", "", "", "");
     }
 
     private static Descriptors.FieldDescriptor field(String name) {

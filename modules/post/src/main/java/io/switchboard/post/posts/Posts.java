@@ -25,10 +25,19 @@ public final class Posts {
             "CREATE TABLE posts (id VARCHAR(36) PRIMARY KEY, author VARCHAR(64) NOT NULL, title VARCHAR(200) NOT NULL, "
             + "content TEXT NOT NULL, created_at BIGINT NOT NULL)",
             "CREATE INDEX posts_newest ON posts (created_at DESC, id DESC)",
-            "CREATE INDEX posts_by_author ON posts (author, created_at DESC, id DESC)");
+            "CREATE INDEX posts_by_author ON posts (author, created_at DESC, id DESC)",
+            // the feed's order: every new post takes the next number in the transaction that stores it, so the
+            // numbers become visible in order and are never reused (posts from before have none, and no place in it)
+            "ALTER TABLE posts ADD COLUMN seq BIGINT",
+            "CREATE UNIQUE INDEX posts_by_seq ON posts (seq)",
+            "CREATE TABLE post_sequence (last BIGINT NOT NULL)",
+            "INSERT INTO post_sequence (last) VALUES (0)");
 
     private static final String COLUMNS = "id, author, title, content, created_at";
-    private static final String INSERT = "INSERT INTO posts (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?)";
+    private static final String INSERT = "INSERT INTO posts (" + COLUMNS + ", seq) VALUES (?, ?, ?, ?, ?, ?)";
+    private static final String NEXT = "UPDATE post_sequence SET last = last + 1";
+    private static final String LAST = "SELECT last FROM post_sequence";
+    private static final String AFTER = "SELECT " + COLUMNS + ", seq FROM posts WHERE seq > ? ORDER BY seq LIMIT ?";
     private static final String BY_ID = "SELECT " + COLUMNS + " FROM posts WHERE id = ?";
 
     private final Database database;
@@ -51,18 +60,72 @@ public final class Posts {
      * @return the stored post
      */
     public StoredPost create(String author, String title, String content) {
-        StoredPost post = new StoredPost(UUID.randomUUID().toString(), author, title, content, System.currentTimeMillis());
+        String id = UUID.randomUUID().toString();
         try (Connection connection = database.dataSource().getConnection()) {
-            PreparedStatement insert = database.prepared(connection, INSERT);
-            insert.setString(1, post.id());
-            insert.setString(2, post.author());
-            insert.setString(3, post.title());
-            insert.setString(4, post.content());
-            insert.setLong(5, post.createdAt());
-            insert.executeUpdate();
-            return post;
+            connection.setAutoCommit(false);
+            try {
+                // the sequence's row is locked until the commit: the next post waits for this one's number to be seen
+                database.prepared(connection, NEXT).executeUpdate();
+                long seq = last(connection);
+                StoredPost post = new StoredPost(id, author, title, content, System.currentTimeMillis(), seq);
+                PreparedStatement insert = database.prepared(connection, INSERT);
+                insert.setString(1, post.id());
+                insert.setString(2, post.author());
+                insert.setString(3, post.title());
+                insert.setString(4, post.content());
+                insert.setLong(5, post.createdAt());
+                insert.setLong(6, post.seq());
+                insert.executeUpdate();
+                connection.commit();
+                return post;
+            } catch (SQLException | RuntimeException e) {
+                connection.rollback();
+                throw e;
+            } finally {
+                connection.setAutoCommit(true);
+            }
         } catch (SQLException e) {
             throw unavailable(e);
+        }
+    }
+
+    /**
+     * The feed's position of the newest post: every post numbered up to it is stored, or deleted.
+     *
+     * @return the last number given, 0 before the first post
+     */
+    public long lastSequence() {
+        try (Connection connection = database.dataSource().getConnection()) {
+            return last(connection);
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    /**
+     * Posts created after a position of the feed, oldest first.
+     *
+     * @param seq   a position ({@link StoredPost#seq()}, or 0 for the start)
+     * @param limit at most this many
+     * @return the posts
+     */
+    public List<StoredPost> after(long seq, int limit) {
+        try (Connection connection = database.dataSource().getConnection()) {
+            PreparedStatement query = database.prepared(connection, AFTER);
+            query.setLong(1, seq);
+            query.setInt(2, limit);
+            return read(query);
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    private long last(Connection connection) throws SQLException {
+        try (ResultSet row = database.prepared(connection, LAST).executeQuery()) {
+            if (!row.next()) {
+                throw new SQLException("post_sequence has no row");
+            }
+            return row.getLong(1);
         }
     }
 
@@ -139,8 +202,10 @@ public final class Posts {
         List<StoredPost> posts = new ArrayList<>();
         try (ResultSet rows = query.executeQuery()) {
             while (rows.next()) {
+                // seq: only the feed's reads select it
+                long seq = rows.getMetaData().getColumnCount() > 5 ? rows.getLong(6) : 0;
                 posts.add(new StoredPost(rows.getString(1), rows.getString(2), rows.getString(3), rows.getString(4),
-                                         rows.getLong(5)));
+                                         rows.getLong(5), seq));
             }
         }
         return posts;
@@ -158,7 +223,8 @@ public final class Posts {
      * @param title     title
      * @param content   content
      * @param createdAt creation time, epoch millis
+     * @param seq       its position in the feed of new posts (0 when not read, or made before the feed)
      */
-    public record StoredPost(String id, String author, String title, String content, long createdAt) {
+    public record StoredPost(String id, String author, String title, String content, long createdAt, long seq) {
     }
 }

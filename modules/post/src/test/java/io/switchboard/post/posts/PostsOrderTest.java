@@ -31,11 +31,11 @@ class PostsOrderTest {
             // five posts share one millisecond, with ids written in an order that is neither ascending nor descending
             String[] sameMillisecond = {"c3", "a1", "e5", "b2", "d4"};
             for (String id : sameMillisecond) {
-                written.add(new Posts.StoredPost(id, "author-1", id, "c", 1_700_000_000_500L));
+                written.add(new Posts.StoredPost(id, "author-1", id, "c", 1_700_000_000_500L, 0));
             }
-            written.add(new Posts.StoredPost("z9", "author-1", "older", "c", 1_700_000_000_499L));
-            written.add(new Posts.StoredPost("a0", "author-1", "newer", "c", 1_700_000_000_501L));
-            written.add(new Posts.StoredPost("f6", "author-2", "someone else's", "c", 1_700_000_000_500L));
+            written.add(new Posts.StoredPost("z9", "author-1", "older", "c", 1_700_000_000_499L, 0));
+            written.add(new Posts.StoredPost("a0", "author-1", "newer", "c", 1_700_000_000_501L, 0));
+            written.add(new Posts.StoredPost("f6", "author-2", "someone else's", "c", 1_700_000_000_500L, 0));
             insert(database, written);
             Posts posts = new Posts(database);
 

@@ -24,7 +24,8 @@ import io.switchboard.server.logging.RefusalLog;
  * it is answered UNAVAILABLE at once, before it takes a thread, a connection of the pool or heap, so that a caller's
  * balancer tries another instance (the gateway does, for idempotent calls) instead of piling calls on this one. A
  * refusal is counted in {@code switchboard_rpc_refused_calls_total{reason="limit"}} and logged once a minute. gRPC
- * health and reflection calls are never refused. Thread safe.
+ * health and reflection calls are never refused, nor server-streaming calls, which last as long as their clients
+ * follow them and which their services cap themselves. Thread safe.
  */
 public final class CallLimit implements ServerInterceptor {
     private static final System.Logger LOG = System.getLogger(CallLimit.class.getName());
@@ -55,7 +56,9 @@ public final class CallLimit implements ServerInterceptor {
     public <Q, A> ServerCall.Listener<Q> interceptCall(ServerCall<Q, A> call, Metadata headers,
                                                       ServerCallHandler<Q, A> next) {
         String service = call.getMethodDescriptor().getServiceName();
-        if (service != null && (service.startsWith("grpc.health.") || service.startsWith("grpc.reflection."))) {
+        // a stream lasts as long as its client follows it: the service caps its streams itself
+        if (service != null && (service.startsWith("grpc.health.") || service.startsWith("grpc.reflection."))
+            || !call.getMethodDescriptor().getType().serverSendsOneMessage()) {
             return next.startCall(call, headers);
         }
         Optional<LimitAlgorithm.Token> admitted = limit.tryAcquire(false);
