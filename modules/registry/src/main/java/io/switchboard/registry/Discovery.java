@@ -115,4 +115,21 @@ public interface Discovery {
      */
     ManagedChannel channel(String service, Predicate<Instance> which, Balancing balancing, Set<String> idempotent,
                            CallPolicy policy);
+
+    /**
+     * A channel as {@link #channel(String, Predicate, Balancing, Set, CallPolicy)} for server-streaming calls whose
+     * caller asks for each message only when its own reader takes it (the gateway's event streams): a stream may hold
+     * at most {@code window} bytes its caller has not read, so a stream whose reader stalls holds little memory and
+     * slows its instance. The connection's own window is given back as bytes arrive (grpc-java's OkHttp transport),
+     * so a stalled stream never holds up the others on its connection. Nothing is hedged or retried.
+     *
+     * @param service   service name, which the instances' certificates must name
+     * @param which     the instances of the service to call; must not block
+     * @param balancing balancing policy
+     * @param policy    ejection settings (its hedging is not used)
+     * @param window    the HTTP/2 flow-control window of each stream, bytes
+     * @return a new channel
+     */
+    ManagedChannel streamChannel(String service, Predicate<Instance> which, Balancing balancing, CallPolicy policy,
+                                 int window);
 }

@@ -21,6 +21,7 @@ import io.grpc.ClientCall;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.helidon.common.config.Config;
+import io.helidon.http.BadRequestException;
 import io.helidon.http.HeaderName;
 import io.helidon.http.HeaderNames;
 import io.helidon.common.media.type.MediaType;
@@ -47,8 +48,9 @@ import io.switchboard.server.logging.RefusalLog;
  * line) in the shape of unary errors.
  * <p>
  * Flow control end to end: the upstream call is asked for one message more each time one is written to the
- * client, at most {@code buffer} ahead, so that a client that reads slowly slows the instance and holds little
- * memory here; one whose writes block longer than {@code slow-client-timeout} is cut, and its upstream cancelled,
+ * client, at most {@code buffer} ahead, over a channel whose streams hold at most {@code window} bytes unread
+ * ({@link Upstreams#Upstreams}), so that a client that reads slowly slows the instance and holds little memory here;
+ * one whose writes block longer than {@code slow-client-timeout} is cut, and its upstream cancelled,
  * since its unread messages hold the flow-control window of the connection its stream shares with others. A
  * heartbeat (an SSE comment, an empty NDJSON line) keeps a quiet stream alive through proxies, and finds a client
  * that left; {@code idle-timeout} ends a stream with no message for that long. When the client goes, the upstream
@@ -64,14 +66,18 @@ final class EventStreams implements AutoCloseable {
     private static final MediaType NDJSON = MediaTypes.create("application/x-ndjson");
     private static final byte[] SSE_HEARTBEAT = ":\n\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] NDJSON_HEARTBEAT = "\n".getBytes(StandardCharsets.US_ASCII);
-    /* how long a stream waits for its call's first message or end before it answers 200 and streams */
+    /*
+     * How long a stream waits for its call's headers, first message or end before it answers 200 and streams: a call
+     * refused at once (a bad argument, a full instance) is answered with its HTTP status, as a unary call's error.
+     */
     private static final long FIRST_ANSWER_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
     /* the Last-Event-ID a client may send back */
     private static final int MAX_EVENT_ID = 256;
     /* the SSE reconnection delay the streams ask of their clients */
     private static final int RETRY_MILLIS = 2000;
-    /* put in a stream's queue when the gateway stops */
+    /* put in a stream's queue when the gateway stops, and when the instance sent the answer's headers */
     private static final Object STOP = new Object();
+    private static final Object HEADERS = new Object();
 
     private final int max;
     private final int perClient;
@@ -97,7 +103,7 @@ final class EventStreams implements AutoCloseable {
     private EventStreams(Config config, Transcoder transcoder, MeterRegistry registry) {
         this.max = config.get("max").asInt().orElse(1000);
         this.perClient = config.get("per-client").asInt().orElse(16);
-        this.buffer = config.get("buffer").asInt().orElse(16);
+        this.buffer = config.get("buffer").asInt().orElse(4);
         this.heartbeat = config.get("heartbeat").as(Duration.class).orElse(Duration.ofSeconds(15));
         this.idleTimeout = config.get("idle-timeout").as(Duration.class).orElse(Duration.ofMinutes(10));
         this.slowClientTimeout = config.get("slow-client-timeout").as(Duration.class).orElse(Duration.ofSeconds(10));
@@ -204,9 +210,15 @@ final class EventStreams implements AutoCloseable {
      *
      * @param headers the request's headers
      * @return true for SSE, false for NDJSON, null when it accepts neither (406)
+     * @throws IllegalArgumentException for an Accept header that does not parse, with a message for the client
      */
     static Boolean wantsEvents(ServerRequestHeaders headers) {
-        List<HttpMediaType> accepted = headers.acceptedTypes();
+        List<HttpMediaType> accepted;
+        try {
+            accepted = headers.acceptedTypes();
+        } catch (BadRequestException | IllegalArgumentException e) {
+            throw new IllegalArgumentException("the Accept header does not parse");
+        }
         if (accepted.isEmpty()) {
             return false;
         }
@@ -245,7 +257,6 @@ final class EventStreams implements AutoCloseable {
                 return new Ended(0, "stopping", Status.UNAVAILABLE.withDescription("the gateway is stopping"), false);
             }
             call.request(buffer);
-            // a call that fails at once (a bad argument, a full instance) is an HTTP error like a unary call's
             Object first = upstream.items.poll(FIRST_ANSWER_NANOS, TimeUnit.NANOSECONDS);
             if (first == STOP) {
                 return new Ended(0, "stopping", Status.UNAVAILABLE.withDescription("the gateway is stopping"), false);
@@ -281,9 +292,14 @@ final class EventStreams implements AutoCloseable {
         } else {
             out.flush();
         }
-        Object item = first != null ? first : upstream.items.poll(heartbeat.toNanos(), TimeUnit.NANOSECONDS);
+        Object item = first != null && first != HEADERS ? first
+                : upstream.items.poll(heartbeat.toNanos(), TimeUnit.NANOSECONDS);
         long quietSince = System.nanoTime();
         while (true) {
+            if (item == HEADERS) {
+                item = upstream.items.poll(heartbeat.toNanos(), TimeUnit.NANOSECONDS);
+                continue;
+            }
             if (item == STOP || item == null && stopping) {
                 write(stream, out, ending(events, "reconnect", "UNAVAILABLE", "the gateway is stopping: reconnect",
                                           requestId));
@@ -416,6 +432,11 @@ final class EventStreams implements AutoCloseable {
         /* at most the messages requested, and the call's status */
         private final BlockingQueue<Object> items = new LinkedBlockingQueue<>();
         private volatile boolean ended;
+
+        @Override
+        public void onHeaders(Metadata headers) {
+            items.add(HEADERS);
+        }
 
         @Override
         public void onMessage(Message message) {

@@ -299,7 +299,12 @@ public final class GatewayHandler implements Handler, AutoCloseable {
     /* A server-streaming route: SSE or NDJSON while the call lasts (see EventStreams). */
     private int stream(Route route, Message call, ServerRequest request, ServerResponse response, String requestId,
                        Outcome outcome, Metadata metadata) {
-        Boolean events = EventStreams.wantsEvents(request.headers());
+        Boolean events;
+        try {
+            events = EventStreams.wantsEvents(request.headers());
+        } catch (IllegalArgumentException e) {
+            return error(response, 400, "INVALID_ARGUMENT", e.getMessage(), requestId);
+        }
         if (events == null) {
             return error(response, 406, "INVALID_ARGUMENT", "this route streams text/event-stream or application/x-ndjson",
                          requestId);

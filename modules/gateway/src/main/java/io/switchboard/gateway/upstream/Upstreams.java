@@ -9,6 +9,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 
 import com.google.protobuf.Message;
 import io.grpc.CallOptions;
@@ -27,6 +28,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.MetadataUtils;
+import io.switchboard.api.hub.v1.Instance;
 import io.switchboard.gateway.routes.RouteTable;
 import io.switchboard.registry.Balancing;
 import io.switchboard.registry.CallPolicy;
@@ -44,6 +46,8 @@ public final class Upstreams implements AutoCloseable {
     private static final System.Logger LOGGER = System.getLogger(Upstreams.class.getName());
     /* how long a channel no route uses any more stays open for the calls that chose it from the table before */
     private static final long RETIRE_AFTER_MILLIS = 10_000;
+    /* HTTP/2's smallest largest frame: a window below it would split every frame */
+    private static final int MIN_STREAM_WINDOW = 16_384;
 
     private final Discovery discovery;
     private final Balancing balancing;
@@ -53,6 +57,7 @@ public final class Upstreams implements AutoCloseable {
     private volatile Set<Upstream> inUse = Set.of();
     private volatile Set<String> unavailable = Set.of();
     private final CallPolicy policy;
+    private final int streamWindow;
     /*
      * How long an idempotent call's answer may pause once its headers came (before its message, or between the
      * message and the trailers that end the call) before the call goes to another instance.
@@ -75,12 +80,20 @@ public final class Upstreams implements AutoCloseable {
      *
      * @param discovery discovery
      * @param balancing balancing policy
-     * @param policy    hedging, retry budget and outlier ejection for every backend (hedges for idempotent routes only)
+     * @param policy       hedging, retry budget and outlier ejection for every backend (hedges for idempotent routes
+     *                     only)
+     * @param streamWindow the flow-control window of each stream of a streaming route, bytes: what a stream whose
+     *                     client stalls may hold here, besides its buffered messages
      */
-    public Upstreams(Discovery discovery, Balancing balancing, CallPolicy policy) {
+    public Upstreams(Discovery discovery, Balancing balancing, CallPolicy policy, int streamWindow) {
+        if (streamWindow < MIN_STREAM_WINDOW) {
+            throw new IllegalArgumentException("gateway.streams.window must be at least " + MIN_STREAM_WINDOW + " bytes, got "
+                                               + streamWindow);
+        }
         this.discovery = discovery;
         this.balancing = balancing;
         this.policy = policy;
+        this.streamWindow = streamWindow;
         // the hedging delay, or as long when hedging is off: a unary answer's message follows its headers at once
         this.stallAfterHeadersNanos = (policy.hedging() ? policy.hedgingDelay() : CallPolicy.DEFAULT.hedgingDelay()).toNanos();
         long sweepNanos = Math.max(stallAfterHeadersNanos / 3, TimeUnit.MILLISECONDS.toNanos(10));
@@ -107,9 +120,11 @@ public final class Upstreams implements AutoCloseable {
                 methods.add(route.method().getFullMethodName());
             }
         }
-        idempotent.forEach((upstream, methods) -> channels.computeIfAbsent(upstream, u -> discovery.channel(
-                u.backend(), instance -> u.schemas().isEmpty() || u.schemas().contains(instance.getSchemaId()),
-                balancing, methods, policy)));
+        idempotent.forEach((upstream, methods) -> channels.computeIfAbsent(upstream, u -> {
+            Predicate<Instance> declaring = instance -> u.schemas().isEmpty() || u.schemas().contains(instance.getSchemaId());
+            return u.streams() ? discovery.streamChannel(u.backend(), declaring, balancing, policy, streamWindow)
+                               : discovery.channel(u.backend(), declaring, balancing, methods, policy);
+        }));
         inUse = Set.copyOf(idempotent.keySet());
         unavailable = table.unavailable();
         sweeper.schedule(this::retireUnused, RETIRE_AFTER_MILLIS, TimeUnit.MILLISECONDS);

@@ -28,7 +28,7 @@ final class Transport {
      * (unary calls and Watch streams, 4 MiB per message at most), so a large window costs no memory the calls in
      * flight would not take anyway. (Netty, which the hub connection used before, starts at 1 MiB and grows.)
      */
-    private static final int FLOW_CONTROL_WINDOW = 16 * 1024 * 1024;
+    static final int FLOW_CONTROL_WINDOW = 16 * 1024 * 1024;
 
     private Transport() {
     }

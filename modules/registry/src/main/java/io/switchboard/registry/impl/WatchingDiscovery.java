@@ -93,11 +93,32 @@ public final class WatchingDiscovery implements Discovery, AutoCloseable {
                        balancing, idempotent, policy);
     }
 
+    @Override
+    public ManagedChannel streamChannel(String service, Predicate<Instance> which, Balancing balancing, CallPolicy policy,
+                                        int window) {
+        if (window < 16 * 1024) {
+            throw new IllegalArgumentException("a stream's flow-control window must be at least 16 KiB, got " + window);
+        }
+        return channel(service, allServices(), instance -> service.equals(instance.getService()) && which.test(instance),
+                       balancing, Set.of(), policy.withHedgingDelay(Duration.ZERO), window, false);
+    }
+
     private ManagedChannel channel(String service, ServiceEndpoints source, Predicate<Instance> which, Balancing balancing,
                                    Set<String> idempotent, CallPolicy policy) {
-        return Transport.channel(service, new InstanceAddresses(source, which), hub.tls())
-                .defaultServiceConfig(ServiceConfigs.of(balancing, idempotent, policy))
-                .enableRetry()
+        return channel(service, source, which, balancing, idempotent, policy, Transport.FLOW_CONTROL_WINDOW, true);
+    }
+
+    /*
+     * retry: grpc-java's retries, hedges and transparent retries. Without, a call whose instance dies before it
+     * answered anything fails instead of starting again elsewhere: a stream resumed by its client from its last
+     * event, not restarted by the channel from its first request.
+     */
+    private ManagedChannel channel(String service, ServiceEndpoints source, Predicate<Instance> which, Balancing balancing,
+                                   Set<String> idempotent, CallPolicy policy, int window, boolean retry) {
+        var builder = Transport.channel(service, new InstanceAddresses(source, which), hub.tls())
+                .flowControlWindow(window)
+                .defaultServiceConfig(ServiceConfigs.of(balancing, idempotent, policy));
+        return (retry ? builder.enableRetry() : builder.disableRetry())
                 .intercept(TriedInstances.INTERCEPTOR)
                 // after TriedInstances: grpc-java runs the interceptor added last first
                 .intercept(hub.interceptors())

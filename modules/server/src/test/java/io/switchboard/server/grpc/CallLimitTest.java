@@ -71,6 +71,9 @@ class CallLimitTest {
     private static final MethodDescriptor<String, String> HOLD = MethodDescriptor.<String, String>newBuilder()
             .setType(MethodDescriptor.MethodType.UNARY).setFullMethodName("test.Held/Hold")
             .setRequestMarshaller(TEXT).setResponseMarshaller(TEXT).build();
+    private static final MethodDescriptor<String, String> FOLLOW = MethodDescriptor.<String, String>newBuilder()
+            .setType(MethodDescriptor.MethodType.SERVER_STREAMING).setFullMethodName("test.Held/Follow")
+            .setRequestMarshaller(TEXT).setResponseMarshaller(TEXT).build();
 
     @Test
     void theLimitsCallsAreServedTheNextIsRefusedAtOnceAndThePermitsComeBack() throws Exception {
@@ -87,7 +90,19 @@ class CallLimitTest {
                         Thread.currentThread().interrupt();
                     }
                     return "done " + request;
-                }))).build();
+                })))
+                // a stream lasts as long as its client follows: it takes no permit
+                .addMethod(FOLLOW, ServerCalls.asyncServerStreamingCall((request, responses) -> {
+                    responses.onNext("following " + request);
+                    Thread.ofVirtual().start(() -> {
+                        try {
+                            release.await(20, TimeUnit.SECONDS);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                        responses.onCompleted();
+                    });
+                })).build();
         HealthStatusManager health = new HealthStatusManager();
         health.setStatus("", ServingStatus.SERVING);
         WebServer server = Servers.builder(Config.just(ConfigSources.create(Map.of("port", "0"))),
@@ -115,6 +130,11 @@ class CallLimitTest {
             // health is never refused: probes and balancers still hear from a busy instance
             assertThat(HealthGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS)
                                .check(HealthCheckRequest.getDefaultInstance()).getStatus()).isEqualTo(ServingStatus.SERVING);
+            // nor is a server-streaming call, which the service caps itself
+            var follow = ClientCalls.blockingServerStreamingCall(channel, FOLLOW,
+                                                                 CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS),
+                                                                 "a");
+            assertThat(follow.next()).isEqualTo("following a");
 
             // a cancelled call gives its permit back though its handler still runs
             calls.get(1).cancel(true);
