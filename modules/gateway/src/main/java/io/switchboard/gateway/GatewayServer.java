@@ -80,7 +80,7 @@ public final class GatewayServer implements AutoCloseable {
                 ? Balancing.ROUND_ROBIN : Balancing.LEAST_OUTSTANDING;
         CallPolicy policy = CallPolicy.from(config.get("gateway.upstream"));
         Upstreams upstreams = new Upstreams(registry.discovery(), balancing, policy,
-                                            config.get("gateway.streams.window").asInt().orElse(64 * 1024));
+                                            config.get("gateway.streams.window").asInt().orElse(1024 * 1024));
         LiveRoutes routes = LiveRoutes.follow(registry.discovery(), upstreams, Metrics.globalRegistry());
         UserKeys keys = UserKeys.open(registry.discovery(), config);
         HttpRouting.Builder routing = HttpRouting.builder();

@@ -224,7 +224,7 @@ class StreamsTest {
         JavaProcess gateway = Components.gateway(stack.hubPort, port, patient);
         try (gateway) {
             await().atMost(Duration.ofSeconds(40)).until(() -> ready(port));
-            int posts = 400;
+            int posts = 600;
             String content = "y".repeat(16_000);
             long sentBefore = postMetric("post_watch_sent_total");
             try (StreamClient slow = StreamClient.open(port, "/post/watch", 4096, SSE)) {
@@ -251,12 +251,13 @@ class StreamsTest {
                 } finally {
                     writers.shutdownNow();
                 }
-                // what the instances sent stops short: the client's unread bytes hold the stream, not the gateway's heap
+                // what the instances sent stops short: the kernel's socket buffers (a few MB on loopback), the stream's
+                // 1 MiB window and 4 messages hold what the client has not read, and the instance waits
                 Thread.sleep(1000);
                 long sent = postMetric("post_watch_sent_total") - sentBefore;
                 System.out.printf("%d posts of 16 kB written, %d sent to a client that read nothing; slowest GET "
                                   + "meanwhile %d ms%n", created.size(), sent, Duration.ofNanos(slowestRead.get()).toMillis());
-                assertThat(sent).isLessThan(created.size() / 2);
+                assertThat(sent).isLessThan(created.size() * 2 / 3);
                 assertThat(Duration.ofNanos(slowestRead.get())).isLessThan(Duration.ofSeconds(1));
 
                 // it reads: every post, once, in the feed's order

@@ -371,7 +371,8 @@ public final class GatewayHandler implements Handler, AutoCloseable {
      */
     private static String operatorDetail(Status grpc) {
         if (grpc.getDescription() == null
-            || grpc.getCode() != Status.Code.DEADLINE_EXCEEDED && grpc.getCode() != Status.Code.UNAVAILABLE) {
+            || grpc.getCode() != Status.Code.DEADLINE_EXCEEDED && grpc.getCode() != Status.Code.UNAVAILABLE
+               && grpc.getCode() != Status.Code.INTERNAL) {
             return "";
         }
         // a service's own UNAVAILABLE message may hold anything: one log line stays one line

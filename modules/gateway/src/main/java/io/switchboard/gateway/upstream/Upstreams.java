@@ -1,8 +1,10 @@
 package io.switchboard.gateway.upstream;
 
 import java.net.SocketAddress;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -48,11 +50,21 @@ public final class Upstreams implements AutoCloseable {
     private static final long RETIRE_AFTER_MILLIS = 10_000;
     /* HTTP/2's smallest largest frame: a window below it would split every frame */
     private static final int MIN_STREAM_WINDOW = 16_384;
+    /*
+     * Streams per connection to an instance. A Helidon 4.5 server whose writers wait for a connection's window breaks
+     * the connection (GOAWAY FLOW_CONTROL_ERROR "Window size too big"): measured with 100 streams of 16 kB posts on one
+     * connection, a 1 MiB window broke and a 4 MiB one held. grpc-java's OkHttp transport gives a connection the same
+     * window as each stream, so streams are spread over connections: one post to 32 streams (20 kB at most each) is
+     * well within a 1 MiB window.
+     */
+    private static final int STREAMS_PER_CONNECTION = 32;
 
     private final Discovery discovery;
     private final Balancing balancing;
     /* one channel per backend and set of schemas that declare a route: the instances that serve those routes */
     private final Map<Upstream, ManagedChannel> channels = new ConcurrentHashMap<>();
+    /* the channels of streaming routes: as many connections to each instance as their streams need */
+    private final Map<Upstream, StreamChannels> streamChannels = new ConcurrentHashMap<>();
     /* the upstreams the current table uses, and the backends it has routes of but no live instance */
     private volatile Set<Upstream> inUse = Set.of();
     private volatile Set<String> unavailable = Set.of();
@@ -120,11 +132,14 @@ public final class Upstreams implements AutoCloseable {
                 methods.add(route.method().getFullMethodName());
             }
         }
-        idempotent.forEach((upstream, methods) -> channels.computeIfAbsent(upstream, u -> {
-            Predicate<Instance> declaring = instance -> u.schemas().isEmpty() || u.schemas().contains(instance.getSchemaId());
-            return u.streams() ? discovery.streamChannel(u.backend(), declaring, balancing, policy, streamWindow)
-                               : discovery.channel(u.backend(), declaring, balancing, methods, policy);
-        }));
+        idempotent.forEach((upstream, methods) -> {
+            if (upstream.streams()) {
+                streamChannels.computeIfAbsent(upstream, StreamChannels::new);
+            } else {
+                channels.computeIfAbsent(upstream, u -> discovery.channel(u.backend(), u.declaring(), balancing, methods,
+                                                                          policy));
+            }
+        });
         inUse = Set.copyOf(idempotent.keySet());
         unavailable = table.unavailable();
         sweeper.schedule(this::retireUnused, RETIRE_AFTER_MILLIS, TimeUnit.MILLISECONDS);
@@ -198,10 +213,26 @@ public final class Upstreams implements AutoCloseable {
         if (unavailable.contains(route.backend())) {
             throw Status.UNAVAILABLE.withDescription("no live instance of " + route.backend()).asRuntimeException();
         }
-        Channel channel = ClientInterceptors.intercept(channel(route), MetadataUtils.newAttachHeadersInterceptor(metadata),
+        StreamChannels pool = streamChannels.get(Upstream.of(route));
+        if (pool == null) {
+            throw Status.UNAVAILABLE.withDescription("the route changed while the call waited").asRuntimeException();
+        }
+        StreamChannels.Pooled pooled = pool.take();
+        Channel channel = ClientInterceptors.intercept(pooled.channel(), MetadataUtils.newAttachHeadersInterceptor(metadata),
                                                        new PeerReporter(attempts, 0));
         ClientCall<Message, Message> call = channel.newCall(route.method(), CallOptions.DEFAULT);
-        call.start(listener, new Metadata());
+        try {
+            call.start(new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
+                @Override
+                public void onClose(Status status, Metadata trailers) {
+                    pool.release(pooled);
+                    super.onClose(status, trailers);
+                }
+            }, new Metadata());
+        } catch (RuntimeException e) {
+            pool.release(pooled);
+            throw e;
+        }
         call.sendMessage(request);
         call.halfClose();
         return call;
@@ -228,6 +259,13 @@ public final class Upstreams implements AutoCloseable {
 
     private synchronized void retireUnused() {
         Set<Upstream> used = inUse;
+        streamChannels.entrySet().removeIf(entry -> {
+            if (used.contains(entry.getKey())) {
+                return false;
+            }
+            entry.getValue().shutdown();
+            return true;
+        });
         channels.entrySet().removeIf(entry -> {
             if (used.contains(entry.getKey())) {
                 return false;
@@ -241,6 +279,7 @@ public final class Upstreams implements AutoCloseable {
     @Override
     public synchronized void close() {
         channels.values().forEach(ManagedChannel::shutdownNow);
+        streamChannels.values().forEach(StreamChannels::shutdownNow);
         sweeper.shutdownNow();
     }
 
@@ -252,6 +291,55 @@ public final class Upstreams implements AutoCloseable {
     private record Upstream(String backend, Set<String> schemas, boolean streams) {
         static Upstream of(Route route) {
             return new Upstream(route.backend(), route.schemas(), route.streaming());
+        }
+
+        Predicate<Instance> declaring() {
+            return instance -> schemas.isEmpty() || schemas.contains(instance.getSchemaId());
+        }
+    }
+
+    /*
+     * The channels of one streaming upstream: each stream goes to the first with fewer than STREAMS_PER_CONNECTION
+     * open, a new channel (a connection to each instance) when none has; a channel left with none closes, but the
+     * first. Thread safe.
+     */
+    private final class StreamChannels {
+        private final Upstream upstream;
+        private final List<Pooled> pool = new ArrayList<>();
+
+        StreamChannels(Upstream upstream) {
+            this.upstream = upstream;
+        }
+
+        synchronized Pooled take() {
+            for (Pooled pooled : pool) {
+                if (pooled.open[0] < STREAMS_PER_CONNECTION) {
+                    pooled.open[0]++;
+                    return pooled;
+                }
+            }
+            Pooled added = new Pooled(discovery.streamChannel(upstream.backend(), upstream.declaring(), balancing, policy,
+                                                              streamWindow), new int[] {1});
+            pool.add(added);
+            return added;
+        }
+
+        synchronized void release(Pooled pooled) {
+            if (--pooled.open[0] == 0 && pool.size() > 1 && pool.remove(pooled)) {
+                pooled.channel().shutdown();
+            }
+        }
+
+        synchronized void shutdown() {
+            pool.forEach(pooled -> pooled.channel().shutdown());
+        }
+
+        synchronized void shutdownNow() {
+            pool.forEach(pooled -> pooled.channel().shutdownNow());
+        }
+
+        /* a channel and its open streams (guarded by the pool) */
+        private record Pooled(ManagedChannel channel, int[] open) {
         }
     }
 
