@@ -190,6 +190,9 @@ Try it (copy and paste):
        -H 'Content-Type: application/json' -d '{"text":"First!"}'; echo
   curl -s "localhost:8008/post/$POST_ID/comments"; echo
 
+New posts as they come (in another shell), or at http://localhost:8008/docs/streams:
+  curl -N localhost:8008/post/watch -H 'Accept: text/event-stream'
+
 Ctrl-C (or scripts/run-local.sh stop in another shell) stops everything.
 EOF
 
