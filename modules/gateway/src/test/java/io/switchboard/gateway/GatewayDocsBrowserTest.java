@@ -74,10 +74,7 @@ class GatewayDocsBrowserTest {
     @Test
     void theDocsListEveryServicesOperationsAndTryItOutCallsTheGatewayWithAToken() throws Exception {
         String phone = "+4474" + System.nanoTime() % 100_000_000;
-        String credentials = "{\"phoneNumber\":\"" + phone + "\",\"userPassword\":\"secret pass\"}";
-        assertThat(send("POST", "/user/register", credentials, null).statusCode()).isEqualTo(201);
-        String token = JsonParser.parseString(send("POST", "/user/login", credentials, null).body()).getAsJsonObject()
-                .get("token").getAsString();
+        String token = registerAndLogin(phone);
         String postId = JsonParser.parseString(send("POST", "/post", "{\"title\":\"Shown in the docs\",\"content\":\"c\"}",
                                                     token).body()).getAsJsonObject().get("id").getAsString();
 
@@ -136,11 +133,7 @@ class GatewayDocsBrowserTest {
 
     @Test
     void theStreamsPageFollowsNewPostsLiveAsText() throws Exception {
-        String phone = "+4475" + System.nanoTime() % 100_000_000;
-        String credentials = "{\"phoneNumber\":\"" + phone + "\",\"userPassword\":\"secret pass\"}";
-        assertThat(send("POST", "/user/register", credentials, null).statusCode()).isEqualTo(201);
-        String token = JsonParser.parseString(send("POST", "/user/login", credentials, null).body()).getAsJsonObject()
-                .get("token").getAsString();
+        String token = registerAndLogin("+4475" + System.nanoTime() % 100_000_000);
 
         browser.get("http://127.0.0.1:" + gateway.port() + "/docs/streams");
         WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(20));
@@ -202,6 +195,14 @@ class GatewayDocsBrowserTest {
             assertThat(HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + off.port() + "/openapi.json"))
                                          .build(), HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
         }
+    }
+
+    /* a new user's token */
+    private static String registerAndLogin(String phone) throws IOException, InterruptedException {
+        String credentials = "{\"phoneNumber\":\"" + phone + "\",\"userPassword\":\"secret pass\"}";
+        assertThat(send("POST", "/user/register", credentials, null).statusCode()).isEqualTo(201);
+        return JsonParser.parseString(send("POST", "/user/login", credentials, null).body()).getAsJsonObject()
+                .get("token").getAsString();
     }
 
     private static HttpResponse<String> send(String method, String path, String body, String token)

@@ -105,7 +105,7 @@ class UiBrowserTest {
         assertThat(browser.findElement(getPost).findElement(By.className("c-service")).getText()).isEqualTo("post");
         assertThat(browser.findElement(getPost).findElement(By.className("c-rpc")).getText())
                 .isEqualTo("switchboard.post.v1.PostService/GetPost");
-        assertThat(browser.findElements(By.cssSelector("#routes tr.route"))).hasSize(4);
+        assertThat(browser.findElements(By.cssSelector("#routes tr.route"))).hasSize(5);
         mark();
 
         // a later service claims post's GET /post/{id} (as /post/{name}) and a route of its own; another has a rule
@@ -121,7 +121,7 @@ class UiBrowserTest {
         assertThat(browser.findElements(By.cssSelector("tr[data-route='GET /rival']"))).hasSize(1);
         assertThat(browser.findElement(refused).getText())
                 .contains("schema of broken refused: ").contains("/broken/{nosuch}");
-        assertThat(text(By.id("routes-summary"))).startsWith("5 routes, 1 conflicts, 1 refused schemas");
+        assertThat(text(By.id("routes-summary"))).startsWith("6 routes, 1 conflicts, 1 refused schemas");
         assertThat(marked()).as("the page was never reloaded").isTrue();
     }
 

@@ -104,7 +104,7 @@ final class EventStreams implements AutoCloseable {
         this.max = config.get("max").asInt().orElse(1000);
         this.perClient = config.get("per-client").asInt().orElse(16);
         this.buffer = config.get("buffer").asInt().orElse(4);
-        this.heartbeat = config.get("heartbeat").as(Duration.class).orElse(Duration.ofSeconds(15));
+        this.heartbeat = config.get("heartbeat").as(Duration.class).orElse(Duration.ofSeconds(5));
         this.idleTimeout = config.get("idle-timeout").as(Duration.class).orElse(Duration.ofMinutes(10));
         this.slowClientTimeout = config.get("slow-client-timeout").as(Duration.class).orElse(Duration.ofSeconds(10));
         if (max < 1 || perClient < 1 || buffer < 1 || !positive(heartbeat) || !positive(idleTimeout)
