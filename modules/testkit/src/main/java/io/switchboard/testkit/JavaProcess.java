@@ -163,18 +163,24 @@ public final class JavaProcess implements AutoCloseable {
     }
 
     /**
-     * The process's threads as {@code jcmd Thread.print} sees them now, for a test that failed in a way only a dump
-     * explains (a request that never got an answer).
+     * The process's threads now, virtual ones included (where a Helidon request waits), as
+     * {@code jcmd Thread.dump_to_file} writes them, for a test that failed in a way only a dump explains (a request that
+     * never got an answer).
      *
      * @return the dump, or why there is none
      */
     public String threadDump() {
         Path jcmd = Path.of(ProcessHandle.current().info().command().orElse("java")).resolveSibling("jcmd");
+        Path file = log.resolveSibling("threads-" + process.pid() + "-" + System.nanoTime() + ".txt");
         try {
-            Process dump = new ProcessBuilder(jcmd.toString(), String.valueOf(process.pid()), "Thread.print")
+            Process dump = new ProcessBuilder(jcmd.toString(), String.valueOf(process.pid()), "Thread.dump_to_file",
+                                              "-format=text", file.toString())
                     .redirectErrorStream(true).start();
             String text = new String(dump.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            return dump.waitFor(20, TimeUnit.SECONDS) ? text : "(jcmd did not finish: " + text + ")";
+            if (!dump.waitFor(20, TimeUnit.SECONDS)) {
+                return "(jcmd did not finish: " + text + ")";
+            }
+            return Files.exists(file) ? Files.readString(file) : "(jcmd wrote no dump: " + text + ")";
         } catch (IOException e) {
             return "(cannot run " + jcmd + ": " + e.getMessage() + ")";
         } catch (InterruptedException e) {

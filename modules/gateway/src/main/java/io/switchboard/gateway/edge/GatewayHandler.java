@@ -365,9 +365,9 @@ public final class GatewayHandler implements Handler, AutoCloseable {
     }
 
     /*
-     * For the access log, not the client: how a call that timed out or found no instance went, in grpc-java's own
-     * words (its deadline message lists each attempt, open or closed, with its instance and whether it waited for a
-     * connection).
+     * For the access log, not the client: how a call that timed out, found no instance or broke in the transport went,
+     * in grpc-java's own words (its deadline message lists each attempt, open or closed, with its instance and
+     * whether it waited for a connection; a broken connection names the HTTP/2 error and the peer's GOAWAY).
      */
     private static String operatorDetail(Status grpc) {
         if (grpc.getDescription() == null
