@@ -284,9 +284,9 @@ public final class Upstreams implements AutoCloseable {
     }
 
     /*
-     * The instances a route calls: its backend's, of the schemas that declare it. Streams have channels of their own,
-     * so that a stream whose client reads slowly, and whose unread messages hold its connection's flow-control window,
-     * never delays a unary call (HTTP/2 flow control counts a stream's unread bytes against its whole connection).
+     * The instances a route calls: its backend's, of the schemas that declare it. Streams have channels of their own
+     * (Discovery.streamChannel): a window that bounds what a stalled stream holds, no hedge or retry, and at most
+     * STREAMS_PER_CONNECTION streams on a connection.
      */
     private record Upstream(String backend, Set<String> schemas, boolean streams) {
         static Upstream of(Route route) {
