@@ -279,12 +279,7 @@ public final class GatewayHandler implements Handler, AutoCloseable {
             outcome.grpc = grpc.getCode().name() + operatorDetail(grpc);
             metrics.upstream(route.backend(), grpc.getCode().name());
             retried(route, outcome.attempts, grpc.getCode().name());
-            String message = HttpErrors.clientMessage(grpc);
-            if (grpc.getCode() == Status.Code.RESOURCE_EXHAUSTED) {
-                response.header(HeaderNames.RETRY_AFTER, String.valueOf(HttpErrors.retryAfterSeconds(e)));
-            }
-            return error(response, HttpErrors.httpStatus(grpc.getCode()), grpc.getCode().name(), message, requestId,
-                         HttpErrors.details(e));
+            return upstreamError(response, e, requestId);
         }
         response.status(io.helidon.http.Status.create(route.successStatus()));
         if (route.successStatus() == 204) {
@@ -350,12 +345,18 @@ public final class GatewayHandler implements Handler, AutoCloseable {
                 response.send();
                 return 200;
             }
-            if (status.getCode() == Status.Code.RESOURCE_EXHAUSTED) {
-                response.header(HeaderNames.RETRY_AFTER, String.valueOf(HttpErrors.retryAfterSeconds(status.asRuntimeException())));
-            }
-            return error(response, HttpErrors.httpStatus(status.getCode()), code, HttpErrors.clientMessage(status),
-                         requestId);
+            return upstreamError(response, status.asRuntimeException(), requestId);
         }
+    }
+
+    /* A backend's failure as the client sees it: its HTTP status, message and details, and when to come back. */
+    private static int upstreamError(ServerResponse response, StatusRuntimeException e, String requestId) {
+        Status grpc = e.getStatus();
+        if (grpc.getCode() == Status.Code.RESOURCE_EXHAUSTED) {
+            response.header(HeaderNames.RETRY_AFTER, String.valueOf(HttpErrors.retryAfterSeconds(e)));
+        }
+        return error(response, HttpErrors.httpStatus(grpc.getCode()), grpc.getCode().name(), HttpErrors.clientMessage(grpc),
+                     requestId, HttpErrors.details(e));
     }
 
     /** Ends the open streams, each with an event that tells its client to reconnect. */

@@ -201,9 +201,10 @@ public final class Posts {
     private static List<StoredPost> read(PreparedStatement query) throws SQLException {
         List<StoredPost> posts = new ArrayList<>();
         try (ResultSet rows = query.executeQuery()) {
+            // seq: only the feed's reads select it
+            boolean withSeq = rows.getMetaData().getColumnCount() > 5;
             while (rows.next()) {
-                // seq: only the feed's reads select it
-                long seq = rows.getMetaData().getColumnCount() > 5 ? rows.getLong(6) : 0;
+                long seq = withSeq ? rows.getLong(6) : 0;
                 posts.add(new StoredPost(rows.getString(1), rows.getString(2), rows.getString(3), rows.getString(4),
                                          rows.getLong(5), seq));
             }

@@ -89,7 +89,7 @@ public final class WatchingDiscovery implements Discovery, AutoCloseable {
     @Override
     public ManagedChannel channel(String service, Predicate<Instance> which, Balancing balancing, Set<String> idempotent,
                                   CallPolicy policy) {
-        return channel(service, allServices(), instance -> service.equals(instance.getService()) && which.test(instance),
+        return channel(service, allServices(), ofService(service, which),
                        balancing, idempotent, policy);
     }
 
@@ -99,13 +99,18 @@ public final class WatchingDiscovery implements Discovery, AutoCloseable {
         if (window < 16 * 1024) {
             throw new IllegalArgumentException("a stream's flow-control window must be at least 16 KiB, got " + window);
         }
-        return channel(service, allServices(), instance -> service.equals(instance.getService()) && which.test(instance),
+        return channel(service, allServices(), ofService(service, which),
                        balancing, Set.of(), policy.withHedgingDelay(Duration.ZERO), window, false);
     }
 
     private ManagedChannel channel(String service, ServiceEndpoints source, Predicate<Instance> which, Balancing balancing,
                                    Set<String> idempotent, CallPolicy policy) {
         return channel(service, source, which, balancing, idempotent, policy, Transport.FLOW_CONTROL_WINDOW, true);
+    }
+
+    /* the instances of one service that the caller's filter takes, from the view of every service */
+    private static Predicate<Instance> ofService(String service, Predicate<Instance> which) {
+        return instance -> service.equals(instance.getService()) && which.test(instance);
     }
 
     /*
