@@ -24,10 +24,18 @@ import java.util.function.Supplier;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.stub.MetadataUtils;
+import io.switchboard.api.post.v1.DeletePostRequest;
+import io.switchboard.api.post.v1.GetPostRequest;
+import io.switchboard.api.post.v1.PostServiceGrpc;
 import io.switchboard.hub.HubServer;
 import io.switchboard.comment.CommentServer;
 import io.switchboard.post.PostServer;
+import io.switchboard.testkit.EtcdServer;
 import io.switchboard.testkit.Stack;
+import io.switchboard.tokens.Authentication;
 import io.switchboard.user.UserServer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -36,6 +44,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.awaitility.Awaitility.await;
 
 @Timeout(value = 90, unit = SECONDS)
@@ -388,6 +397,92 @@ class GatewayApiTest {
             await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(500)).until(
                     () -> send(proxied, "POST", "/user/login", right, forwardedFor("203.0.113.12")).statusCode() == 200);
         }
+    }
+
+    @Test
+    void aLoggedOutTokenIsRefusedByTheGatewayAndEveryBackendWhileTheUsersOtherTokensStillWork() throws Exception {
+        String phone = "+4473" + PHONES.incrementAndGet();
+        Map<String, String> first = login(phone);
+        String credentials = "{\"phoneNumber\":\"" + phone + "\",\"userPassword\":\"secret pass\"}";
+        Map<String, String> second = Map.of("Authorization", "Bearer " + json(post("/user/login", credentials, Map.of()))
+                .get("token").getAsString());
+        String postId = json(post("/post", "{\"title\":\"t\",\"content\":\"c\"}", first)).get("id").getAsString();
+
+        // a POST with no body, as a client logs out
+        HttpResponse<String> out = send("POST", "/user/logout", null, first);
+        assertThat(out.statusCode()).as(out.body()).isEqualTo(200);
+        assertThat(json(out).size()).isZero();
+        // user refuses the token at once, whichever verifier sees it first
+        HttpResponse<String> me = get("/user/me", first);
+        assertError(me, 401, "UNAUTHENTICATED");
+        assertThat(json(me).getAsJsonObject("error").get("message").getAsString()).isEqualTo("token revoked");
+        // within a revocation poll the gateway refuses it itself: its own 401 names the scheme (a backend's does not)
+        long loggedOut = System.nanoTime();
+        await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(50)).until(() -> {
+            HttpResponse<String> refused = get("/user/me", first);
+            assertThat(refused.statusCode()).as(refused.body()).isEqualTo(401);
+            return refused.headers().firstValue("WWW-Authenticate").isPresent();
+        });
+        assertThat(Duration.ofNanos(System.nanoTime() - loggedOut)).as("one poll, and a call").isLessThan(Duration.ofSeconds(2));
+        // and a backend called straight, past the gateway, refuses it too (it polls as often)
+        Metadata bearer = new Metadata();
+        bearer.put(Authentication.AUTHORIZATION, first.get("Authorization"));
+        PostServiceGrpc.PostServiceBlockingStub direct = PostServiceGrpc
+                .newBlockingStub(STACK.channel("gateway", "post", post.runtime().port())).withDeadlineAfter(5, SECONDS)
+                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(bearer));
+        GetPostRequest read = GetPostRequest.newBuilder().setId(postId).build();
+        await().atMost(Duration.ofSeconds(2)).pollInterval(Duration.ofMillis(50)).ignoreExceptions()
+                .until(() -> Status.fromThrowable(catchThrowable(() -> direct.getPost(read))).getDescription(),
+                       "token revoked"::equals);
+        assertThat(Status.fromThrowable(catchThrowable(() -> direct.deletePost(
+                DeletePostRequest.newBuilder().setId(postId).build()))).getDescription())
+                .isEqualTo("token revoked");
+        assertThat(get("/post/" + postId, Map.of()).statusCode()).as("the post was not deleted").isEqualTo(200);
+
+        // the same user's other token still works; logging out twice, or with no token, is refused
+        assertThat(get("/user/me", second).statusCode()).isEqualTo(200);
+        assertError(send("POST", "/user/logout", null, first), 401, "UNAUTHENTICATED");
+        assertError(send("POST", "/user/logout", null, Map.of()), 401, "UNAUTHENTICATED");
+        assertThat(send("POST", "/user/logout", null, second).statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void aTokenTheGatewayCannotCheckYetGets503ToTryAgainAndTheKeysAreFetchedAsSoonAsUserAnswers() throws Exception {
+        String token = login("+4474" + PHONES.incrementAndGet()).get("Authorization");
+        // a world of its own: a hub on another etcd, with post and no user yet
+        try (EtcdServer etcd = EtcdServer.start();
+             HubServer lonelyHub = HubServer.start(STACK.config(Map.of("etcd.endpoints", etcd.endpoint())));
+             PostServer lonelyPost = PostServer.start(STACK.serviceConfig(lonelyHub.port(), Map.of()));
+             GatewayServer lonely = GatewayServer.start(STACK.serviceConfig(lonelyHub.port(), Map.of()))) {
+            await().atMost(Duration.ofSeconds(10)).until(() -> lonely.routedServices().contains("post"));
+            HttpResponse<String> refused = send(lonely, "POST", "/post", "{\"title\":\"t\",\"content\":\"c\"}",
+                                                Map.of("Authorization", token, "Content-Type", "application/json"));
+            assertError(refused, 503, "UNAVAILABLE");
+            assertThat(json(refused).getAsJsonObject("error").get("message").getAsString())
+                    .isEqualTo("token keys unavailable");
+            assertThat(refused.headers().firstValue("Retry-After")).hasValue("1");
+            assertThat(refused.headers().firstValue("WWW-Authenticate")).as("not a bad token").isEmpty();
+
+            // user joins: the gateway and post fetch its keys and revocations before any token asks for them
+            try (UserServer lonelyUser = UserServer.start(STACK.serviceConfig(lonelyHub.port(), Map.of()))) {
+                String jwks = "switchboard_rpc_server_calls_total{method=\"switchboard.user.v1.UserService/GetJwks\"";
+                String revocations = "switchboard_rpc_server_calls_total{method=\"switchboard.user.v1.UserService/"
+                                     + "ListRevokedTokens\"";
+                await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200)).until(() -> {
+                    String metrics = STACK.http().send(HttpRequest.newBuilder(URI.create(
+                            "https://127.0.0.1:" + lonelyUser.runtime().port() + "/observe/metrics")).build(),
+                                                       HttpResponse.BodyHandlers.ofString()).body();
+                    // one fetch each by the gateway and post, with no token sent
+                    return calls(metrics, jwks) >= 2 && calls(metrics, revocations) >= 2;
+                });
+            }
+        }
+    }
+
+    /* The answered calls a component's metrics count, of the series that start so. */
+    private static double calls(String metrics, String series) {
+        return metrics.lines().filter(line -> line.startsWith(series) && line.contains("status=\"OK\""))
+                .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1))).sum();
     }
 
     /* A gateway of the test's own with these settings, once it is ready. */

@@ -10,6 +10,7 @@ import java.time.Instant;
 import java.util.Date;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -165,7 +166,8 @@ class GatewayIdentityTest {
                                               .type(JOSEObjectType.JWT).build(),
                                       new JWTClaimsSet.Builder().subject(userId).issuer(TokenVerifier.ISSUER)
                                               .audience(TokenVerifier.AUDIENCE).issueTime(new Date())
-                                              .expirationTime(Date.from(Instant.now().plusSeconds(600))).build());
+                                              .expirationTime(Date.from(Instant.now().plusSeconds(600)))
+                                              .jwtID(UUID.randomUUID().toString()).build());
         jwt.sign(new ECDSASigner(key));
         return jwt.serialize();
     }

@@ -70,7 +70,7 @@ class GatewayOpenApiTest {
         assertThat(api.getOpenapi()).isEqualTo("3.1.0");
 
         assertThat(operations(api).keySet()).containsExactlyInAnyOrder(
-                "POST /user/register", "POST /user/login", "GET /user/me",
+                "POST /user/register", "POST /user/login", "GET /user/me", "POST /user/logout",
                 "POST /post", "GET /post", "GET /post/{id}", "DELETE /post/{id}", "GET /post/watch",
                 "POST /post/{postId}/comments", "GET /post/{postId}/comments", "GET /user/{author}/comments",
                 "DELETE /post/{postId}/comments/{commentId}");
@@ -170,6 +170,8 @@ class GatewayOpenApiTest {
         valid.put("CommentService_DeleteComment", v -> send(gateway, "DELETE", "/post/" + v.get("postId") + "/comments/"
                                                                                + v.get("commentId"), null, bearer(v)));
         valid.put("PostService_DeletePost", v -> send(gateway, "DELETE", "/post/" + v.get("postId"), null, bearer(v)));
+        // the token's last use: it is revoked
+        valid.put("UserService_Logout", v -> send(gateway, "POST", "/user/logout", null, bearer(v)));
 
         Map<String, String> documented = new TreeMap<>();
         operations(api).forEach((route, operation) -> documented.put(operation.getOperationId(), route));

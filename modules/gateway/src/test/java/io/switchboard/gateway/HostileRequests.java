@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.UUID;
 import java.util.regex.Pattern;
 
 import com.nimbusds.jose.JOSEException;
@@ -250,7 +251,8 @@ final class HostileRequests {
         ECKey stranger = new ECKeyGenerator(Curve.P_256).keyID("stranger").generate();
         Instant now = Instant.now();
         JWTClaimsSet valid = new JWTClaimsSet.Builder().issuer("switchboard-user").subject("user-1").audience("switchboard")
-                .issueTime(Date.from(now)).expirationTime(Date.from(now.plusSeconds(3600))).build();
+                .issueTime(Date.from(now)).expirationTime(Date.from(now.plusSeconds(3600))).jwtID(UUID.randomUUID().toString())
+                .build();
         JWTClaimsSet expired = new JWTClaimsSet.Builder(valid).expirationTime(Date.from(now.minusSeconds(60))).build();
         JWTClaimsSet otherIssuer = new JWTClaimsSet.Builder(valid).issuer("someone-else").build();
         Base64.Encoder base64 = Base64.getUrlEncoder().withoutPadding();

@@ -7,6 +7,7 @@ import java.util.Comparator;
 import java.util.Date;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -95,7 +96,8 @@ class PostApiTest {
                                          new JWTClaimsSet.Builder().subject(victim.getUserId())
                                                  .issuer(TokenVerifier.ISSUER)
                                                  .audience(TokenVerifier.AUDIENCE).issueTime(new Date())
-                                                 .expirationTime(Date.from(Instant.now().plusSeconds(600))).build());
+                                                 .expirationTime(Date.from(Instant.now().plusSeconds(600)))
+                                                 .jwtID(UUID.randomUUID().toString()).build());
         forged.sign(new ECDSASigner(attacker));
         assertCode(() -> withToken(forged.serialize()).createPost(CreatePostRequest.newBuilder().setTitle("pwned")
                                                                           .setContent("x").build()),

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Date;
 import java.util.List;
+import java.util.UUID;
 import java.time.Duration;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
@@ -476,7 +477,8 @@ class PostServiceUnitTest {
         SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.ES256).keyID(signer.getKeyID()).build(),
                                       new JWTClaimsSet.Builder().subject(subject).issuer(TokenVerifier.ISSUER)
                                               .audience(TokenVerifier.AUDIENCE).issueTime(new Date())
-                                              .expirationTime(Date.from(Instant.now().plusSeconds(300))).build());
+                                              .expirationTime(Date.from(Instant.now().plusSeconds(300)))
+                                              .jwtID(UUID.randomUUID().toString()).build());
         jwt.sign(new ECDSASigner(signer));
         return jwt.serialize();
     }

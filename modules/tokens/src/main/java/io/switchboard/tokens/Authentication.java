@@ -10,8 +10,9 @@ import io.grpc.Status;
 
 /**
  * Verifies the bearer token of every call that carries one ({@code authorization: Bearer <jwt>} metadata) and
- * makes the caller available through {@link Caller#required()}. A call with an invalid token is refused with
- * UNAUTHENTICATED before it reaches the service; a call without one proceeds, and methods that need an identity
+ * makes the caller available through {@link Caller#required()}. A call with an invalid or revoked token is refused
+ * with UNAUTHENTICATED before it reaches the service, one whose token cannot be checked now (keys or revocations
+ * unreadable) with UNAVAILABLE; a call without one proceeds, and methods that need an identity
  * ask for it. The gateway verifies tokens too, but a service never trusts an identity it did not verify itself.
  */
 public final class Authentication implements ServerInterceptor {
@@ -41,7 +42,7 @@ public final class Authentication implements ServerInterceptor {
             Caller caller = verifier.verifyAuthorization(authorization);
             return Contexts.interceptCall(Context.current().withValue(Caller.KEY, caller), call, headers, next);
         } catch (TokenVerifier.InvalidTokenException e) {
-            return refuse(call, e.getMessage());
+            return refuse(call, (e.unavailable() ? Status.UNAVAILABLE : Status.UNAUTHENTICATED).withDescription(e.getMessage()));
         }
     }
 
@@ -49,7 +50,7 @@ public final class Authentication implements ServerInterceptor {
      * Refused once the request has arrived, not before: closing the call while the client is still sending its
      * message makes Helidon 4.5 reset the stream now and then, and the client sees INTERNAL instead of the reason.
      */
-    private static <Q, R> ServerCall.Listener<Q> refuse(ServerCall<Q, R> call, String reason) {
+    private static <Q, R> ServerCall.Listener<Q> refuse(ServerCall<Q, R> call, Status status) {
         call.request(2);
         return new ServerCall.Listener<>() {
             private boolean done;
@@ -58,7 +59,7 @@ public final class Authentication implements ServerInterceptor {
             public void onHalfClose() {
                 if (!done) {
                     done = true;
-                    call.close(Status.UNAUTHENTICATED.withDescription(reason), new Metadata());
+                    call.close(status, new Metadata());
                 }
             }
 

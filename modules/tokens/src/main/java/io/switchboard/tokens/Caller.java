@@ -1,14 +1,18 @@
 package io.switchboard.tokens;
 
+import java.time.Instant;
+
 import io.grpc.Context;
 import io.grpc.Status;
 
 /**
- * The verified identity behind a call: the subject of a valid token.
+ * The verified identity behind a call: the subject of a valid token, and which token it was.
  *
- * @param userId the user id
+ * @param userId    the user id
+ * @param tokenId   the token's {@code jti}
+ * @param expiresAt when the token expires
  */
-public record Caller(String userId) {
+public record Caller(String userId, String tokenId, Instant expiresAt) {
     static final Context.Key<Caller> KEY = Context.key("switchboard.caller");
 
     /**

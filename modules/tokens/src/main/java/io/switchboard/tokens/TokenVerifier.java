@@ -27,7 +27,12 @@ import com.nimbusds.jwt.SignedJWT;
  * without a restart and a flood of forged {@code kid}s cannot turn into a flood of fetches. One fetch runs at a time:
  * the requests that need it meanwhile wait for it rather than fetch too. After a failed fetch the next is tried no
  * sooner than {@link #RETRY_AFTER_FAILURE}: until then a token of an unknown key is refused at once ("token keys
- * unavailable"), instead of every request waiting for a key source that is down. Thread safe.
+ * unavailable"), instead of every request waiting for a key source that is down.
+ * <p>
+ * A token revoked by a logout ({@link RevokedTokens}) is refused. A verifier that has never read the revocations
+ * reads them with its first key fetch, and refuses every token until it could: it cannot tell a revoked one. A
+ * refusal because keys or revocations cannot be read is {@link InvalidTokenException#unavailable()}: the token may
+ * be good, the client should try again rather than log in again. Thread safe.
  */
 public final class TokenVerifier {
     /** The issuer of every token. */
@@ -47,6 +52,7 @@ public final class TokenVerifier {
     private static final int MAX_AUTHORIZATION = 4096;
 
     private final Supplier<JWKSet> source;
+    private final RevokedTokens revoked;
     private final long refreshNanos;
     private final long retryNanos;
     private final long skewMillis;
@@ -58,7 +64,7 @@ public final class TokenVerifier {
     private volatile boolean failing;
 
     /**
-     * A verifier over a key source.
+     * A verifier over a key source that knows no revocations ({@link RevokedTokens#none()}).
      *
      * @param source fetches the current JWK set (public keys); may throw when unreachable
      */
@@ -67,24 +73,28 @@ public final class TokenVerifier {
     }
 
     /**
-     * A verifier over a key source, fetching it at most once per interval.
+     * A verifier over a key source that knows no revocations ({@link RevokedTokens#none()}), fetching it at most once
+     * per interval.
      *
      * @param source          fetches the current JWK set (public keys); may throw when unreachable
      * @param refreshInterval shortest time between two fetches
      */
     public TokenVerifier(Supplier<JWKSet> source, Duration refreshInterval) {
-        this(source, refreshInterval, CLOCK_SKEW);
+        this(source, refreshInterval, CLOCK_SKEW, RevokedTokens.none());
     }
 
     /**
-     * A verifier over a key source, fetching it at most once per interval, allowing a clock skew.
+     * A verifier over a key source and the revoked tokens, fetching the keys at most once per interval, allowing a
+     * clock skew.
      *
      * @param source          fetches the current JWK set (public keys); may throw when unreachable
      * @param refreshInterval shortest time between two fetches
      * @param clockSkew       difference allowed between the issuer's clock and this one, 0 to 5 minutes
+     * @param revoked         the revoked tokens; synced with the first key fetch when they never were
      * @throws IllegalArgumentException when the skew is negative or over 5 minutes
      */
-    public TokenVerifier(Supplier<JWKSet> source, Duration refreshInterval, Duration clockSkew) {
+    public TokenVerifier(Supplier<JWKSet> source, Duration refreshInterval, Duration clockSkew, RevokedTokens revoked) {
+        this.revoked = revoked;
         if (clockSkew.isNegative() || clockSkew.compareTo(Duration.ofMinutes(5)) > 0) {
             throw new IllegalArgumentException("tokens.clock-skew must be 0 to 5 minutes, got " + clockSkew);
         }
@@ -161,7 +171,20 @@ public final class TokenVerifier {
             if (claims.getSubject() == null || claims.getSubject().isBlank()) {
                 throw new InvalidTokenException("token has no subject");
             }
-            return new Caller(claims.getSubject());
+            String tokenId = claims.getJWTID();
+            if (tokenId == null || tokenId.isBlank()) {
+                throw new InvalidTokenException("token has no id");
+            }
+            if (!revoked.synced()) {
+                awaitFetch();
+                if (!revoked.synced()) {
+                    throw new InvalidTokenException("token revocations unavailable", true);
+                }
+            }
+            if (revoked.revoked(tokenId)) {
+                throw new InvalidTokenException("token revoked");
+            }
+            return new Caller(claims.getSubject(), tokenId, expiry.toInstant());
         } catch (JOSEException | ParseException e) {
             throw new InvalidTokenException("bad token signature");
         }
@@ -174,7 +197,10 @@ public final class TokenVerifier {
             key = keys.getKeyByKeyId(kid);
         }
         if (key == null) {
-            throw new InvalidTokenException(failing ? "token keys unavailable" : "token signed by an unknown key");
+            if (failing) {
+                throw new InvalidTokenException("token keys unavailable", true);
+            }
+            throw new InvalidTokenException("token signed by an unknown key");
         }
         if (!(key instanceof ECKey ec)) {
             throw new InvalidTokenException("token signed by an unknown key");
@@ -203,6 +229,9 @@ public final class TokenVerifier {
         String failure = null;
         try {
             keys = source.get().toPublicJWKSet();
+            if (!revoked.synced()) {
+                revoked.sync();
+            }
             ok = true;
         } catch (RuntimeException e) {
             failure = e.getMessage();
@@ -221,8 +250,8 @@ public final class TokenVerifier {
             done.complete(null);
             // one line when the key source fails, one when it answers again: not one per request
             if (firstFailure) {
-                LOG.log(Level.WARNING, "cannot fetch token keys (" + failure + "); tokens of keys not cached are "
-                                       + "refused until a fetch succeeds, tried at most every "
+                LOG.log(Level.WARNING, "cannot fetch token keys or revocations (" + failure + "); tokens of keys not "
+                                       + "cached are refused until a fetch succeeds, tried at most every "
                                        + Duration.ofNanos(retryNanos).toMillis() + " ms");
             } else if (recovered) {
                 LOG.log(Level.INFO, "token keys fetched again");
@@ -231,13 +260,52 @@ public final class TokenVerifier {
     }
 
     /**
+     * Fetches the keys, and the revocations if they were never read, when a fetch is due: what a verifier does
+     * ahead of the first token, so that it need not wait for them.
+     *
+     * @return whether keys and revocations are known now
+     */
+    public boolean prefetch() {
+        if (keys.getKeys().isEmpty() || !revoked.synced()) {
+            awaitFetch();
+        }
+        return !keys.getKeys().isEmpty() && revoked.synced();
+    }
+
+    /**
+     * The revoked tokens this verifier refuses.
+     *
+     * @return the revocations
+     */
+    public RevokedTokens revoked() {
+        return revoked;
+    }
+
+    /**
      * A token that does not verify; the message is safe to return to the client.
      */
     public static final class InvalidTokenException extends Exception {
         private static final long serialVersionUID = 1L;
+        /* whether the token could not be checked, rather than found bad */
+        private final boolean unavailable;
 
         InvalidTokenException(String message) {
+            this(message, false);
+        }
+
+        InvalidTokenException(String message, boolean unavailable) {
             super(message, null, false, false);
+            this.unavailable = unavailable;
+        }
+
+        /**
+         * Whether the token could not be checked (keys or revocations unreadable) rather than found bad: the
+         * answer is UNAVAILABLE (503), to try again, not UNAUTHENTICATED (401), to log in again.
+         *
+         * @return whether unavailable
+         */
+        public boolean unavailable() {
+            return unavailable;
         }
     }
 }

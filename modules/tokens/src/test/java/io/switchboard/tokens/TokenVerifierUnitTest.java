@@ -2,11 +2,15 @@ package io.switchboard.tokens;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.Date;
 import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -98,7 +102,111 @@ class TokenVerifierUnitTest {
         TokenVerifier verifier = new TokenVerifier(() -> {
             throw new IllegalStateException("user unreachable");
         });
-        assertThatThrownBy(() -> verifier.verify(token(key, "k", "u", 60))).hasMessage("token keys unavailable");
+        assertThatThrownBy(() -> verifier.verify(token(key, "k", "u", 60))).hasMessage("token keys unavailable")
+                .matches(e -> ((TokenVerifier.InvalidTokenException) e).unavailable(), "unavailable, not bad");
+    }
+
+    @Test
+    void aTokenWithoutAnIdIsRefused() throws Exception {
+        ECKey key = key("k");
+        TokenVerifier verifier = new TokenVerifier(() -> new JWKSet(key.toPublicJWK()));
+        assertThat(outcome(verifier, signed(key, issued("u", 60, TokenVerifier.ISSUER).jwtID(null).build())))
+                .isEqualTo("token has no id");
+        assertThat(outcome(verifier, signed(key, issued("u", 60, TokenVerifier.ISSUER).jwtID(" ").build())))
+                .isEqualTo("token has no id");
+    }
+
+    @Test
+    void aRevokedTokenIsRefusedAndTheCallerNamesItsToken() throws Exception {
+        ECKey key = key("k");
+        List<RevokedTokens.Revoked> published = new CopyOnWriteArrayList<>();
+        RevokedTokens revoked = RevokedTokens.from((since, after) -> new RevokedTokens.Page(
+                published.stream().filter(r -> r.revokedAtMillis() >= since).toList(), false), Duration.ofSeconds(30));
+        TokenVerifier verifier = new TokenVerifier(() -> new JWKSet(key.toPublicJWK()), TokenVerifier.REFRESH_INTERVAL,
+                                                   Duration.ofSeconds(30), revoked);
+        JWTClaimsSet claims = issued("u", 60, TokenVerifier.ISSUER).build();
+        String token = signed(key, claims);
+        String other = signed(key, issued("u", 60, TokenVerifier.ISSUER).build());
+
+        Caller caller = verifier.verify(token);
+        assertThat(caller.tokenId()).isEqualTo(claims.getJWTID());
+        // a JWT's times are whole seconds
+        assertThat(caller.expiresAt()).isEqualTo(claims.getExpirationTime().toInstant().truncatedTo(ChronoUnit.SECONDS));
+        published.add(new RevokedTokens.Revoked(claims.getJWTID(), claims.getExpirationTime().getTime(),
+                                                System.currentTimeMillis()));
+        assertThat(outcome(verifier, token)).as("until the next sync").isEqualTo("u");
+        revoked.sync();
+        assertThat(outcome(verifier, token)).isEqualTo("token revoked");
+        assertThat(outcome(verifier, other)).as("the user's other token").isEqualTo("u");
+    }
+
+    @Test
+    void aVerifierThatNeverReadTheRevocationsRefusesEveryTokenAsUnavailable() throws Exception {
+        ECKey key = key("k");
+        AtomicBoolean up = new AtomicBoolean();
+        RevokedTokens revoked = RevokedTokens.from((since, after) -> {
+            if (!up.get()) {
+                throw new IllegalStateException("user unreachable");
+            }
+            return new RevokedTokens.Page(List.of(), false);
+        }, Duration.ofSeconds(30));
+        TokenVerifier verifier = new TokenVerifier(() -> new JWKSet(key.toPublicJWK()), Duration.ofMillis(100),
+                                                   Duration.ofSeconds(30), revoked);
+        String token = token(key, "k", "u", 60);
+
+        assertThatThrownBy(() -> verifier.verify(token)).hasMessage("token revocations unavailable")
+                .matches(e -> ((TokenVerifier.InvalidTokenException) e).unavailable(), "unavailable, not bad");
+        assertThat(verifier.prefetch()).isFalse();
+        up.set(true);
+        Thread.sleep(150);
+        assertThat(verifier.prefetch()).isTrue();
+        assertThat(outcome(verifier, token)).isEqualTo("u");
+        // once read, a source that fails again leaves what was read in force
+        up.set(false);
+        assertThatThrownBy(revoked::sync).hasMessage("user unreachable");
+        assertThat(outcome(verifier, token)).isEqualTo("u");
+    }
+
+    @Test
+    void revocationsAreReadInPagesFromShortlyBeforeTheNewestSeenAndForgottenOnceTheirTokenExpired() {
+        long now = System.currentTimeMillis();
+        List<RevokedTokens.Revoked> rows = new ArrayList<>();
+        for (int i = 0; i < 25; i++) {
+            // several revocations in one millisecond: a page may end between them
+            rows.add(new RevokedTokens.Revoked(String.format("t%02d", i), now + 60_000, now - 100_000 + i / 3));
+        }
+        List<String> asked = new CopyOnWriteArrayList<>();
+        RevokedTokens.Source source = (since, after) -> {
+            asked.add(since + "/" + after);
+            List<RevokedTokens.Revoked> page = rows.stream()
+                    .filter(r -> r.revokedAtMillis() > since
+                                 || r.revokedAtMillis() == since && r.tokenId().compareTo(after) > 0)
+                    .limit(11).toList();
+            return new RevokedTokens.Page(page.subList(0, Math.min(10, page.size())), page.size() > 10);
+        };
+        RevokedTokens revoked = RevokedTokens.from(source, Duration.ofSeconds(30));
+        revoked.sync();
+        assertThat(revoked.size()).isEqualTo(25);
+        assertThat(asked).hasSize(3);
+        assertThat(asked.get(0)).isEqualTo("0/");
+        assertThat(asked.get(1)).isEqualTo((now - 100_000 + 3) + "/t09");
+
+        // a late commit stamped before the newest seen, within the overlap, is still read; its token expired
+        // beyond the skew is forgotten
+        asked.clear();
+        rows.add(new RevokedTokens.Revoked("late", now + 60_000, now - 100_000 - 20_000));
+        rows.add(new RevokedTokens.Revoked("expired", now - 31_000, now - 100_000 + 1));
+        rows.sort(Comparator.comparingLong(RevokedTokens.Revoked::revokedAtMillis)
+                          .thenComparing(RevokedTokens.Revoked::tokenId));
+        revoked.sync();
+        assertThat(asked.get(0)).isEqualTo((now - 100_000 + 8 - RevokedTokens.OVERLAP.toMillis()) + "/");
+        assertThat(revoked.revoked("late")).isTrue();
+        assertThat(revoked.revoked("expired")).isFalse();
+        assertThat(revoked.size()).isEqualTo(26);
+        // a token just expired is still remembered within the skew
+        revoked.add("recent", now - 20_000);
+        revoked.sync();
+        assertThat(revoked.revoked("recent")).isTrue();
     }
 
     @Test
@@ -148,7 +256,7 @@ class TokenVerifierUnitTest {
     void aTokenMustBeForThePlatformIssuedInThePastAndValidNowWithinTheClockSkew() throws Exception {
         ECKey key = key("k");
         TokenVerifier verifier = new TokenVerifier(() -> new JWKSet(key.toPublicJWK()), TokenVerifier.REFRESH_INTERVAL,
-                                                   Duration.ofSeconds(30));
+                                                   Duration.ofSeconds(30), RevokedTokens.none());
         Instant now = Instant.now();
 
         assertThat(outcome(verifier, signed(key, issued("u", 60, TokenVerifier.ISSUER).build()))).isEqualTo("u");
@@ -177,12 +285,14 @@ class TokenVerifierUnitTest {
 
     @Test
     void theClockSkewIsBounded() {
-        assertThatThrownBy(() -> new TokenVerifier(JWKSet::new, TokenVerifier.REFRESH_INTERVAL, Duration.ofSeconds(-1)))
+        assertThatThrownBy(() -> new TokenVerifier(JWKSet::new, TokenVerifier.REFRESH_INTERVAL, Duration.ofSeconds(-1),
+                                                       RevokedTokens.none()))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("tokens.clock-skew");
-        assertThatThrownBy(() -> new TokenVerifier(JWKSet::new, TokenVerifier.REFRESH_INTERVAL, Duration.ofMinutes(6)))
+        assertThatThrownBy(() -> new TokenVerifier(JWKSet::new, TokenVerifier.REFRESH_INTERVAL, Duration.ofMinutes(6),
+                                                       RevokedTokens.none()))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("tokens.clock-skew");
-        new TokenVerifier(JWKSet::new, TokenVerifier.REFRESH_INTERVAL, Duration.ofMinutes(5));
-        new TokenVerifier(JWKSet::new, TokenVerifier.REFRESH_INTERVAL, Duration.ZERO);
+        new TokenVerifier(JWKSet::new, TokenVerifier.REFRESH_INTERVAL, Duration.ofMinutes(5), RevokedTokens.none());
+        new TokenVerifier(JWKSet::new, TokenVerifier.REFRESH_INTERVAL, Duration.ZERO, RevokedTokens.none());
     }
 
     private static String outcome(TokenVerifier verifier, String token) {
@@ -213,7 +323,7 @@ class TokenVerifierUnitTest {
         Instant now = Instant.now();
         return new JWTClaimsSet.Builder().subject(subject).issuer(issuer).audience(TokenVerifier.AUDIENCE)
                 .issueTime(Date.from(now)).notBeforeTime(Date.from(now))
-                .expirationTime(Date.from(now.plusSeconds(expiresInSeconds)));
+                .expirationTime(Date.from(now.plusSeconds(expiresInSeconds))).jwtID(UUID.randomUUID().toString());
     }
 
     private static String signed(ECKey key, JWTClaimsSet claims) throws Exception {

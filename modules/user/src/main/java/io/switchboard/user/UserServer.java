@@ -6,12 +6,15 @@ import java.util.List;
 
 import io.helidon.config.Config;
 import io.switchboard.runtime.ServiceRuntime;
+import io.switchboard.runtime.db.Database;
 import io.switchboard.tokens.Authentication;
+import io.switchboard.tokens.RevokedTokens;
+import io.switchboard.tokens.TokenUpkeep;
 import io.switchboard.tokens.TokenVerifier;
 import io.switchboard.tokens.UserKeys;
-import io.switchboard.runtime.db.Database;
 import io.switchboard.user.accounts.Accounts;
 import io.switchboard.user.accounts.Passwords;
+import io.switchboard.user.accounts.Revocations;
 import io.switchboard.user.tokens.SigningKeys;
 import io.switchboard.user.tokens.TokenIssuer;
 
@@ -22,10 +25,12 @@ import io.switchboard.user.tokens.TokenIssuer;
 public final class UserServer implements AutoCloseable {
     private final ServiceRuntime runtime;
     private final Database database;
+    private final TokenUpkeep upkeep;
 
-    private UserServer(ServiceRuntime runtime, Database database) {
+    private UserServer(ServiceRuntime runtime, Database database, TokenUpkeep upkeep) {
         this.runtime = runtime;
         this.database = database;
+        this.upkeep = upkeep;
     }
 
     /**
@@ -44,6 +49,12 @@ public final class UserServer implements AutoCloseable {
         SigningKeys keys = SigningKeys.load(user, dataDir);
         Passwords passwords = new Passwords(user.get("argon2.memory-kib").asInt().orElse(19 * 1024),
                                             user.get("argon2.iterations").asInt().orElse(2));
+        Revocations revocations = new Revocations(database);
+        Duration clockSkew = UserKeys.clockSkew(config);
+        Duration poll = UserKeys.revocationPoll(config);
+        // user verifies its own tokens with its own keys and revocations: no call to itself through discovery
+        RevokedTokens revoked = RevokedTokens.from(revocations::since, clockSkew);
+        TokenVerifier verifier = new TokenVerifier(keys::publicSet, TokenVerifier.REFRESH_INTERVAL, clockSkew, revoked);
         UserService service = new UserService(new Accounts(database), passwords,
                                               new TokenIssuer(keys, user.get("token-ttl").as(Duration.class)
                                                       .orElse(Duration.ofHours(1))),
@@ -53,12 +64,11 @@ public final class UserServer implements AutoCloseable {
                                                                        .orElse(Duration.ofMinutes(5)),
                                                                user.get("login.account-failures").asInt().orElse(20),
                                                                user.get("login.account-interval").as(Duration.class)
-                                                                       .orElse(Duration.ofSeconds(2))));
-        // user verifies its own tokens with its own keys: no call to itself through discovery
-        TokenVerifier verifier = new TokenVerifier(keys::publicSet, TokenVerifier.REFRESH_INTERVAL,
-                                                  UserKeys.clockSkew(config));
+                                                                       .orElse(Duration.ofSeconds(2))),
+                                              revocations, revoked);
         runtime.start(List.of(new Authentication(verifier)), List.of(service));
-        return new UserServer(runtime, database);
+        // the revocations of the other user instances on this database
+        return new UserServer(runtime, database, TokenUpkeep.start(verifier, poll, () -> true));
     }
 
     /* The accounts database, for tests that check how it is opened. */
@@ -77,6 +87,7 @@ public final class UserServer implements AutoCloseable {
 
     @Override
     public void close() {
+        upkeep.close();
         runtime.close();
         database.close();
     }

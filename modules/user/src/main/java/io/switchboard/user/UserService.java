@@ -8,24 +8,32 @@ import io.grpc.stub.StreamObserver;
 import io.switchboard.api.user.v1.GetJwksRequest;
 import io.switchboard.api.user.v1.GetUserRequest;
 import io.switchboard.api.user.v1.Jwks;
+import io.switchboard.api.user.v1.ListRevokedTokensRequest;
+import io.switchboard.api.user.v1.ListRevokedTokensResponse;
 import io.switchboard.api.user.v1.LoginRequest;
 import io.switchboard.api.user.v1.LoginResponse;
+import io.switchboard.api.user.v1.LogoutRequest;
+import io.switchboard.api.user.v1.LogoutResponse;
 import io.switchboard.api.user.v1.RegisterRequest;
 import io.switchboard.api.user.v1.RegisterResponse;
+import io.switchboard.api.user.v1.RevokedToken;
 import io.switchboard.api.user.v1.User;
 import io.switchboard.api.user.v1.UserServiceGrpc;
 import io.switchboard.server.grpc.ClientAddress;
 import io.switchboard.server.grpc.RequestIds;
 import io.switchboard.server.grpc.Unary;
 import io.switchboard.tokens.Caller;
+import io.switchboard.tokens.RevokedTokens;
 import io.switchboard.user.accounts.Accounts;
 import io.switchboard.user.accounts.Passwords;
 import io.switchboard.user.accounts.PhoneNumbers;
+import io.switchboard.user.accounts.Revocations;
 import io.switchboard.user.tokens.SigningKeys;
 import io.switchboard.user.tokens.TokenIssuer;
 
 /**
- * The user API: accounts, login, the caller's own account, and the public keys of its tokens. Thread safe.
+ * The user API: accounts, login and logout, the caller's own account, and what verifiers need: the public keys of
+ * its tokens and the tokens revoked. Thread safe.
  */
 final class UserService extends UserServiceGrpc.UserServiceImplBase {
     private static final System.Logger LOG = System.getLogger(UserService.class.getName());
@@ -35,8 +43,13 @@ final class UserService extends UserServiceGrpc.UserServiceImplBase {
     private final TokenIssuer tokens;
     private final SigningKeys keys;
     private final LoginLimiter limiter;
+    private final Revocations revocations;
+    private final RevokedTokens revoked;
 
-    UserService(Accounts accounts, Passwords passwords, TokenIssuer tokens, SigningKeys keys, LoginLimiter limiter) {
+    UserService(Accounts accounts, Passwords passwords, TokenIssuer tokens, SigningKeys keys, LoginLimiter limiter,
+                Revocations revocations, RevokedTokens revoked) {
+        this.revocations = revocations;
+        this.revoked = revoked;
         this.accounts = accounts;
         this.passwords = passwords;
         this.tokens = tokens;
@@ -113,6 +126,37 @@ final class UserService extends UserServiceGrpc.UserServiceImplBase {
                     .setPhoneNumber(account.phoneNumber())
                     .setCreatedAt(Instant.ofEpochMilli(account.createdAt()).toString())
                     .build();
+        });
+    }
+
+    @Override
+    public void logout(LogoutRequest request, StreamObserver<LogoutResponse> responses) {
+        Unary.answer(responses, () -> {
+            Caller caller = Caller.required();
+            revocations.revoke(caller.tokenId(), caller.userId(), caller.expiresAt().toEpochMilli());
+            // this instance refuses the token at once; the other verifiers when they next read the revocations
+            revoked.add(caller.tokenId(), caller.expiresAt().toEpochMilli());
+            LOG.log(Level.INFO, "[" + RequestIds.current() + "] user " + caller.userId() + " logged out a token");
+            return LogoutResponse.getDefaultInstance();
+        });
+    }
+
+    @Override
+    public void listRevokedTokens(ListRevokedTokensRequest request, StreamObserver<ListRevokedTokensResponse> responses) {
+        Unary.answer(responses, () -> {
+            if (request.getSinceMillis() < 0 || request.getAfterTokenId().length() > 64) {
+                throw Status.INVALID_ARGUMENT.withDescription("sinceMillis must be 0 or more and afterTokenId at most 64 "
+                                                              + "characters").asRuntimeException();
+            }
+            RevokedTokens.Page page = revocations.since(request.getSinceMillis(), request.getAfterTokenId());
+            ListRevokedTokensResponse.Builder response = ListRevokedTokensResponse.newBuilder().setMore(page.more());
+            for (RevokedTokens.Revoked token : page.tokens()) {
+                response.addTokens(RevokedToken.newBuilder()
+                                           .setTokenId(token.tokenId())
+                                           .setExpiresAtMillis(token.expiresAtMillis())
+                                           .setRevokedAtMillis(token.revokedAtMillis()));
+            }
+            return response.build();
         });
     }
 

@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -37,12 +38,17 @@ import io.switchboard.api.user.v1.LoginRequest;
 import io.switchboard.api.user.v1.LoginResponse;
 import io.switchboard.api.user.v1.RegisterRequest;
 import io.switchboard.api.user.v1.RegisterResponse;
+import io.switchboard.api.user.v1.ListRevokedTokensRequest;
+import io.switchboard.api.user.v1.ListRevokedTokensResponse;
+import io.switchboard.api.user.v1.LogoutRequest;
+import io.switchboard.api.user.v1.RevokedToken;
 import io.switchboard.api.user.v1.User;
 import io.switchboard.api.user.v1.UserServiceGrpc;
 import io.switchboard.hub.HubServer;
 import io.switchboard.identity.IdentityFiles;
 import io.switchboard.testkit.Stack;
 import io.switchboard.tokens.TokenVerifier;
+import io.switchboard.user.accounts.Revocations;
 import io.switchboard.user.tokens.SigningKeys;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -63,6 +69,7 @@ class UserApiTest {
     static final Stack STACK = new Stack();
     private static UserServer user;
     private static Path dataDir;
+    private static int hubPort;
     private static ManagedChannel channel;
     private static ManagedChannel nettyChannel;
     private static int counter = 100_000;
@@ -70,6 +77,7 @@ class UserApiTest {
     @BeforeAll
     static void start() throws Exception {
         HubServer hub = STACK.start(HubServer.start(STACK.hubConfig()));
+        hubPort = hub.port();
         dataDir = STACK.directory("user-test-");
         user = STACK.start(UserServer.start(STACK.serviceConfig(hub.port(), Map.of("data.dir", dataDir.toString(),
                                                                                    "user.login.max-failures", "3",
@@ -201,6 +209,93 @@ class UserApiTest {
     }
 
     @Test
+    void logoutRevokesOnlyTheTokenItCarriesAtOnceHereAndListsItForEveryVerifier() throws Exception {
+        String phone = nextPhone();
+        register(phone, PASSWORD);
+        LoginRequest credentials = LoginRequest.newBuilder().setPhoneNumber(phone).setUserPassword(PASSWORD).build();
+        String first = stub().login(credentials).getToken();
+        String second = stub().login(credentials).getToken();
+        long before = System.currentTimeMillis();
+
+        assertCode(() -> stub().logout(LogoutRequest.getDefaultInstance()), Status.Code.UNAUTHENTICATED);
+        withToken(first).logout(LogoutRequest.getDefaultInstance());
+        assertThat(failure(() -> withToken(first).getUser(GetUserRequest.getDefaultInstance())).getDescription())
+                .isEqualTo("token revoked");
+        assertThat(failure(() -> withToken(first).logout(LogoutRequest.getDefaultInstance())).getDescription())
+                .isEqualTo("token revoked");
+        assertThat(withToken(second).getUser(GetUserRequest.getDefaultInstance()).getPhoneNumber()).isEqualTo(phone);
+
+        // what verifiers poll: the token's id and expiry, from a point in time on
+        JWTClaimsSet claims = SignedJWT.parse(first).getJWTClaimsSet();
+        ListRevokedTokensResponse listed = stub().listRevokedTokens(
+                ListRevokedTokensRequest.newBuilder().setSinceMillis(before).build());
+        assertThat(listed.getTokensList()).extracting(RevokedToken::getTokenId).contains(claims.getJWTID());
+        RevokedToken revoked = listed.getTokensList().stream()
+                .filter(t -> t.getTokenId().equals(claims.getJWTID())).findFirst().orElseThrow();
+        assertThat(revoked.getExpiresAtMillis()).isEqualTo(claims.getExpirationTime().getTime());
+        assertThat(revoked.getRevokedAtMillis()).isBetween(before, System.currentTimeMillis());
+        assertThat(listed.getMore()).isFalse();
+        assertThat(stub().listRevokedTokens(ListRevokedTokensRequest.newBuilder()
+                                                    .setSinceMillis(revoked.getRevokedAtMillis())
+                                                    .setAfterTokenId(revoked.getTokenId()).build()).getTokensList())
+                .extracting(RevokedToken::getTokenId).doesNotContain(revoked.getTokenId());
+
+        // hostile paging, at its boundaries
+        assertCode(() -> stub().listRevokedTokens(ListRevokedTokensRequest.newBuilder().setSinceMillis(-1).build()),
+                   Status.Code.INVALID_ARGUMENT);
+        assertCode(() -> stub().listRevokedTokens(ListRevokedTokensRequest.newBuilder()
+                                                          .setAfterTokenId("x".repeat(65)).build()),
+                   Status.Code.INVALID_ARGUMENT);
+        assertThat(stub().listRevokedTokens(ListRevokedTokensRequest.newBuilder().setSinceMillis(Long.MAX_VALUE)
+                                                    .setAfterTokenId("x".repeat(64)).build()).getTokensList()).isEmpty();
+    }
+
+    @Test
+    void anotherUserInstanceOnTheSameDatabaseRefusesALoggedOutTokenWithinAPoll() throws Exception {
+        String phone = nextPhone();
+        register(phone, PASSWORD);
+        String token = stub().login(LoginRequest.newBuilder().setPhoneNumber(phone).setUserPassword(PASSWORD).build())
+                .getToken();
+        try (UserServer replica = UserServer.start(STACK.serviceConfig(hubPort, Map.of("data.dir", dataDir.toString())))) {
+            ManagedChannel toReplica = STACK.channel("gateway", "user", replica.runtime().port());
+            UserServiceGrpc.UserServiceBlockingStub replicaStub = UserServiceGrpc.newBlockingStub(toReplica)
+                    .withDeadlineAfter(10, TimeUnit.SECONDS)
+                    .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(header("Bearer " + token)));
+            assertThat(replicaStub.getUser(GetUserRequest.getDefaultInstance()).getPhoneNumber()).isEqualTo(phone);
+            withToken(token).logout(LogoutRequest.getDefaultInstance());
+            long loggedOut = System.nanoTime();
+            await().atMost(Duration.ofSeconds(3)).pollInterval(Duration.ofMillis(50)).until(
+                    () -> "token revoked".equals(failureOrNull(() -> replicaStub.getUser(GetUserRequest.getDefaultInstance()))));
+            assertThat(Duration.ofNanos(System.nanoTime() - loggedOut)).as("within a poll (1 s) and a call")
+                    .isLessThan(Duration.ofMillis(1500));
+        }
+    }
+
+    @Test
+    void revocationsComeInPagesOfAThousand() throws Exception {
+        String phone = nextPhone();
+        register(phone, PASSWORD);
+        LoginRequest credentials = LoginRequest.newBuilder().setPhoneNumber(phone).setUserPassword(PASSWORD).build();
+        long before = System.currentTimeMillis();
+        String token = stub().login(credentials).getToken();
+        withToken(token).logout(LogoutRequest.getDefaultInstance());
+        // as a thousand logouts would leave them: written straight into the database, which is what a page reads
+        Revocations revocations = new Revocations(user.database());
+        for (int i = 0; i < Revocations.PAGE; i++) {
+            revocations.revoke("bulk-" + i, "someone", System.currentTimeMillis() + 60_000);
+        }
+        ListRevokedTokensResponse first = stub().listRevokedTokens(
+                ListRevokedTokensRequest.newBuilder().setSinceMillis(before).build());
+        assertThat(first.getTokensCount()).isEqualTo(Revocations.PAGE);
+        assertThat(first.getMore()).isTrue();
+        RevokedToken last = first.getTokens(Revocations.PAGE - 1);
+        ListRevokedTokensResponse rest = stub().listRevokedTokens(ListRevokedTokensRequest.newBuilder()
+                .setSinceMillis(last.getRevokedAtMillis()).setAfterTokenId(last.getTokenId()).build());
+        assertThat(rest.getTokensCount()).isEqualTo(1);
+        assertThat(rest.getMore()).isFalse();
+    }
+
+    @Test
     void wrongPasswordAndUnknownUserGetTheSameAnswerInSimilarTime() {
         String phone = nextPhone();
         register(phone, PASSWORD);
@@ -316,7 +411,8 @@ class UserApiTest {
         SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.ES256).keyID(kid).build(),
                                       new JWTClaimsSet.Builder().subject(subject).issuer(TokenVerifier.ISSUER)
                                               .audience(TokenVerifier.AUDIENCE).issueTime(new Date())
-                                              .expirationTime(Date.from(expiry)).build());
+                                              .expirationTime(Date.from(expiry)).jwtID(UUID.randomUUID().toString())
+                                              .build());
         jwt.sign(new ECDSASigner(key));
         return jwt.serialize();
     }
@@ -374,6 +470,16 @@ class UserApiTest {
             return e.getStatus();
         }
         throw new AssertionError("the call succeeded");
+    }
+
+    /* the description a call fails with, or null when it succeeds */
+    private static String failureOrNull(Runnable call) {
+        try {
+            call.run();
+            return null;
+        } catch (io.grpc.StatusRuntimeException e) {
+            return e.getStatus().getDescription();
+        }
     }
 
     private static void assertCode(Runnable call, Status.Code code) {

@@ -237,10 +237,15 @@ public final class GatewayHandler implements Handler, AutoCloseable {
         }
         if (route.auth()) {
             String authorization = request.headers().first(HeaderNames.AUTHORIZATION).orElse("");
-            String refusal = authenticate(authorization, metadata);
+            TokenVerifier.InvalidTokenException refusal = authenticate(authorization, metadata);
+            if (refusal != null && refusal.unavailable()) {
+                // the token may be good: try again soon, do not log in again
+                response.header(HeaderNames.RETRY_AFTER, "1");
+                return error(response, 503, "UNAVAILABLE", refusal.getMessage(), requestId);
+            }
             if (refusal != null) {
                 response.header(HeaderNames.WWW_AUTHENTICATE, "Bearer");
-                return error(response, 401, "UNAUTHENTICATED", refusal, requestId);
+                return error(response, 401, "UNAUTHENTICATED", refusal.getMessage(), requestId);
             }
         }
         byte[] body = new byte[0];
@@ -388,13 +393,13 @@ public final class GatewayHandler implements Handler, AutoCloseable {
         }
     }
 
-    private String authenticate(String authorization, Metadata metadata) {
+    private TokenVerifier.InvalidTokenException authenticate(String authorization, Metadata metadata) {
         try {
             verifier.verifyAuthorization(authorization);
             metadata.put(Authentication.AUTHORIZATION, authorization);
             return null;
         } catch (TokenVerifier.InvalidTokenException e) {
-            return e.getMessage();
+            return e;
         }
     }
 

@@ -36,6 +36,7 @@ class RouteTableUnitTest {
                         tuple("POST", "/user/register", "user", "Register", true, false, 201, false, true, 5000L),
                         tuple("POST", "/user/login", "user", "Login", true, false, 200, false, true, 5000L),
                         tuple("GET", "/user/me", "user", "GetUser", false, true, 200, true, false, 5000L),
+                        tuple("POST", "/user/logout", "user", "Logout", false, true, 200, false, false, 5000L),
                         tuple("POST", "/post", "post", "CreatePost", true, true, 201, false, false, 5000L),
                         tuple("GET", "/post/{id}", "post", "GetPost", false, false, 200, true, false, 5000L),
                         tuple("GET", "/post", "post", "ListPosts", false, false, 200, true, false, 5000L),

@@ -15,10 +15,14 @@ import io.switchboard.runtime.db.Database;
  * User accounts in the service's own database. Every write is committed before it is acknowledged. Thread safe.
  */
 public final class Accounts {
-    /** Schema migrations, in order; append only. */
+    /** Schema migrations of the user database (accounts, then {@link Revocations}), in order; append only. */
     public static final List<String> MIGRATIONS = List.of(
             "CREATE TABLE users (id VARCHAR(36) PRIMARY KEY, phone_number VARCHAR(16) NOT NULL UNIQUE, "
-            + "password_hash VARCHAR(255) NOT NULL, created_at BIGINT NOT NULL)");
+            + "password_hash VARCHAR(255) NOT NULL, created_at BIGINT NOT NULL)",
+            "CREATE TABLE revoked_tokens (token_id VARCHAR(64) PRIMARY KEY, user_id VARCHAR(36) NOT NULL, "
+            + "expires_at BIGINT NOT NULL, revoked_at BIGINT NOT NULL)",
+            "CREATE INDEX revoked_tokens_by_time ON revoked_tokens (revoked_at, token_id)",
+            "CREATE INDEX revoked_tokens_by_expiry ON revoked_tokens (expires_at)");
 
     private final Database database;
 
@@ -115,12 +119,12 @@ public final class Accounts {
         }
     }
 
-    private static boolean isUniqueViolation(SQLException e) {
+    static boolean isUniqueViolation(SQLException e) {
         // PostgreSQL: SQLSTATE 23505; SQLite: SQLITE_CONSTRAINT_UNIQUE
         return "23505".equals(e.getSQLState()) || String.valueOf(e.getMessage()).contains("UNIQUE constraint failed");
     }
 
-    private static RuntimeException unavailable(SQLException e) {
+    static RuntimeException unavailable(SQLException e) {
         return Status.UNAVAILABLE.withDescription("database unavailable").withCause(e).asRuntimeException();
     }
 
