@@ -46,27 +46,27 @@ USER 10001:10001
 ENTRYPOINT ["/opt/java/bin/java", "--enable-native-access=ALL-UNNAMED", "-jar", "/app/app.jar"]
 
 FROM runtime AS hub
-EXPOSE 8004
+EXPOSE 8004 9004
 
 FROM runtime AS gateway
-EXPOSE 8008
+EXPOSE 8008 9008
 
 FROM runtime AS post
 COPY --from=build --chown=10001:10001 /out/data /data
 ENV DATA_DIR=/data
 VOLUME /data
-EXPOSE 8005
+EXPOSE 8005 9005
 
 FROM runtime AS comment
 COPY --from=build --chown=10001:10001 /out/data /data
 ENV DATA_DIR=/data
 VOLUME /data
-EXPOSE 8007
+EXPOSE 8007 9007
 
 FROM runtime AS user
 COPY --from=build --chown=10001:10001 /out/data /data
 ENV DATA_DIR=/data
 VOLUME /data
-EXPOSE 8006
+EXPOSE 8006 9006
 
 FROM ${COMPONENT}

@@ -64,4 +64,4 @@ printf 'frozen %s s: requests=%s failed=%s (non-2xx %s, no answer %s) p50=%s p99
     "$(( ${non2xx:-0} + ${timeouts:-0} ))" "${non2xx:-0}" "${timeouts:-0}" \
     "$(echo "$out" | awk '$1=="50%"{print $2}')" "$(echo "$out" | awk '$1=="99%"{print $2}')" \
     "$(echo "$out" | awk '$1=="Latency"{print $4}')"
-curl -s "http://127.0.0.1:${PORT[gateway]}/observe/metrics" | grep -E '^switchboard_gateway_upstream_retried' || true
+curl -s "http://127.0.0.1:$((PORT[gateway] + 1000))/observe/metrics" | grep -E '^switchboard_gateway_upstream_retried' || true

@@ -48,20 +48,22 @@ start_etcd() {
 
 # start_java NAME PORT JAR [ENV=VALUE...]: a component with the benchmarks' JVM options, ready before it returns.
 # Plaintext (tls.plaintext) unless the environment names TLS_LOCAL_CA: then it has an identity from that local CA
-# and, except for a gateway's HTTP edge, serves TLS.
+# and, except on a gateway's HTTP edge, serves TLS. Its management port (health, metrics) is the port + 1000.
 start_java() {
     local name=$1 port=$2 jar=$3 tls=TLS_PLAINTEXT=true ca="" arg
     shift 3
     for arg in "$@"; do
         case $arg in TLS_LOCAL_CA=*) tls="" ca="${arg#TLS_LOCAL_CA=}/ca.pem" ;; esac
     done
+    # health and metrics on the management port: the port + 1000
     # shellcheck disable=SC2086 # $tls is one word or none
-    env "$@" SERVER_PORT="$port" $tls "$JAVA_HOME/bin/java" -Xmx256m -XX:+UseSerialGC -jar "$jar" >"$WORK/$name.log" 2>&1 &
+    env "$@" SERVER_PORT="$port" SERVER_MANAGEMENT_PORT=$((port + 1000)) $tls "$JAVA_HOME/bin/java" -Xmx256m \
+        -XX:+UseSerialGC -jar "$jar" >"$WORK/$name.log" 2>&1 &
     PID[$name]=$!
-    if [ -n "$ca" ] && [[ $(basename "$jar") != gateway* ]]; then
-        wait_ready "https://127.0.0.1:$port/observe/health/ready" "$ca"
+    if [ -n "$ca" ]; then
+        wait_ready "https://127.0.0.1:$((port + 1000))/observe/health/ready" "$ca"
     else
-        wait_ready "http://127.0.0.1:$port/observe/health/ready"
+        wait_ready "http://127.0.0.1:$((port + 1000))/observe/health/ready"
     fi
 }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole system on this machine on the default ports:
-#   etcd 127.0.0.1:2379, hub :8004, post :8005, user :8006, comment :8007, gateway :8008
+#   etcd 127.0.0.1:2379, hub :8004, post :8005, user :8006, comment :8007, gateway :8008; each component's health,
+#   metrics (and the hub's dashboard) on its management port, the same + 1000 (9004 to 9008)
 #
 #   scripts/run-local.sh         build what is missing, start everything, wait until each is ready, print a
 #                                curl session; Ctrl-C stops everything (services first, etcd last)
@@ -20,7 +21,9 @@ LOGS=$DATA/logs
 PIDS=$DATA/pids
 # start order; stopped in reverse
 COMPONENTS=(etcd hub post user comment gateway)
-declare -A PORT=([etcd]=2379 [hub]=8004 [post]=8005 [user]=8006 [comment]=8007 [gateway]=8008)
+declare -A PORT=([etcd]=2379 [hub]=8004 [post]=8005 [user]=8006 [comment]=8007 [gateway]=8008
+                 [hub-management]=9004 [post-management]=9005 [user-management]=9006 [comment-management]=9007
+                 [gateway-management]=9008)
 
 stop_one() {
     local name=$1 pidfile=$PIDS/$1.pid pid
@@ -59,7 +62,8 @@ find_jdk
 ensure_etcd
 
 taken=0
-for name in "${COMPONENTS[@]}" etcd-peer; do
+for name in "${COMPONENTS[@]}" etcd-peer hub-management post-management user-management comment-management \
+            gateway-management; do
     port=${PORT[$name]:-2380}
     if ss -ltnH "sport = :$port" 2>/dev/null | grep -q .; then
         owner=$(ss -ltnpH "sport = :$port" 2>/dev/null | sed -n 's/.*users:((\("[^"]*"\),pid=\([0-9]*\).*/\1 (pid \2)/p' | head -1)
@@ -142,9 +146,8 @@ start_java() {
 }
 
 await_java() {
-    local name=$1 scheme=https
-    [ "$name" = gateway ] && scheme=http
-    wait_ready "$name" "$scheme://127.0.0.1:${PORT[$name]}/observe/health/ready"
+    local name=$1
+    wait_ready "$name" "https://127.0.0.1:${PORT[$name-management]}/observe/health/ready"
 }
 
 echo "starting (logs in $LOGS/)..."
@@ -171,10 +174,11 @@ cat <<'EOF'
 
 Switchboard is running:
   gateway  http://127.0.0.1:8008        (HTTP API; its docs at http://127.0.0.1:8008/docs, OpenAPI at /openapi.json)
-  hub 127.0.0.1:8004  post 127.0.0.1:8005  user 127.0.0.1:8006  comment 127.0.0.1:8007  (gRPC over mutual TLS;
-           /observe/health, /observe/metrics over TLS: curl --cacert data/identity/ca.pem https://127.0.0.1:8004/observe/health)
+  hub 127.0.0.1:8004  post 127.0.0.1:8005  user 127.0.0.1:8006  comment 127.0.0.1:8007  (gRPC over mutual TLS)
+  management ports 9004 (hub) to 9008 (gateway): /observe/health, /observe/metrics over TLS,
+           curl --cacert data/identity/ca.pem https://127.0.0.1:9004/observe/health
   etcd     http://127.0.0.1:2379
-  registry dashboard  https://127.0.0.1:8004/ui   (live view of every instance and lease; the certificate is the
+  registry dashboard  https://127.0.0.1:9004/ui   (live view of every instance and lease; the certificate is the
            local CA's, data/identity/ca.pem: import it into the browser, or accept its warning)
 
 Try it (copy and paste):

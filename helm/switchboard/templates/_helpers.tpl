@@ -105,22 +105,30 @@ seccompProfile:
   type: RuntimeDefault
 {{- end }}
 
-{{/* Prometheus scrape annotations for a pod serving /observe/metrics on the given port. */}}
+{{/* Prometheus scrape annotations for a pod serving /observe/metrics on its management port. */}}
 {{- define "switchboard.scrapeAnnotations" -}}
 {{- if .root.Values.metrics.podAnnotations }}
 prometheus.io/scrape: "true"
-prometheus.io/port: {{ .port | quote }}
+prometheus.io/port: {{ include "switchboard.managementPort" . | quote }}
 prometheus.io/path: /observe/metrics
 prometheus.io/scheme: {{ include "switchboard.scheme" . | lower }}
 {{- end }}
 {{- end }}
 
 {{/*
-How a component's port answers HTTP: HTTPS with its identity (the hub and the services, tls.mode certManager or secrets; a
-client certificate is asked for, not required), HTTP for the gateway's edge and in tls.mode plaintext.
+A component's management port (server.management-port), where it serves /observe (and the hub its dashboard): the
+given "managementPort", else its port + 1000 (9004 to 9008 for the platform's own).
+*/}}
+{{- define "switchboard.managementPort" -}}
+{{- .managementPort | default (add .port 1000) }}
+{{- end }}
+
+{{/*
+How a component's management port answers HTTP: HTTPS with its identity (tls.mode certManager or secrets; a client
+certificate is asked for, not required), HTTP in tls.mode plaintext.
 */}}
 {{- define "switchboard.scheme" -}}
-{{- if and (ne .root.Values.tls.mode "plaintext") (ne .component "gateway") }}HTTPS{{ else }}HTTP{{ end }}
+{{- if ne .root.Values.tls.mode "plaintext" }}HTTPS{{ else }}HTTP{{ end }}
 {{- end }}
 
 {{/* The volume of a component's identity Secret (cert-manager's, or the operator's in tls.mode secrets), readable by
@@ -136,8 +144,9 @@ the pod's group only. */}}
 
 {{/*
 The container of a Switchboard component: image, port, the JVM options, its configuration as environment
-variables, probes on the observe endpoints, a preStop pause, security. Call with
-(dict "root" $ "component" "hub" "values" .Values.hub "port" 8004 "env" (list of EnvVar) "mounts" (list)).
+variables, probes on the observe endpoints of its management port, a preStop pause, security. Call with
+(dict "root" $ "component" "hub" "values" .Values.hub "port" 8004 "env" (list of EnvVar) "mounts" (list)), and
+"managementPort" when it is not port + 1000.
 */}}
 {{- define "switchboard.container" -}}
 - name: {{ .component }}
@@ -147,9 +156,15 @@ variables, probes on the observe endpoints, a preStop pause, security. Call with
     - name: http
       containerPort: {{ .port }}
       protocol: TCP
+    # health and metrics (and the hub's dashboard): not on the API's port
+    - name: management
+      containerPort: {{ include "switchboard.managementPort" . }}
+      protocol: TCP
   env:
     - name: JDK_JAVA_OPTIONS
       value: {{ .values.jvmOptions | quote }}
+    - name: SERVER_MANAGEMENT_PORT
+      value: {{ include "switchboard.managementPort" . | quote }}
     {{- if ne .root.Values.tls.mode "plaintext" }}
     # the component's identity, from its Secret <component>-tls (re-read when it is renewed)
     - name: TLS_CERTIFICATE
@@ -186,14 +201,14 @@ variables, probes on the observe endpoints, a preStop pause, security. Call with
   startupProbe:
     httpGet:
       path: /observe/health/live
-      port: http
+      port: management
       scheme: {{ include "switchboard.scheme" . }}
     periodSeconds: 2
     failureThreshold: 60
   livenessProbe:
     httpGet:
       path: /observe/health/live
-      port: http
+      port: management
       scheme: {{ include "switchboard.scheme" . }}
     periodSeconds: 10
     timeoutSeconds: 3
@@ -201,7 +216,7 @@ variables, probes on the observe endpoints, a preStop pause, security. Call with
   readinessProbe:
     httpGet:
       path: /observe/health/ready
-      port: http
+      port: management
       scheme: {{ include "switchboard.scheme" . }}
     periodSeconds: 5
     timeoutSeconds: 3
@@ -269,7 +284,8 @@ spec:
 {{- end }}
 {{- end }}
 
-{{/* A component's ClusterIP Service on its one port. Same arguments. */}}
+{{/* A component's ClusterIP Service on its port and its management port (what a ServiceMonitor scrapes). Same
+arguments. */}}
 {{- define "switchboard.service" -}}
 apiVersion: v1
 kind: Service
@@ -285,5 +301,9 @@ spec:
     - name: http
       port: {{ .port }}
       targetPort: http
+      protocol: TCP
+    - name: management
+      port: {{ include "switchboard.managementPort" . }}
+      targetPort: management
       protocol: TCP
 {{- end }}

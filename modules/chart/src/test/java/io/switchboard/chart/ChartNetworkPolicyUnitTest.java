@@ -19,15 +19,16 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /**
  * The rendered NetworkPolicies let in exactly the flows the architecture needs, read back from the objects: which
  * pods each policy selects, and which peers on which ports each of its rules admits. Every other connection to a
- * pod of the release is refused by a default-deny policy that selects them all.
+ * pod of the release is refused by a default-deny policy that selects them all. Prometheus reaches the management
+ * ports (the observe endpoints) only, never an API port.
  */
 class ChartNetworkPolicyUnitTest {
     private static final Set<String> FLOWS = Set.of(
-            "anyone -> gateway:8008",
-            "gateway -> hub:8004", "user -> hub:8004", "post -> hub:8004", "comment -> hub:8004", "prometheus -> hub:8004",
-            "gateway -> user:8006", "post -> user:8006", "comment -> user:8006", "prometheus -> user:8006",
-            "gateway -> post:8005", "comment -> post:8005", "prometheus -> post:8005",
-            "gateway -> comment:8007", "prometheus -> comment:8007",
+            "anyone -> gateway:8008", "prometheus -> gateway:9008",
+            "gateway -> hub:8004", "user -> hub:8004", "post -> hub:8004", "comment -> hub:8004", "prometheus -> hub:9004",
+            "gateway -> user:8006", "post -> user:8006", "comment -> user:8006", "prometheus -> user:9006",
+            "gateway -> post:8005", "comment -> post:8005", "prometheus -> post:9005",
+            "gateway -> comment:8007", "prometheus -> comment:9007",
             "hub -> etcd:2379", "prometheus -> etcd:2381", "etcd -> etcd:2380");
 
     @Test
@@ -43,7 +44,7 @@ class ChartNetworkPolicyUnitTest {
     }
 
     @Test
-    void theGatewayTakesCallsOnlyFromTheGivenPeersAndPrometheusWhenTold() {
+    void theGatewayTakesCallsOnlyFromTheGivenPeers() {
         RenderedChart chart = render("""
                 networkPolicy: {gateway: {from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: ingress}}}]}}
                 """);
@@ -51,7 +52,6 @@ class ChartNetworkPolicyUnitTest {
         Set<String> expected = new TreeSet<>(FLOWS);
         expected.remove("anyone -> gateway:8008");
         expected.add("namespace ingress -> gateway:8008");
-        expected.add("prometheus -> gateway:8008");
         expected.add("helm test -> gateway:8008");
         assertThat(flows(chart)).containsExactlyInAnyOrderElementsOf(expected);
     }
@@ -61,13 +61,13 @@ class ChartNetworkPolicyUnitTest {
         RenderedChart chart = render("""
                 services:
                   shop: {port: 8010, image: {repository: r/shop, tag: "1"}, calls: [post, stock]}
-                  stock: {port: 8011, image: {repository: r/stock, tag: "1"}}
+                  stock: {port: 8011, managementPort: 9111, image: {repository: r/stock, tag: "1"}}
                 """);
 
         Set<String> expected = new TreeSet<>(FLOWS);
         expected.addAll(Set.of("shop -> hub:8004", "stock -> hub:8004", "shop -> user:8006", "stock -> user:8006",
-                               "gateway -> shop:8010", "prometheus -> shop:8010", "gateway -> stock:8011",
-                               "prometheus -> stock:8011", "shop -> post:8005", "shop -> stock:8011"));
+                               "gateway -> shop:8010", "prometheus -> shop:9010", "gateway -> stock:8011",
+                               "prometheus -> stock:9111", "shop -> post:8005", "shop -> stock:8011"));
         assertThat(flows(chart)).containsExactlyInAnyOrderElementsOf(expected);
     }
 

@@ -24,11 +24,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * deployed as post is.
  */
 class ChartOwnServicesUnitTest {
-    /* the archetype's helm-values.yaml, as it comes out for -Dservice=shop with the default port */
+    /* the archetype's helm-values.yaml, as it comes out for -Dservice=shop with the default ports */
     private static String archetypeValues() throws IOException {
         return Files.readString(Repository.ROOT.resolve(
                         "modules/archetype/src/main/resources/archetype-resources/helm-values.yaml"))
-                .replace("${service}", "shop").replace("${port}", "8010").replace("${version}", "1.0.0");
+                .replace("${service}", "shop").replace("${port}", "8010").replace("${managementPort}", "9010")
+                .replace("${version}", "1.0.0");
     }
 
     @Test
@@ -40,8 +41,9 @@ class ChartOwnServicesUnitTest {
         assertThat(deployment.getSpec().getStrategy().getType()).isEqualTo("Recreate");
         Container container = chart.container("shop");
         assertThat(container.getImage()).isEqualTo("switchboard/shop:1.0.0");
-        assertThat(container.getPorts()).extracting(ContainerPort::getContainerPort).containsExactly(8010);
+        assertThat(container.getPorts()).extracting(ContainerPort::getContainerPort).containsExactly(8010, 9010);
         assertThat(container.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/observe/health/ready");
+        assertThat(container.getReadinessProbe().getHttpGet().getPort().getStrVal()).isEqualTo("management");
         assertThat(container.getReadinessProbe().getHttpGet().getScheme()).isEqualTo("HTTPS");
         assertThat(env(container, "HUB_ENDPOINTS")).contains(name("hub") + ":8004");
         assertThat(env(container, "TLS_CERTIFICATE")).contains("/etc/switchboard/tls/tls.crt");
@@ -51,7 +53,8 @@ class ChartOwnServicesUnitTest {
         assertThat(env(container, "JDK_JAVA_OPTIONS")).hasValueSatisfying(o -> assertThat(o).contains("MaxRAMPercentage=40"));
         assertThat(chart.get(PersistentVolumeClaim.class, name("shop") + "-data").getSpec().getResources().getRequests()
                            .get("storage").toString()).isEqualTo("1Gi");
-        assertThat(chart.get(Service.class, name("shop")).getSpec().getPorts()).anyMatch(p -> p.getPort() == 8010);
+        assertThat(chart.get(Service.class, name("shop")).getSpec().getPorts()).anyMatch(p -> p.getPort() == 8010)
+                .anyMatch(p -> p.getPort() == 9010 && p.getName().equals("management"));
         assertThat(chart.custom("Certificate", name("shop") + "-tls")).satisfies(certificate -> assertThat(
                 certificate.get("spec").toString()).contains("spiffe://switchboard.local/service/shop"));
         assertThat(chart.custom("ServiceMonitor", name("shop"))).isNotNull();
@@ -100,7 +103,21 @@ class ChartOwnServicesUnitTest {
         Container container = chart.container("shop");
         assertThat(container.getLifecycle().getPreStop().getSleep().getSeconds()).isZero();
         assertThat(env(container, "SERVER_PORT")).contains("9090");
-        assertThat(container.getPorts()).extracting(ContainerPort::getContainerPort).containsExactly(9090);
+        // no managementPort in the block: the port + 1000
+        assertThat(env(container, "SERVER_MANAGEMENT_PORT")).contains("10090");
+        assertThat(container.getPorts()).extracting(ContainerPort::getContainerPort).containsExactly(9090, 10090);
+        assertThat(container.getReadinessProbe().getHttpGet().getPort().getStrVal()).isEqualTo("management");
+    }
+
+    @Test
+    void aManagementPortIsAPortOfItsOwn() {
+        assertThatThrownBy(() -> render("services: {shop: {port: 8010, managementPort: 8010, image: {repository: r/shop, tag: '1'}}}"))
+                .hasMessageContaining("services.shop.managementPort must differ from its port 8010");
+        assertThatThrownBy(() -> render("services: {shop: {port: 8010, managementPort: 80, image: {repository: r/shop, tag: '1'}}}"))
+                .hasMessageContaining("values don't meet the specifications of the schema");
+        Container container = render("services: {shop: {port: 8010, managementPort: 9999, image: {repository: r/shop, tag: '1'}}}")
+                .container("shop");
+        assertThat(env(container, "SERVER_MANAGEMENT_PORT")).contains("9999");
     }
 
     @Test

@@ -74,11 +74,11 @@ class ChartTlsUnitTest {
                     .findFirst().orElseThrow();
             assertThat(identity.getSecret().getDefaultMode()).as("owner and group read only").isEqualTo(0440);
 
-            String scheme = component.equals("gateway") ? "HTTP" : "HTTPS";
+            // the management port serves TLS with the identity, the gateway's too (its public edge is another port)
             assertThat(List.of(container.getStartupProbe(), container.getLivenessProbe(), container.getReadinessProbe()))
-                    .allSatisfy(probe -> assertThat(probe.getHttpGet().getScheme()).as(component).isEqualTo(scheme));
+                    .allSatisfy(probe -> assertThat(probe.getHttpGet().getScheme()).as(component).isEqualTo("HTTPS"));
             assertThat(chart.get(Deployment.class, name(component)).getSpec().getTemplate().getMetadata().getAnnotations())
-                    .containsEntry("prometheus.io/scheme", scheme.toLowerCase());
+                    .containsEntry("prometheus.io/scheme", "https");
         }
     }
 
@@ -145,8 +145,7 @@ class ChartTlsUnitTest {
             assertThat(env(container, "TLS_PRIVATE_KEY")).contains(MOUNT + "/tls.key");
             assertThat(env(container, "TLS_TRUST_BUNDLE")).contains(MOUNT + "/ca.crt");
             assertThat(secretOf(pod(chart, component), "identity")).contains(name(component) + "-tls");
-            String scheme = component.equals("gateway") ? "HTTP" : "HTTPS";
-            assertThat(container.getReadinessProbe().getHttpGet().getScheme()).as(component).isEqualTo(scheme);
+            assertThat(container.getReadinessProbe().getHttpGet().getScheme()).as(component).isEqualTo("HTTPS");
         }
         PodSpec etcd = chart.get(StatefulSet.class, name("etcd")).getSpec().getTemplate().getSpec();
         assertThat(etcd.getContainers().getFirst().getArgs())
@@ -172,16 +171,13 @@ class ChartTlsUnitTest {
     }
 
     @Test
-    void prometheusScrapesTheHubAndTheServicesOverTlsTrustingTheirCa() {
+    void prometheusScrapesEveryManagementPortOverTlsTrustingItsCa() {
         RenderedChart chart = render("metrics: {serviceMonitor: {enabled: true}}");
 
         for (String component : Repository.COMPONENTS) {
             Map<?, ?> endpoint = (Map<?, ?>) ((List<?>) spec(chart.custom("ServiceMonitor", name(component)))
                     .get("endpoints")).getFirst();
-            if (component.equals("gateway")) {
-                assertThat(strings(List.copyOf(endpoint.keySet()))).doesNotContain("scheme", "tlsConfig");
-                continue;
-            }
+            assertThat(endpoint.get("port")).isEqualTo("management");
             assertThat(endpoint.get("scheme")).isEqualTo("https");
             Map<?, ?> tls = (Map<?, ?>) endpoint.get("tlsConfig");
             assertThat(tls.get("ca")).isEqualTo(Map.of("secret", Map.of("name", name(component) + "-tls", "key", "ca.crt")));

@@ -87,15 +87,19 @@ class ChartUnitTest {
 
         for (String component : Repository.COMPONENTS) {
             Container container = chart.container(component);
-            assertThat(container.getPorts()).extracting(ContainerPort::getContainerPort).containsExactly(Repository.port(component));
+            int management = Repository.managementPort(component);
+            assertThat(management).as(component).isEqualTo(Repository.port(component) + 1000);
+            assertThat(container.getPorts()).extracting(ContainerPort::getContainerPort)
+                    .containsExactly(Repository.port(component), management);
             assertThat(env(container, "SERVER_PORT")).isEmpty();
-            assertHttpProbe(container, container.getStartupProbe().getHttpGet(), "/observe/health/live", Repository.port(component));
-            assertHttpProbe(container, container.getLivenessProbe().getHttpGet(), "/observe/health/live", Repository.port(component));
-            assertHttpProbe(container, container.getReadinessProbe().getHttpGet(), "/observe/health/ready", Repository.port(component));
+            assertThat(env(container, "SERVER_MANAGEMENT_PORT")).contains(String.valueOf(management));
+            assertHttpProbe(container, container.getStartupProbe().getHttpGet(), "/observe/health/live", management);
+            assertHttpProbe(container, container.getLivenessProbe().getHttpGet(), "/observe/health/live", management);
+            assertHttpProbe(container, container.getReadinessProbe().getHttpGet(), "/observe/health/ready", management);
             Map<String, String> annotations = chart.get(Deployment.class, name(component)).getSpec().getTemplate().getMetadata()
                     .getAnnotations();
             assertThat(annotations).containsEntry("prometheus.io/scrape", "true").containsEntry("prometheus.io/path", "/observe/metrics")
-                    .containsEntry("prometheus.io/port", String.valueOf(Repository.port(component)));
+                    .containsEntry("prometheus.io/port", String.valueOf(management));
         }
     }
 
@@ -217,7 +221,7 @@ class ChartUnitTest {
         Map<String, PodTemplateSpec> pods = chart.podTemplates();
 
         for (Service service : chart.all(Service.class)) {
-            String workload = service.getMetadata().getName().replaceFirst("-headless$", "");
+            String workload = service.getMetadata().getName().replaceFirst("-(headless|management)$", "");
             assertThat(matching(pods, service.getSpec().getSelector())).as(service.getMetadata().getName()).containsExactly(workload);
             List<ContainerPort> ports = pods.get(workload).getSpec().getContainers().getFirst().getPorts();
             service.getSpec().getPorts().forEach(port -> assertThat(ports).as(service.getMetadata().getName())
@@ -235,12 +239,15 @@ class ChartUnitTest {
             Map<String, String> labels = (Map<String, String>) ((Map<?, ?>) spec.get("selector")).get("matchLabels");
             List<Service> selected = chart.all(Service.class).stream()
                     .filter(s -> s.getMetadata().getLabels().entrySet().containsAll(labels.entrySet())).toList();
-            assertThat(selected).hasSize(1);
+            assertThat(selected).isNotEmpty();
             for (Object endpoint : (List<?>) spec.get("endpoints")) {
                 assertThat(((Map<?, ?>) endpoint).keySet().stream().map(String::valueOf).toList())
                         .containsAnyOf("port", "path", "interval").isSubsetOf("port", "path", "interval", "scheme", "tlsConfig");
                 assertThat(((Map<?, ?>) endpoint).get("path")).isEqualTo("/observe/metrics");
-                assertThat(selected.getFirst().getSpec().getPorts()).anyMatch(p -> p.getName().equals(((Map<?, ?>) endpoint).get("port")));
+                // the management port, on exactly one of the Services it selects (the gateway's public one has none)
+                assertThat(((Map<?, ?>) endpoint).get("port")).isEqualTo("management");
+                assertThat(selected).filteredOn(service -> service.getSpec().getPorts().stream()
+                        .anyMatch(p -> p.getName().equals("management"))).hasSize(1);
             }
         }
         if (variant == 1) {

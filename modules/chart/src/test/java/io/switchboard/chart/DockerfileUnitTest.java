@@ -105,7 +105,8 @@ class DockerfileUnitTest {
         assertThat(stages.keySet()).containsAll(Repository.COMPONENTS);
         for (String component : Repository.COMPONENTS) {
             List<Instruction> stage = stages.get(component);
-            assertThat(stage).as(component).anyMatch(i -> i.is("EXPOSE") && i.args().equals(String.valueOf(Repository.port(component))));
+            assertThat(stage).as(component).anyMatch(i -> i.is("EXPOSE") && i.args().equals(
+                    Repository.port(component) + " " + Repository.managementPort(component)));
             boolean hasData = Repository.applicationYaml(component).containsKey("data");
             assertThat(stage.stream().anyMatch(i -> i.is("VOLUME") && i.args().equals("/data"))).as(component).isEqualTo(hasData);
             assertThat(stage.stream().anyMatch(i -> i.is("ENV") && i.args().equals("DATA_DIR=/data"))).as(component).isEqualTo(hasData);

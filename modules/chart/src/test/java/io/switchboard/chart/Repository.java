@@ -57,6 +57,11 @@ final class Repository {
         return ((Number) ((Map<?, ?>) applicationYaml(component).get("server")).get("port")).intValue();
     }
 
+    /** The port a component serves its observe endpoints on by default (its application.yaml's server.management-port). */
+    static int managementPort(String component) {
+        return ((Number) ((Map<?, ?>) applicationYaml(component).get("server")).get("management-port")).intValue();
+    }
+
     /** How Helidon finds a key in the environment: upper case, "." and "-" become "_". */
     static String envName(String key) {
         return key.toUpperCase().replace('.', '_').replace('-', '_');

@@ -96,12 +96,14 @@ public final class GatewayServer implements AutoCloseable {
         Tracing tracing = Tracing.fromEnvironment("gateway");
         GatewayHandler handler = Edge.handler(config.get("gateway"), routes, upstreams, keys.verifier(), tracing);
         routing.any(handler);
-        WebServer server = Servers.builder(config.get("server"), new DiscoveryReadiness(routes))
+        // the public port serves the API only; health and metrics are on the management port, over the identity's TLS
+        WebServer server = Servers.edgeBuilder(config.get("server"), new DiscoveryReadiness(routes), tls.orElse(null))
                 .directHandlers(Edge.transportErrors())
                 .addRouting(routing)
                 .build();
         Servers.start(server, config.get("server"));
-        LOG.log(Level.INFO, "gateway listening on port " + server.port() + ", routes learned from the registry, "
+        LOG.log(Level.INFO, "gateway listening on port " + server.port() + " (management port "
+                            + server.port(Servers.MANAGEMENT) + "), routes learned from the registry, "
                             + balancing.policy() + " balancing, " + policy
                             + (openApi ? ", the API's OpenAPI document at /openapi.json" : "")
                             + (docs ? " and its documentation at /docs" : ""));
@@ -115,6 +117,15 @@ public final class GatewayServer implements AutoCloseable {
      */
     public int port() {
         return server.port();
+    }
+
+    /**
+     * The management port: the observe endpoints.
+     *
+     * @return port
+     */
+    public int managementPort() {
+        return server.port(Servers.MANAGEMENT);
     }
 
     /**

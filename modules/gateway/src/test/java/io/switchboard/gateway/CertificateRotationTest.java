@@ -76,7 +76,7 @@ class CertificateRotationTest {
             load.join(5_000);
         }
         assertThat(statuses).as("calls through the gateway while post's certificate was replaced").containsOnly(200);
-        String metrics = STACK.http().send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + post.runtime().port()
+        String metrics = STACK.http().send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + post.runtime().managementPort()
                                                                              + "/observe/metrics")).build(),
                                            HttpResponse.BodyHandlers.ofString()).body();
         // the expiry the service exports is the new certificate's

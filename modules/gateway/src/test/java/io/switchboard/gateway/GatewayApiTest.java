@@ -67,7 +67,7 @@ class GatewayApiTest {
         // every test calls from 127.0.0.1: the shared gateway's login limit must not get in their way
         gateway = STACK.start(GatewayServer.start(STACK.serviceConfig(hub.port(), Map.of(
                 "gateway.login-limit.capacity", "1000", "gateway.login-limit.per-second", "1000"))));
-        await().atMost(Duration.ofSeconds(10)).until(() -> get("/observe/health/ready", Map.of()).statusCode() == 200);
+        await().atMost(Duration.ofSeconds(10)).until(() -> management(gateway, "/observe/health/ready").statusCode() == 200);
         // ready means the gateway read the registry; the services may have registered just after
         await().atMost(Duration.ofSeconds(10)).until(() -> gateway.routedServices().containsAll(Set.of("user", "post", "comment")));
     }
@@ -470,7 +470,7 @@ class GatewayApiTest {
                                      + "ListRevokedTokens\"";
                 await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200)).until(() -> {
                     String metrics = STACK.http().send(HttpRequest.newBuilder(URI.create(
-                            "https://127.0.0.1:" + lonelyUser.runtime().port() + "/observe/metrics")).build(),
+                            "https://127.0.0.1:" + lonelyUser.runtime().managementPort() + "/observe/metrics")).build(),
                                                        HttpResponse.BodyHandlers.ofString()).body();
                     // one fetch each by the gateway and post, with no token sent
                     return calls(metrics, jwks) >= 2 && calls(metrics, revocations) >= 2;
@@ -488,8 +488,7 @@ class GatewayApiTest {
     /* A gateway of the test's own with these settings, once it is ready. */
     private static GatewayServer readyGateway(Map<String, String> settings) {
         GatewayServer started = GatewayServer.start(STACK.serviceConfig(hub.port(), settings));
-        await().atMost(Duration.ofSeconds(10)).until(() -> send(started, "GET", "/observe/health/ready", null,
-                                                                Map.of()).statusCode() == 200);
+        await().atMost(Duration.ofSeconds(10)).until(() -> management(started, "/observe/health/ready").statusCode() == 200);
         return started;
     }
 
@@ -583,9 +582,12 @@ class GatewayApiTest {
         assertThat(ok).as("statuses %s", statuses).isLessThan(300);
         assertThat(statuses.keySet()).as("statuses %s", statuses).contains(400, 401, 404, 405, 413, 415);
 
-        assertThat(get("/observe/health/live", Map.of()).statusCode()).isEqualTo(200);
+        assertThat(management(gateway, "/observe/health/live").statusCode()).isEqualTo(200);
         assertThat(get("/post?pageSize=1", Map.of()).statusCode()).isEqualTo(200);
-        String metrics = get("/observe/metrics", Map.of()).body();
+        // the public port serves the API only: health and metrics are on the management port
+        assertError(get("/observe/metrics", Map.of()), 404, "NOT_FOUND");
+        assertError(get("/observe/health", Map.of()), 404, "NOT_FOUND");
+        String metrics = management(gateway, "/observe/metrics").body();
         assertThat(metrics).contains("switchboard_gateway_requests_total", "switchboard_gateway_request_duration_seconds",
                                      "switchboard_gateway_upstream_calls_total", "switchboard_gateway_instances");
         assertThat(metrics).doesNotContain("status=\"500\"");
@@ -609,6 +611,12 @@ class GatewayApiTest {
 
     private static JsonObject json(HttpResponse<String> response) {
         return JsonParser.parseString(response.body()).getAsJsonObject();
+    }
+
+    /* A path on a gateway's management port (TLS with the gateway's identity, from the stack's CA). */
+    private static HttpResponse<String> management(GatewayServer target, String path) throws Exception {
+        return STACK.http().send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + target.managementPort() + path))
+                                         .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private static HttpResponse<String> get(String path, Map<String, String> headers) throws Exception {

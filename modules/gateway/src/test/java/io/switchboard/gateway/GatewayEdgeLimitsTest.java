@@ -5,8 +5,12 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -22,6 +26,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * What a client can make the gateway's edge hold, with the limits of the gateway's own application.yaml: connections
@@ -53,12 +58,12 @@ class GatewayEdgeLimitsTest {
     void aRequestHeadAtTheLimitIsServedAndOneByteOverIsRefused() throws Exception {
         GatewayServer gateway = gateway(Map.of());
         // server.protocols.http_1_1.max-headers-size: 16384 bytes of header lines, each with its CRLF (not the blank one)
-        String head = "GET /observe/health/live HTTP/1.1\r\nHost: x\r\n";
+        String head = "GET /openapi.json HTTP/1.1\r\nHost: x\r\n";
         int fill = 16_384 - "Host: x\r\n".length() - "X-Fill: \r\n".length();
         assertThat(status(gateway, head + "X-Fill: " + "a".repeat(fill) + "\r\n\r\n")).isEqualTo(200);
         assertThat(status(gateway, head + "X-Fill: " + "a".repeat(fill + 1) + "\r\n\r\n")).isEqualTo(400);
         // server.protocols.http_1_1.max-prologue-length: a request line shorter than 4096 bytes
-        String target = "/observe/health/live?q=";
+        String target = "/openapi.json?q=";
         int query = 4095 - "GET ".length() - target.length() - " HTTP/1.1".length();
         assertThat(status(gateway, "GET " + target + "q".repeat(query) + " HTTP/1.1\r\nHost: x\r\n\r\n")).isEqualTo(200);
         assertThat(status(gateway, "GET " + target + "q".repeat(query + 1) + " HTTP/1.1\r\nHost: x\r\n\r\n"))
@@ -74,14 +79,14 @@ class GatewayEdgeLimitsTest {
             for (int i = 0; i < 4; i++) {
                 Socket socket = new Socket("127.0.0.1", gateway.port());
                 socket.setSoTimeout(5_000);
-                assertThat(exchange(socket, "GET /observe/health/live HTTP/1.1\r\nHost: x\r\n\r\n"))
+                assertThat(exchange(socket, "GET /openapi.json HTTP/1.1\r\nHost: x\r\n\r\n"))
                         .as("connection %d of 4", i + 1).isEqualTo(200);
                 held.add(socket);
             }
             try (Socket fifth = new Socket("127.0.0.1", gateway.port())) {
                 fifth.setSoTimeout(1_000);
                 OutputStream out = fifth.getOutputStream();
-                out.write("GET /observe/health/live HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                out.write("GET /openapi.json HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
                 out.flush();
                 InputStream in = fifth.getInputStream();
                 boolean answered;
@@ -106,14 +111,21 @@ class GatewayEdgeLimitsTest {
     /* A gateway on its application.yaml, as in production, with the test's settings over it. */
     private static GatewayServer gateway(Map<String, String> settings) {
         HubServer hub = STACK.start(HubServer.start(STACK.hubConfig()));
-        Map<String, String> all = new HashMap<>(Map.of("server.port", "0", "hub.endpoints", "127.0.0.1:" + hub.port(),
+        Map<String, String> all = new HashMap<>(Map.of("server.port", "0", "server.management-port", "0",
+                                                       "hub.endpoints", "127.0.0.1:" + hub.port(),
                                                        "tls.local-ca", STACK.localCa().toString()));
         all.putAll(settings);
         Config config = Config.builder(ConfigSources.create(all), ConfigSources.classpath("application.yaml"))
                 .disableEnvironmentVariablesSource()
                 .disableSystemPropertiesSource()
                 .build();
-        return STACK.start(GatewayServer.start(config));
+        GatewayServer gateway = STACK.start(GatewayServer.start(config));
+        // ready: the hub has answered, and the gateway's own paths answer 200
+        HttpRequest ready = HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + gateway.managementPort()
+                                                              + "/observe/health/ready")).build();
+        await().atMost(Duration.ofSeconds(10)).until(
+                () -> STACK.http().send(ready, HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
+        return gateway;
     }
 
     private static int status(GatewayServer gateway, String request) throws IOException {

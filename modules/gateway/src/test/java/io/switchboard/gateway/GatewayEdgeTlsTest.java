@@ -42,13 +42,16 @@ class GatewayEdgeTlsTest {
         GatewayServer gateway = STACK.start(GatewayServer.start(STACK.serviceConfig(hub.port(), Map.of(
                 "server.tls.private-key.pem.key.resource.path", edge.privateKey().toString(),
                 "server.tls.private-key.pem.cert-chain.resource.path", edge.certificate().toString()))));
-        URI ready = URI.create("https://127.0.0.1:" + gateway.port() + "/observe/health/ready");
+        // the management port shows the gateway's identity, not the web certificate
+        URI ready = URI.create("https://127.0.0.1:" + gateway.managementPort() + "/observe/health/ready");
+        try (HttpClient management = STACK.http()) {
+            await().atMost(Duration.ofSeconds(15)).until(
+                    () -> management.send(HttpRequest.newBuilder(ready).build(), HttpResponse.BodyHandlers.discarding())
+                                  .statusCode() == 200);
+        }
 
         for (HttpClient.Version version : HttpClient.Version.values()) {
             try (HttpClient http = HttpClient.newBuilder().sslContext(web.trustingContext()).version(version).build()) {
-                await().atMost(Duration.ofSeconds(15)).until(
-                        () -> http.send(HttpRequest.newBuilder(ready).build(), HttpResponse.BodyHandlers.discarding())
-                                      .statusCode() == 200);
                 HttpResponse<String> page = http.send(
                         HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + gateway.port() + "/post?pageSize=1"))
                                 .build(), HttpResponse.BodyHandlers.ofString());
@@ -58,7 +61,7 @@ class GatewayEdgeTlsTest {
         }
         try (HttpClient plain = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build()) {
             assertThatThrownBy(() -> plain.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.port()
-                                                                                  + "/observe/health/ready"))
+                                                                                  + "/post?pageSize=1"))
                                                         .timeout(Duration.ofSeconds(5)).build(),
                                                 HttpResponse.BodyHandlers.discarding()))
                     .as("plain HTTP on the TLS port").isNotNull();

@@ -80,7 +80,7 @@ class GatewayLiveRoutesTest {
     void startHubAndGateway() {
         hub = STACK.start(HubServer.start(STACK.hubConfig()));
         gateway = GatewayServer.start(STACK.serviceConfig(hub.port(), Map.of()));
-        await().atMost(Duration.ofSeconds(10)).until(() -> get("/observe/health/ready").statusCode() == 200);
+        await().atMost(Duration.ofSeconds(10)).until(() -> management("/observe/health/ready").statusCode() == 200);
     }
 
     @AfterEach
@@ -184,7 +184,7 @@ class GatewayLiveRoutesTest {
                 .allSatisfy(w -> assertThat(w).contains("post (switchboard.post.v1.PostService/GetPost) has it"));
         // the hub's dashboard settles it alike
         JsonObject hubRoutes = JsonParser.parseString(STACK.http().send(
-                HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + hub.port() + "/ui/api/routes")).build(),
+                HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + hub.managementPort() + "/ui/api/routes")).build(),
                 HttpResponse.BodyHandlers.ofString()).body()).getAsJsonObject();
         JsonObject conflict = hubRoutes.getAsJsonArray("conflicts").get(0).getAsJsonObject();
         assertThat(hubRoutes.getAsJsonArray("conflicts")).hasSize(1);
@@ -420,10 +420,16 @@ class GatewayLiveRoutesTest {
 
     /* A gauge's value for one service, NaN when the gateway does not have it. */
     private double metric(String name, String service) throws Exception {
-        String text = get("/observe/metrics").body();
+        String text = management("/observe/metrics").body();
         return text.lines().filter(line -> line.startsWith(name + "{") && line.contains("service=\"" + service + "\""))
                 .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))
                 .findFirst().orElse(Double.NaN);
+    }
+
+    /* A path on the gateway's management port. */
+    private HttpResponse<String> management(String path) throws Exception {
+        return STACK.http().send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + gateway.managementPort() + path))
+                                         .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private HttpResponse<String> get(String path) throws Exception {

@@ -107,8 +107,8 @@ class GatewayOverloadTest {
         // the permits are back
         assertThat(read(gateway, "d").get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
         assertThat(login(gateway).get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
-        String metrics = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.port()
-                                                                     + "/observe/metrics")).build(),
+        String metrics = STACK.http().send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + gateway.managementPort()
+                                                                             + "/observe/metrics")).build(),
                                    HttpResponse.BodyHandlers.ofString()).body();
         assertThat(metrics).containsPattern("switchboard_gateway_shed_requests_total\\{limit=\"in-flight\",[^}]*} 1.0")
                 .containsPattern("switchboard_gateway_shed_requests_total\\{limit=\"rate-limited-route\",[^}]*} 1.0");

@@ -14,6 +14,7 @@ import io.helidon.config.Config;
 import io.helidon.config.ConfigSources;
 import io.switchboard.comment.CommentServer;
 import io.switchboard.hub.HubServer;
+import io.switchboard.identity.LocalCa;
 import io.switchboard.identity.WorkloadTls;
 import io.switchboard.post.PostServer;
 import io.switchboard.registry.client.RegistryClient;
@@ -42,8 +43,8 @@ class GatewayStartOrderTest {
         int hubPort = FreePorts.next();
         try (GatewayServer gateway = GatewayServer.start(config(hubPort, Map.of()))) {
             // nothing else runs: live, not ready, and calls answer 503 at once
-            assertThat(status(gateway, "/observe/health/live")).isEqualTo(200);
-            assertThat(status(gateway, "/observe/health/ready")).isEqualTo(503);
+            assertThat(managementStatus(gateway, "/observe/health/live")).isEqualTo(200);
+            assertThat(managementStatus(gateway, "/observe/health/ready")).isEqualTo(503);
             long start = System.nanoTime();
             HttpResponse<String> early = get(gateway, "/post/abc");
             assertThat(early.statusCode()).isEqualTo(503);
@@ -63,7 +64,7 @@ class GatewayStartOrderTest {
                 UserServer user = null;
                 try {
                     // the hub answered with no instance: ready, and no route at all
-                    await().atMost(Duration.ofSeconds(15)).until(() -> status(gateway, "/observe/health/ready") == 200);
+                    await().atMost(Duration.ofSeconds(15)).until(() -> managementStatus(gateway, "/observe/health/ready") == 200);
                     assertThat(get(gateway, "/post/abc").statusCode()).isEqualTo(404);
                     assertThat(get(gateway, "/user/me").statusCode()).isEqualTo(404);
 
@@ -138,6 +139,16 @@ class GatewayStartOrderTest {
 
     private static int status(GatewayServer gateway, String path) throws Exception {
         return get(gateway, path).statusCode();
+    }
+
+    /* The status of a path on the gateway's management port (TLS with its identity, from the test's CA). */
+    private static int managementStatus(GatewayServer gateway, String path) throws Exception {
+        try (HttpClient management = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2))
+                .sslContext(LocalCa.openOrCreate(CA, LocalCa.DEFAULT_TRUST_DOMAIN).trustingContext()).build()) {
+            return management.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + gateway.managementPort() + path))
+                                           .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.discarding())
+                    .statusCode();
+        }
     }
 
     private static HttpResponse<String> get(GatewayServer gateway, String path) throws Exception {

@@ -68,10 +68,11 @@ final class Gateways {
         REGISTERED.put(stack, registrations);
         GatewayServer gateway = stack.start(GatewayServer.start(stack.serviceConfig(hub.port(), settings)));
         await().atMost(Duration.ofSeconds(10)).until(() -> registrations.stream().allMatch(Registration::healthy));
-        HttpRequest ready = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.port() + "/observe/health/ready"))
-                .build();
+        HttpRequest ready = HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + gateway.managementPort()
+                                                              + "/observe/health/ready")).build();
+        HttpClient management = stack.http();
         await().atMost(Duration.ofSeconds(10))
-                .until(() -> HTTP.send(ready, HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
+                .until(() -> management.send(ready, HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
         // ready means the gateway read the registry: the instances may have registered just after
         Set<String> services = Arrays.stream(instances).map(Instance::getService).collect(Collectors.toSet());
         await().atMost(Duration.ofSeconds(10)).until(() -> gateway.routedServices().containsAll(services));

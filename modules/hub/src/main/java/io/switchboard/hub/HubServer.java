@@ -99,13 +99,15 @@ public final class HubServer implements AutoCloseable {
                                     .service(new HubService(store, view, metrics, maxRegistrations, tls.isPresent(), watches,
                                                             limits))
                                     .service(grpcHealth.getHealthService()));
-        ui.ifPresent(service -> builder.routing(http -> http.register("/ui", service)));
+        // the dashboard is for operators: on the management port, beside the observe endpoints, not the API's port
+        ui.ifPresent(service -> builder.routing(Servers.MANAGEMENT, http -> http.register("/ui", service)));
         WebServer server = builder.build();
         HubServer hub = new HubServer(server, store, probe, view, readiness, grpcHealth, ui, tls, tracing);
         Servers.start(server, config.get("server"));
         grpcHealth.setStatus("", ServingStatus.SERVING);
-        LOG.log(Level.INFO, "hub listening on port " + server.port() + ", etcd " + endpoints
-                            + (ui.isPresent() ? ", dashboard at /ui" : ", dashboard disabled"));
+        LOG.log(Level.INFO, "hub listening on port " + server.port() + " (management port "
+                            + server.port(Servers.MANAGEMENT) + "), etcd " + endpoints
+                            + (ui.isPresent() ? ", dashboard at /ui on the management port" : ", dashboard disabled"));
         return hub;
     }
 
@@ -116,6 +118,15 @@ public final class HubServer implements AutoCloseable {
      */
     public int port() {
         return server.port();
+    }
+
+    /**
+     * The management port: the observe endpoints and the dashboard.
+     *
+     * @return port
+     */
+    public int managementPort() {
+        return server.port(Servers.MANAGEMENT);
     }
 
     /**

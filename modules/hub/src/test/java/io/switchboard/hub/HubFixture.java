@@ -78,13 +78,13 @@ final class HubFixture implements AutoCloseable {
                 .withDeadlineAfter(10, TimeUnit.SECONDS);
     }
 
-    /** The URL of a path on the hub's port: https with identities. */
+    /** The URL of a path on the hub's management port (the observe endpoints, the dashboard): https with identities. */
     URI url(String path) {
-        return URI.create((stack == null ? "http" : "https") + "://127.0.0.1:" + hub.port() + path);
+        return URI.create((stack == null ? "http" : "https") + "://127.0.0.1:" + hub.managementPort() + path);
     }
 
     /*
-     * An HTTP/1.1 client for the hub's port (trusting the stack's CA with identities): closing a response's body then
+     * An HTTP/1.1 client for the hub's management port (trusting the stack's CA with identities): closing a response's body then
      * closes its connection, which frees a dashboard stream at once (Java's client over h2 may keep a closed body's
      * stream open, and a test of the stream cap would wait on it).
      */
@@ -95,12 +95,12 @@ final class HubFixture implements AutoCloseable {
         return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).sslContext(stack.trustingContext()).build();
     }
 
-    /** A plain or TLS socket to the hub's port, for requests written byte for byte. */
+    /** A plain or TLS socket to the hub's management port, for requests written byte for byte. */
     Socket socket() throws IOException {
         if (stack == null) {
-            return new Socket("127.0.0.1", hub.port());
+            return new Socket("127.0.0.1", hub.managementPort());
         }
-        return stack.trustingContext().getSocketFactory().createSocket("127.0.0.1", hub.port());
+        return stack.trustingContext().getSocketFactory().createSocket("127.0.0.1", hub.managementPort());
     }
 
     static HubFixture start(String etcdEndpoints) {

@@ -143,7 +143,7 @@ class HubIdentityTest {
     void aLeaseIsRenewedAndRevokedOnlyByItsServiceAndNoRegistrationReplacesAnothersRecord() throws Exception {
         HubServer hub = STACK.start(HubServer.start(STACK.hubConfig()));
         await().atMost(Duration.ofSeconds(10)).until(hub::ready);
-        String before = STACK.http().send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + hub.port()
+        String before = STACK.http().send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + hub.managementPort()
                                                                             + "/observe/metrics")).build(),
                                           HttpResponse.BodyHandlers.ofString()).body();
         double otherLeaseBefore = counter(before, "other-lease");
@@ -157,7 +157,7 @@ class HubIdentityTest {
                                                            .setTtlSeconds(30).build()).getLeaseId();
 
         // the lease id as anyone who opens the dashboard reads it
-        String page = STACK.http().send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + hub.port()
+        String page = STACK.http().send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + hub.managementPort()
                                                                           + "/ui/api/services/post")).build(),
                                         HttpResponse.BodyHandlers.ofString()).body();
         Matcher shown = Pattern.compile("\"id\":\"owned-1\".*?\"lease\":\\{\"id\":\"([0-9a-f]+)\"").matcher(page);
@@ -208,7 +208,7 @@ class HubIdentityTest {
         assertThat(deadline(asPost).getService(GetServiceRequest.newBuilder().setService("post").build())
                            .getInstancesList()).extracting(i -> i.getId()).doesNotContain("owned-1");
 
-        String metrics = STACK.http().send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + hub.port()
+        String metrics = STACK.http().send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + hub.managementPort()
                                                                              + "/observe/metrics")).build(),
                                            HttpResponse.BodyHandlers.ofString()).body();
         // metrics are the JVM's: counted from what the other test left
@@ -242,7 +242,7 @@ class HubIdentityTest {
 
     private static String get(HubServer hub, String path, SSLContext context) throws Exception {
         try (HttpClient http = HttpClient.newBuilder().sslContext(context).build()) {
-            return http.send(HttpRequest.newBuilder(URI.create("https://localhost:" + hub.port() + path)).build(),
+            return http.send(HttpRequest.newBuilder(URI.create("https://localhost:" + hub.managementPort() + path)).build(),
                              HttpResponse.BodyHandlers.ofString()).body();
         }
     }

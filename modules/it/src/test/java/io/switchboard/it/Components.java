@@ -18,14 +18,16 @@ import io.grpc.Metadata;
 import io.grpc.stub.MetadataUtils;
 import io.switchboard.identity.LocalCa;
 import io.switchboard.identity.WorkloadTls;
+import io.switchboard.testkit.FreePorts;
 import io.switchboard.testkit.JavaProcess;
 import io.switchboard.testkit.TlsChannels;
 
 /**
  * The built components as processes, configured through environment variables as an operator would, with mutual
  * TLS as users run them: every component issues its certificate from one local CA of this test run
- * ({@code tls.local-ca}), and test clients call as a service of that CA. The gateway's HTTP edge is plain HTTP; every
- * other component serves its observe endpoints over TLS.
+ * ({@code tls.local-ca}), and test clients call as a service of that CA. The gateway's HTTP edge is plain HTTP. Each
+ * component gets a free management port ({@code SERVER_MANAGEMENT_PORT}), where it serves its observe endpoints (and
+ * the hub its dashboard) over TLS; {@link #url} sends those paths there.
  */
 final class Components {
     static final int TTL = 2;
@@ -37,6 +39,8 @@ final class Components {
             .connectTimeout(Duration.ofSeconds(2)).build();
     private static final Map<String, WorkloadTls> IDENTITIES = new ConcurrentHashMap<>();
     private static final Set<Integer> PLAIN_HTTP = ConcurrentHashMap.newKeySet();
+    /* a component's management port, by its main port */
+    private static final Map<Integer, Integer> MANAGEMENT = new ConcurrentHashMap<>();
 
     private Components() {
     }
@@ -54,6 +58,7 @@ final class Components {
     static JavaProcess hub(String etcdEndpoint, int port, Map<String, String> extra) {
         Map<String, String> env = new java.util.HashMap<>(Map.of("ETCD_ENDPOINTS", etcdEndpoint,
                                                                  "SERVER_PORT", String.valueOf(port),
+                                                                 "SERVER_MANAGEMENT_PORT", managementPort(port),
                                                                  "TLS_LOCAL_CA", CA.toString()));
         env.putAll(extra);
         return JavaProcess.jar(jar("hub"), env);
@@ -70,6 +75,7 @@ final class Components {
                                                                  "SERVER_PORT", String.valueOf(port),
                                                                  "REGISTRY_TTL", String.valueOf(TTL),
                                                                  "DATA_DIR", data.toString(),
+                                                                 "SERVER_MANAGEMENT_PORT", managementPort(port),
                                                                  "TLS_LOCAL_CA", CA.toString()));
         env.putAll(extra);
         return JavaProcess.jar(jar(name), env);
@@ -79,6 +85,7 @@ final class Components {
     static JavaProcess gateway(int hubPort, int port, Map<String, String> extra) {
         Map<String, String> env = new java.util.HashMap<>(Map.of("HUB_ENDPOINTS", "127.0.0.1:" + hubPort,
                                                                  "SERVER_PORT", String.valueOf(port),
+                                                                 "SERVER_MANAGEMENT_PORT", managementPort(port),
                                                                  "TLS_LOCAL_CA", CA.toString()));
         env.putAll(extra);
         plainHttp(port);
@@ -90,8 +97,22 @@ final class Components {
         PLAIN_HTTP.add(port);
     }
 
-    /** A component's URL on loopback: http for a gateway's edge, https (trusting the CA) for the others. */
+    /**
+     * A free port for the management socket of the component on {@code port}, kept for {@link #url}: the same one
+     * each time it is asked for that port (a restarted component keeps its ports).
+     */
+    static String managementPort(int port) {
+        return String.valueOf(MANAGEMENT.computeIfAbsent(port, ignored -> FreePorts.next()));
+    }
+
+    /**
+     * A component's URL on loopback: its management port (https, trusting the CA) for the observe endpoints and the
+     * dashboard; else http for a gateway's edge, https for the others.
+     */
     static URI url(int port, String path) {
+        if ((path.startsWith("/observe/") || path.equals("/ui") || path.startsWith("/ui/")) && MANAGEMENT.containsKey(port)) {
+            return URI.create("https://127.0.0.1:" + MANAGEMENT.get(port) + path);
+        }
         return URI.create((PLAIN_HTTP.contains(port) ? "http" : "https") + "://127.0.0.1:" + port + path);
     }
 

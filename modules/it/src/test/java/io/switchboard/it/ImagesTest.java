@@ -159,6 +159,7 @@ class ImagesTest {
         env.put("TLS_PRIVATE_KEY", "/etc/switchboard/tls/tls.key");
         env.put("TLS_TRUST_BUNDLE", "/etc/switchboard/tls/ca.crt");
         env.put("SERVER_PORT", String.valueOf(ports.get(component)));
+        env.put("SERVER_MANAGEMENT_PORT", Components.managementPort(ports.get(component)));
         Map<Path, String> mounts = new LinkedHashMap<>();
         mounts.put(tls, "/etc/switchboard/tls:ro");
         if (component.equals("hub")) {

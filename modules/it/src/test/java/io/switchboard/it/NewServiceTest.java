@@ -40,11 +40,11 @@ class NewServiceTest {
         Path project = work.resolve("shop");
         assertThat(project.resolve("src/main/proto/shop/v1/shop.proto")).exists();
         assertThat(project.resolve("src/main/java/com/example/shop/ShopService.java")).exists();
-        assertThat(project.resolve("Dockerfile")).content().contains("target/shop.jar", "EXPOSE 8010");
+        assertThat(project.resolve("Dockerfile")).content().contains("target/shop.jar", "EXPOSE 8010 9010");
         assertThat(project.resolve("README.md")).content().contains("# The shop service", "## Build, test, run", "## Ship it");
         // its block for the chart (ChartOwnServicesUnitTest renders the chart with this template)
         assertThat(project.resolve("helm-values.yaml")).content()
-                .contains("  shop:", "port: 8010", "repository: switchboard/shop", "tag: \"1.0.0-SNAPSHOT\"");
+                .contains("  shop:", "port: 8010", "managementPort: 9010", "repository: switchboard/shop", "tag: \"1.0.0-SNAPSHOT\"");
         // compiles its proto, runs its own test on real parts, builds target/shop.jar with its libraries
         String build = maven(project, "package");
         assertThat(build).as("the test the service comes with ran and passed").contains("Tests run: 2, Failures: 0, Errors: 0, Skipped: 0");
@@ -67,6 +67,7 @@ class NewServiceTest {
 
                 processes.add(JavaProcess.jar(jar, Map.of("HUB_ENDPOINTS", "127.0.0.1:" + hubPort,
                                                           "SERVER_PORT", String.valueOf(shopPort),
+                                                          "SERVER_MANAGEMENT_PORT", Components.managementPort(shopPort),
                                                           "REGISTRY_TTL", String.valueOf(Components.TTL),
                                                           "DATA_DIR", Files.createTempDirectory("new-shop-").toString(),
                                                           "TLS_LOCAL_CA", Components.CA.toString())));

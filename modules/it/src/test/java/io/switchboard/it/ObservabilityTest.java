@@ -121,11 +121,12 @@ class ObservabilityTest {
         String config = Files.readString(Path.of("..", "..", "deploy", "prometheus.yml"));
         Map<String, String> replacements = new LinkedHashMap<>();
         replacements.put("127.0.0.1:2379", URI.create(etcd.endpoint()).getAuthority());
-        replacements.put("127.0.0.1:8004", "127.0.0.1:" + ports.get("hub"));
-        replacements.put("127.0.0.1:8005", "127.0.0.1:" + ports.get("post"));
-        replacements.put("127.0.0.1:8006", "127.0.0.1:" + ports.get("user"));
-        replacements.put("127.0.0.1:8007", "127.0.0.1:" + ports.get("comment"));
-        replacements.put("127.0.0.1:8008", "127.0.0.1:" + ports.get("gateway"));
+        // the management ports, where the metrics are
+        replacements.put("127.0.0.1:9004", "127.0.0.1:" + Components.managementPort(ports.get("hub")));
+        replacements.put("127.0.0.1:9005", "127.0.0.1:" + Components.managementPort(ports.get("post")));
+        replacements.put("127.0.0.1:9006", "127.0.0.1:" + Components.managementPort(ports.get("user")));
+        replacements.put("127.0.0.1:9007", "127.0.0.1:" + Components.managementPort(ports.get("comment")));
+        replacements.put("127.0.0.1:9008", "127.0.0.1:" + Components.managementPort(ports.get("gateway")));
         replacements.put("scrape_interval: 5s", "scrape_interval: 1s");
         replacements.put("../data/identity/ca.pem", Components.CA.resolve("ca.pem").toString());
         for (Map.Entry<String, String> replacement : replacements.entrySet()) {

@@ -139,7 +139,7 @@ class RegistrationTest {
 
     private static long hubCounter(SingleHub hub, String name) throws Exception {
         HttpResponse<String> metrics = HttpClient.newHttpClient().send(
-                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + hub.port + "/observe/metrics")).build(),
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + hub.managementPort() + "/observe/metrics")).build(),
                 HttpResponse.BodyHandlers.ofString());
         return metrics.body().lines().filter(line -> line.startsWith(name))
                 .mapToLong(line -> (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))

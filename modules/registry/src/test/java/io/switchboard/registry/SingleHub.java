@@ -41,6 +41,11 @@ final class SingleHub implements AutoCloseable {
         hub = Hubs.start(etcdEndpoint, port);
     }
 
+    /** The running hub's management port (its metrics). */
+    int managementPort() {
+        return hub.managementPort();
+    }
+
     void stopHub() {
         if (hub != null) {
             hub.close();

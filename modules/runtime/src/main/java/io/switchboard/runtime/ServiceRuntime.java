@@ -136,6 +136,19 @@ public final class ServiceRuntime implements AutoCloseable {
     }
 
     /**
+     * The management port: the observe endpoints.
+     *
+     * @return port
+     * @throws IllegalStateException before {@link #start(List, List)}
+     */
+    public synchronized int managementPort() {
+        if (server == null) {
+            throw new IllegalStateException(service + " not started");
+        }
+        return server.port(Servers.MANAGEMENT);
+    }
+
+    /**
      * Discovery through this service's hub connection, to call other services.
      *
      * @return discovery

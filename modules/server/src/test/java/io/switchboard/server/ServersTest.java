@@ -1,5 +1,8 @@
 package io.switchboard.server;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -32,6 +35,7 @@ import io.helidon.webserver.grpc.GrpcRouting;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class ServersTest {
     private static final Metadata.Key<String> GRPC_ENCODING =
@@ -49,14 +53,18 @@ class ServersTest {
     }
 
     @Test
-    void readinessFollowsTheCheckAndMetricsAreServed() throws Exception {
+    void readinessFollowsTheCheckAndMetricsAreServedOnTheManagementPortOnly() throws Exception {
         AtomicBoolean ready = new AtomicBoolean(false);
         ReadinessCheck thing = ReadinessCheck.of("thing", () -> HealthCheckResponse.builder().status(ready.get()).build());
         WebServer server = Servers.builder(config(Map.of("port", "0")), thing)
                 .build()
                 .start();
         try (HttpClient http = HttpClient.newHttpClient()) {
-            String base = "http://127.0.0.1:" + server.port() + "/observe/";
+            assertThat(get(http, "http://127.0.0.1:" + server.port() + "/observe/health/live").statusCode())
+                    .as("the main port").isEqualTo(404);
+            assertThat(get(http, "http://127.0.0.1:" + server.port() + "/observe/metrics").statusCode())
+                    .as("the main port").isEqualTo(404);
+            String base = "http://127.0.0.1:" + server.port(Servers.MANAGEMENT) + "/observe/";
             HttpResponse<String> notReady = get(http, base + "health/ready");
             assertThat(notReady.statusCode()).isEqualTo(503);
             assertThat(notReady.body()).contains("\"name\":\"thing\"");
@@ -66,6 +74,33 @@ class ServersTest {
             HttpResponse<String> metrics = get(http, base + "metrics");
             assertThat(metrics.statusCode()).isEqualTo(200);
             assertThat(metrics.body()).contains("# TYPE");
+        } finally {
+            server.stop();
+        }
+    }
+
+    @Test
+    void theManagementPortIsAPortOfItsOwn() throws Exception {
+        ReadinessCheck always = ReadinessCheck.of("always", () -> HealthCheckResponse.builder().status(true).build());
+        int port = freePort();
+        for (String same : new String[] {String.valueOf(port), "-1", "65536"}) {
+            assertThatThrownBy(() -> Servers.builder(config(Map.of("port", String.valueOf(port), "management-port", same)),
+                                                     always))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("server.management-port");
+        }
+        int management = freePort();
+        WebServer server = Servers.builder(config(Map.of("port", "0", "management-port", String.valueOf(management))),
+                                           always).build();
+        Servers.start(server, config(Map.of("port", "0", "management-port", String.valueOf(management))));
+        try {
+            assertThat(server.port(Servers.MANAGEMENT)).isEqualTo(management);
+            // a second server whose management port is taken does not run: it says so rather than run half
+            WebServer clash = Servers.builder(config(Map.of("port", "0", "management-port", String.valueOf(management))),
+                                              always).build();
+            assertThatThrownBy(() -> Servers.start(clash, config(Map.of("port", "0",
+                                                                        "management-port", String.valueOf(management)))))
+                    .isInstanceOf(UncheckedIOException.class).hasMessageContaining("management port " + management);
+            clash.stop();
         } finally {
             server.stop();
         }
@@ -91,6 +126,12 @@ class ServersTest {
         } finally {
             channel.shutdownNow();
             server.stop();
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
         }
     }
 

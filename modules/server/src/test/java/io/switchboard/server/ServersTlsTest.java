@@ -127,7 +127,7 @@ class ServersTlsTest {
     void theObserveEndpointsAnswerOverTlsWithoutAClientCertificate() throws Exception {
         try (HttpClient http = HttpClient.newBuilder().sslContext(ca.trustingContext()).build()) {
             HttpResponse<String> ready = http.send(
-                    HttpRequest.newBuilder(URI.create("https://localhost:" + server.port() + "/observe/health/ready"))
+                    HttpRequest.newBuilder(URI.create("https://localhost:" + server.port(Servers.MANAGEMENT) + "/observe/health/ready"))
                             .build(), HttpResponse.BodyHandlers.ofString());
             assertThat(ready.statusCode()).isEqualTo(200);
         }

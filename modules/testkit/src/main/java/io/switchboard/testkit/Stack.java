@@ -101,7 +101,8 @@ public final class Stack implements BeforeAllCallback, AfterAllCallback {
     }
 
     /**
-     * Configuration for a component of the stack: the given settings over {@code server.port=0} (a free port), a
+     * Configuration for a component of the stack: the given settings over {@code server.port=0} (a free port, and one
+     * for the management port), a
      * fresh {@code data.dir} unless the settings name one (deleted after the last test), and, unless the settings
      * name some {@code tls.*}, the stack's {@link #localCa()} as {@code tls.local-ca}: components run with mutual
      * TLS, as users run them.

@@ -486,8 +486,9 @@ class UserApiTest {
         assertThatThrownBy(call::run).satisfies(e -> assertThat(Status.fromThrowable(e).getCode()).isEqualTo(code));
     }
 
+    /* A path on the management port: the observe endpoints. */
     private static HttpRequest request(String path) {
-        return HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + user.runtime().port() + path)).build();
+        return HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + user.runtime().managementPort() + path)).build();
     }
 
     private static int http(String path) throws Exception {

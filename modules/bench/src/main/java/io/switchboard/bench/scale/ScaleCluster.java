@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.function.Function;
 
 import io.switchboard.testkit.EtcdServer;
+import io.switchboard.testkit.FreePorts;
 import io.switchboard.testkit.JavaProcess;
 
 /**
@@ -25,6 +26,7 @@ public final class ScaleCluster implements AutoCloseable {
 
     private final EtcdServer etcd;
     private final List<Integer> hubPorts;
+    private final List<Integer> managementPorts = new ArrayList<>();
     private final List<JavaProcess> hubs = new ArrayList<>();
 
     private ScaleCluster(EtcdServer etcd, List<Integer> hubPorts) {
@@ -46,7 +48,10 @@ public final class ScaleCluster implements AutoCloseable {
         etcd.restart();
         for (int port : hubPorts) {
             // plaintext for now: the scenario registers thousands of services through clients without identities
+            int management = FreePorts.next();
+            cluster.managementPorts.add(management);
             cluster.hubs.add(launcher.apply(Map.of("SERVER_PORT", String.valueOf(port),
+                                                   "SERVER_MANAGEMENT_PORT", String.valueOf(management),
                                                    "ETCD_ENDPOINTS", etcd.endpoint(),
                                                    "TLS_PLAINTEXT", "true")));
         }
@@ -125,7 +130,7 @@ public final class ScaleCluster implements AutoCloseable {
      * @return the value
      */
     public double hubMetric(int index, String name) {
-        return metric("http://" + hubEndpoint(index) + "/observe/metrics", name);
+        return metric("http://127.0.0.1:" + managementPorts.get(index) + "/observe/metrics", name);
     }
 
     /**
@@ -185,7 +190,7 @@ public final class ScaleCluster implements AutoCloseable {
 
     private void awaitReady(int index) {
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        URI ready = URI.create("http://" + hubEndpoint(index) + "/observe/health/ready");
+        URI ready = URI.create("http://127.0.0.1:" + managementPorts.get(index) + "/observe/health/ready");
         while (System.nanoTime() < deadline) {
             try {
                 if (HTTP.send(HttpRequest.newBuilder(ready).timeout(Duration.ofSeconds(2)).build(),

@@ -56,7 +56,6 @@ import io.switchboard.tokens.TokenVerifier;
 public final class GatewayHandler implements Handler, AutoCloseable {
     /** The access log: one line per request, here and in {@link TransportErrors}. */
     static final System.Logger ACCESS = System.getLogger("io.switchboard.gateway.access");
-    private static final String OBSERVE = "/observe/";
     static final HeaderName REQUEST_ID = HeaderNames.create("X-Request-Id");
     private static final HeaderName TRACEPARENT = HeaderNames.create("traceparent");
     private static final HeaderName TRACESTATE = HeaderNames.create("tracestate");
@@ -112,11 +111,6 @@ public final class GatewayHandler implements Handler, AutoCloseable {
     @Override
     public void handle(ServerRequest request, ServerResponse response) {
         String path = request.path().rawPath();
-        if (path.startsWith(OBSERVE)) {
-            // health and metrics are served by Helidon's observe feature on the same port
-            response.next();
-            return;
-        }
         long start = System.nanoTime();
         String method = request.prologue().method().text();
         String requestId = requestId(request, response);

@@ -151,7 +151,7 @@ class CallLimitTest {
             assertThat(six.get(10, TimeUnit.SECONDS)).isEqualTo("done 6");
 
             try (HttpClient http = HttpClient.newHttpClient()) {
-                String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port()
+                String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port(Servers.MANAGEMENT)
                                                                              + "/observe/metrics")).build(),
                                            HttpResponse.BodyHandlers.ofString()).body();
                 assertThat(metrics).containsPattern("switchboard_rpc_refused_calls_total\\{reason=\"limit\",[^}]*} 1.0");
