@@ -33,7 +33,7 @@ class RoutePlanUnitTest {
         assertThat(plan.routes()).extracting(r -> r.httpMethod() + " " + r.template() + " " + r.backend())
                 .containsExactlyInAnyOrder("POST /post post", "GET /post/{id} post", "GET /post post",
                                            "DELETE /post/{id} post", "GET /post/watch post", "POST /user/register user",
-                                           "POST /user/login user", "GET /user/me user");
+                                           "POST /user/login user", "GET /user/me user", "POST /user/logout user");
         assertThat(plan.routes()).allSatisfy(r -> assertThat(r.schemas()).hasSize(1));
         assertThat(plan.conflicts()).isEmpty();
         assertThat(plan.unavailable()).isEmpty();
